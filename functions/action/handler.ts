@@ -1,0 +1,122 @@
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { dynamoDb, eventBridge, sesV2 } from '#adapters/clients.ts';
+import { CustomerStore } from '#adapters/customer-store.ts';
+import { sendEmail } from '#adapters/email-sender.ts';
+import { putBusEvents } from '#adapters/event-bus.ts';
+import { readSecret } from '#adapters/secrets.ts';
+import { requireEnv } from '#commons/env.ts';
+import { logger } from '#commons/logger.ts';
+import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
+import { DetailType, StageEnteredDetail } from '#domain/events.ts';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import { currentStage, type EmailAction } from '#domain/journey.ts';
+import { journeyConfig } from '#journeys/index.ts';
+
+const env = requireEnv(
+  'TABLE_NAME',
+  'EVENT_BUS_NAME',
+  'SENDER_ADDRESS',
+  'CONFIGURATION_SET_NAME',
+  'UNSUBSCRIBE_SECRET_ARN',
+  'PUBLIC_BASE_URL',
+);
+const store = new CustomerStore(dynamoDb, env.TABLE_NAME);
+/** Unsubscribe links stay valid for a year: people unsubscribe from old emails too. */
+const UNSUBSCRIBE_LINK_SECONDS = 365 * 24 * 3600;
+
+const renderAndSend = async (
+  to: string,
+  shop: string,
+  customerId: string,
+  journeyId: string,
+  stageId: string,
+  action: EmailAction,
+  customer: CustomerAggregate,
+  now: Date,
+): Promise<string> => {
+  const token = createUnsubscribeToken(
+    { shop, customerId, expiresAt: Math.floor(now.getTime() / 1000) + UNSUBSCRIBE_LINK_SECONDS },
+    await readSecret(env.UNSUBSCRIBE_SECRET_ARN),
+  );
+  const unsubscribeUrl = `${env.PUBLIC_BASE_URL.replace(/\/$/, '')}/unsubscribe?token=${token}`;
+  const template = journeyConfig.templates[action.template];
+  if (!template) throw new Error(`template "${action.template}" is missing from the bundle`);
+  const rendered = template({
+    shopName: journeyConfig.brandName,
+    customerEmail: to,
+    coupon: action.coupon ?? null,
+    unsubscribeUrl,
+    ordersCount: customer.ordersCount,
+    totalSpent: customer.totalSpent,
+  });
+  return sendEmail(sesV2, {
+    ...rendered,
+    from: env.SENDER_ADDRESS,
+    to,
+    configurationSet: env.CONFIGURATION_SET_NAME,
+    unsubscribeUrl,
+    tags: { journey: journeyId, stage: stageId },
+  });
+};
+
+export type ActionResult = { status: 'sent'; messageId: string } | { status: 'skipped'; reason: string };
+
+/**
+ * Sends a stage's email once per stage entry, to a customer who is subscribed and still in the
+ * stage now. A retry after a failed send sends; a replay after a successful one does not.
+ */
+export const handler = async (event: EventBridgeEvent<string, unknown>, _context?: Context): Promise<ActionResult> => {
+  const detail = StageEnteredDetail.parse(event.detail);
+  const { shop, customerId, journeyId, stageId, entryId } = detail;
+  const skip = (reason: string): ActionResult => {
+    logger.info('email skipped', { shop, customerId, journeyId, stageId, entryId, reason });
+    return { status: 'skipped', reason };
+  };
+  const journey = journeyConfig.journeys.find((j) => j.id === journeyId);
+  const action = journey?.stages.find((s) => s.id === stageId)?.action;
+  if (!journey || !action) return skip('stage no longer has an action');
+  const customer = await store.getAggregate(shop, customerId);
+  if (!customer) return skip('customer not found');
+  if (customer.emailMarketing.state !== 'subscribed') return skip(`email marketing state is ${customer.emailMarketing.state}`);
+  if (!customer.email) return skip('no email address');
+  if (currentStage(journey, customer)?.id !== stageId) return skip('customer has left the stage');
+
+  const now = new Date();
+  const claim = await store.claimSend(shop, customerId, journeyId, stageId, entryId, now.toISOString());
+  if (claim !== 'claimed') return skip(`send ledger says ${claim}`);
+
+  let messageId: string;
+  try {
+    messageId = await renderAndSend(customer.email, shop, customerId, journeyId, stageId, action, customer, now);
+  } catch (error) {
+    // Nothing was sent: release the claim so the retry Lambda makes of this event can send.
+    await store.finishSend(shop, customerId, journeyId, stageId, entryId, {
+      status: 'failed',
+      reason: error instanceof Error ? error.message : String(error),
+      at: new Date().toISOString(),
+    });
+    throw error;
+  }
+  // From here on the email is out: a failure leaves the claim 'sending', so no retry sends again.
+  const sentAt = new Date().toISOString();
+  await store.finishSend(shop, customerId, journeyId, stageId, entryId, { status: 'sent', messageId, at: sentAt });
+  await putBusEvents(eventBridge, env.EVENT_BUS_NAME, [
+    {
+      detailType: DetailType.EmailSent,
+      detail: {
+        eventId: `${detail.eventId}/email`,
+        shop,
+        customerId,
+        journeyId,
+        stageId,
+        entryId,
+        template: action.template,
+        messageId,
+        to: customer.email,
+        sentAt,
+      },
+    },
+  ]);
+  logger.info('email sent', { shop, customerId, journeyId, stageId, entryId, messageId });
+  return { status: 'sent', messageId };
+};

@@ -1,0 +1,237 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import type { OrderContribution } from '#domain/order.ts';
+
+/** The `kind` attribute every item carries; the stream filter selects `aggregate` items. */
+export const ItemKind = {
+  Aggregate: 'aggregate',
+  Order: 'order',
+  Webhook: 'webhook',
+  Send: 'send',
+  Quarantine: 'quarantine',
+} as const;
+
+/** DynamoDB items are at most 400 KB; a quarantined body is cut to fit, with its full size noted. */
+const QUARANTINE_BODY_LIMIT = 300 * 1024;
+
+export const customerKey = (shop: string, customerId: string) => `SHOP#${shop}#CUSTOMER#${customerId}`;
+const AGGREGATE_SK = 'AGGREGATE';
+const orderSk = (orderId: string) => `ORDER#${orderId}`;
+const sendSk = (journeyId: string, stageId: string, entryId: number) => `SEND#${journeyId}#${stageId}#${entryId}`;
+
+/** How long a processed webhook id is remembered for de-duplication (Shopify retries for 4 hours). */
+const WEBHOOK_MEMORY_SECONDS = 7 * 24 * 3600;
+const MAX_ATTEMPTS = 8;
+
+export type WebhookRef = { shop: string; eventId: string; topic: string };
+
+/** What an apply did. `duplicate`: the webhook id was seen before; `stale`: a newer version is stored. */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unchanged';
+
+/** One change to a customer, computed by the caller from what is stored now; null means "no change". */
+export type CustomerChange = {
+  aggregate: CustomerAggregate;
+  order?: OrderContribution;
+} | null;
+
+export type SendClaim = 'claimed' | 'already-sent' | 'in-flight';
+
+const isConditionFailure = (reason: { Code?: string } | undefined) => reason?.Code === 'ConditionalCheckFailed';
+
+/**
+ * Per-customer items in one DynamoDB table: the aggregate, one item per order (its contribution,
+ * so a later version can replace it exactly), the webhook de-duplication markers and the send ledger.
+ */
+export class CustomerStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(doc: DynamoDBDocumentClient, tableName: string) {
+    this.doc = doc;
+    this.tableName = tableName;
+  }
+
+  async getAggregate(shop: string, customerId: string): Promise<CustomerAggregate | null> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: customerKey(shop, customerId), sk: AGGREGATE_SK },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? (Item.aggregate as CustomerAggregate) : null;
+  }
+
+  async getOrder(shop: string, customerId: string, orderId: string): Promise<OrderContribution | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: customerKey(shop, customerId), sk: orderSk(orderId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? (Item.contribution as OrderContribution) : undefined;
+  }
+
+  /**
+   * Applies one webhook's effect on one customer atomically: the webhook marker, the order item
+   * (if any) and the aggregate are written in one transaction, guarded by the webhook id (dedupe),
+   * the stored order version and the aggregate version (optimistic concurrency). On a concurrent
+   * write it re-reads and recomputes, so two webhooks for one customer at once lose nothing.
+   */
+  async apply(
+    webhook: WebhookRef,
+    customerId: string,
+    orderId: string | null,
+    compute: (current: CustomerAggregate | null, storedOrder: OrderContribution | undefined) => CustomerChange | 'stale',
+    nowSeconds: number,
+  ): Promise<ApplyOutcome> {
+    const pk = customerKey(webhook.shop, customerId);
+    const marker = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          pk: `SHOP#${webhook.shop}#WEBHOOK#${webhook.eventId}`,
+          sk: 'WEBHOOK',
+          kind: ItemKind.Webhook,
+          topic: webhook.topic,
+          customerId,
+          expiresAt: nowSeconds + WEBHOOK_MEMORY_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    for (let attempt = 1; ; attempt++) {
+      const [current, storedOrder] = await Promise.all([
+        this.getAggregate(webhook.shop, customerId),
+        orderId ? this.getOrder(webhook.shop, customerId, orderId) : Promise.resolve(undefined),
+      ]);
+      const change = compute(current, storedOrder);
+      const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [marker];
+      if (change !== null && change !== 'stale') {
+        if (change.order) {
+          writes.push({
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk,
+                sk: orderSk(change.order.orderId),
+                kind: ItemKind.Order,
+                updatedAt: change.order.updatedAt,
+                contribution: change.order,
+              },
+              ConditionExpression: storedOrder ? 'updatedAt = :storedUpdatedAt' : 'attribute_not_exists(pk)',
+              ...(storedOrder ? { ExpressionAttributeValues: { ':storedUpdatedAt': storedOrder.updatedAt } } : {}),
+            },
+          });
+        }
+        writes.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { pk, sk: AGGREGATE_SK, kind: ItemKind.Aggregate, version: change.aggregate.version, aggregate: change.aggregate },
+            ConditionExpression: current ? 'version = :expected' : 'attribute_not_exists(pk)',
+            ...(current ? { ExpressionAttributeValues: { ':expected': current.version } } : {}),
+          },
+        });
+      }
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: writes }));
+        return change === 'stale' ? 'stale' : change === null ? 'unchanged' : 'applied';
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (isConditionFailure(reasons[0])) return 'duplicate';
+        const conflict = reasons.slice(1).some((r) => isConditionFailure(r) || r.Code === 'TransactionConflict');
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Keeps an authentic webhook that could not be used, with its headers, for inspection and redrive. */
+  async quarantine(
+    webhook: WebhookRef,
+    reason: string,
+    headers: Record<string, string>,
+    body: Buffer,
+    receivedAt: string,
+  ): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `SHOP#${webhook.shop}#QUARANTINE`,
+          sk: `${receivedAt}#${webhook.eventId}`,
+          kind: ItemKind.Quarantine,
+          topic: webhook.topic,
+          eventId: webhook.eventId,
+          reason: reason.slice(0, 4000),
+          headers,
+          bodyBase64: body.subarray(0, QUARANTINE_BODY_LIMIT).toString('base64'),
+          bodyBytes: body.length,
+          receivedAt,
+        },
+      }),
+    );
+  }
+
+  /**
+   * Claims the right to send one stage email. Exactly one caller ever gets `claimed` for a key;
+   * a send that failed (marked `failed`) can be claimed again by a retry.
+   */
+  async claimSend(
+    shop: string,
+    customerId: string,
+    journeyId: string,
+    stageId: string,
+    entryId: number,
+    nowIso: string,
+  ): Promise<SendClaim> {
+    const key = { pk: customerKey(shop, customerId), sk: sendSk(journeyId, stageId, entryId) };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, kind: ItemKind.Send, status: 'sending', journeyId, stageId, entryId, claimedAt: nowIso },
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed' },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+        const old = (error as { Item?: Record<string, { S?: string }> }).Item;
+        return old?.status?.S === 'sent' ? 'already-sent' : 'in-flight';
+      }
+      throw error;
+    }
+  }
+
+  async finishSend(
+    shop: string,
+    customerId: string,
+    journeyId: string,
+    stageId: string,
+    entryId: number,
+    outcome: { status: 'sent'; messageId: string; at: string } | { status: 'failed'; reason: string; at: string },
+  ): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: customerKey(shop, customerId), sk: sendSk(journeyId, stageId, entryId) },
+        UpdateExpression: 'SET #status = :status, finishedAt = :at, detail = :detail',
+        ConditionExpression: '#status = :sending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': outcome.status,
+          ':at': outcome.at,
+          ':detail': outcome.status === 'sent' ? outcome.messageId : outcome.reason,
+          ':sending': 'sending',
+        },
+      }),
+    );
+  }
+}

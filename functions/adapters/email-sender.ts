@@ -1,0 +1,37 @@
+import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { RenderedEmail } from '#domain/email.ts';
+
+export type OutgoingEmail = RenderedEmail & {
+  from: string;
+  to: string;
+  configurationSet: string;
+  /** One-click unsubscribe target (RFC 8058); sent as List-Unsubscribe with List-Unsubscribe-Post. */
+  unsubscribeUrl: string;
+  tags: Record<string, string>;
+};
+
+const tagValue = (value: string) => value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
+
+/** Sends one email through SES v2 and returns SES's message id. */
+export const sendEmail = async (client: SESv2Client, email: OutgoingEmail): Promise<string> => {
+  const result = await client.send(
+    new SendEmailCommand({
+      FromEmailAddress: email.from,
+      Destination: { ToAddresses: [email.to] },
+      ConfigurationSetName: email.configurationSet,
+      EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({ Name: tagValue(Name), Value: tagValue(Value) })),
+      Content: {
+        Simple: {
+          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+          Headers: [
+            { Name: 'List-Unsubscribe', Value: `<${email.unsubscribeUrl}>` },
+            { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+          ],
+        },
+      },
+    }),
+  );
+  if (!result.MessageId) throw new Error('SES accepted the email but returned no MessageId');
+  return result.MessageId;
+};

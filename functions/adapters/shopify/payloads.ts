@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { ConsentChange } from '#domain/aggregate.ts';
+import { EMAIL_MARKETING_STATES } from '#domain/conditions.ts';
+import { toMinorUnits } from '#domain/money.ts';
+import type { OrderFacts } from '#domain/order.ts';
+
+/** The Admin API version our webhook subscriptions are pinned to (README: "Shopify API version"). */
+export const SHOPIFY_API_VERSION = '2025-10';
+
+/** Shopify REST ids are integers that can exceed 2^53 in future; JSON numbers or strings are accepted. */
+const ShopifyId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+const Timestamp = z.iso.datetime({ offset: true });
+const Decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
+
+const LineItem = z.object({
+  product_id: ShopifyId.nullish(),
+  variant_id: ShopifyId.nullish(),
+  sku: z.string().nullish(),
+  vendor: z.string().nullish(),
+  title: z.string(),
+  quantity: z.number().int().nonnegative().max(1_000_000),
+});
+
+/** The fields of an `orders/create` / `orders/updated` payload that Loyalty Loop reads. */
+export const OrderPayload = z.object({
+  id: ShopifyId,
+  email: z.string().nullish(),
+  contact_email: z.string().nullish(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  processed_at: Timestamp.nullish(),
+  cancelled_at: Timestamp.nullish(),
+  currency: z.string().regex(/^[A-Za-z]{3}$/),
+  total_price: Decimal,
+  current_total_price: Decimal.nullish(),
+  test: z.boolean().default(false),
+  customer: z.object({ id: ShopifyId, email: z.string().nullish() }).nullish(),
+  line_items: z.array(LineItem).max(5_000),
+});
+export type OrderPayload = z.infer<typeof OrderPayload>;
+
+export const ConsentPayload = z.object({
+  customer_id: ShopifyId,
+  email_address: z.string().nullish(),
+  email_marketing_consent: z.object({
+    state: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(EMAIL_MARKETING_STATES)),
+    opt_in_level: z.string().nullish(),
+    consent_updated_at: Timestamp.nullish(),
+  }),
+});
+export type ConsentPayload = z.infer<typeof ConsentPayload>;
+
+const utc = (timestamp: string): string => new Date(timestamp).toISOString();
+
+/** Maps an order payload to domain facts; null when the order has no customer (guest checkout). */
+export const toOrderFacts = (order: OrderPayload): OrderFacts | null => {
+  if (!order.customer) return null;
+  const currency = order.currency.toUpperCase();
+  return {
+    orderId: order.id,
+    customerId: order.customer.id,
+    email: order.customer.email ?? order.email ?? order.contact_email ?? null,
+    placedAt: utc(order.processed_at ?? order.created_at),
+    updatedAt: utc(order.updated_at),
+    total: { amount: toMinorUnits(order.current_total_price ?? order.total_price, currency), currency },
+    lines: order.line_items.map((line) => ({
+      productId: line.product_id ?? null,
+      variantId: line.variant_id ?? null,
+      sku: line.sku || null,
+      vendor: line.vendor ?? null,
+      title: line.title,
+      quantity: line.quantity,
+    })),
+    cancelled: order.cancelled_at != null,
+    test: order.test,
+  };
+};
+
+export const toConsentChange = (payload: ConsentPayload): ConsentChange => ({
+  state: payload.email_marketing_consent.state,
+  updatedAt: payload.email_marketing_consent.consent_updated_at
+    ? utc(payload.email_marketing_consent.consent_updated_at)
+    : null,
+  email: payload.email_address ?? null,
+});

@@ -1,0 +1,38 @@
+import {
+  applyConsent,
+  type ConsentChange,
+  type CustomerAggregate,
+  emptyAggregate,
+  replaceContribution,
+  withEmail,
+} from './aggregate.ts';
+import { type ContributionOptions, type OrderContribution, type OrderFacts, orderContribution, supersedes } from './order.ts';
+
+export type OrderChange = { aggregate: CustomerAggregate; order: OrderContribution } | 'stale';
+
+/**
+ * The effect of one version of an order on its customer: replace the stored contribution if this
+ * version is newer, else nothing ('stale'). Delivering versions in any order, any number of
+ * times, ends in the same aggregate as delivering the newest once.
+ */
+export const orderChange = (
+  shop: string,
+  current: CustomerAggregate | null,
+  stored: OrderContribution | undefined,
+  facts: OrderFacts,
+  options: ContributionOptions,
+  now: string,
+): OrderChange => {
+  const next = orderContribution(facts, options);
+  if (!supersedes(next, stored)) return 'stale';
+  const base = withEmail(current ?? emptyAggregate(shop, facts.customerId, now), facts.email);
+  return { aggregate: replaceContribution(base, stored, next, now), order: next };
+};
+
+export const consentChange = (
+  shop: string,
+  customerId: string,
+  current: CustomerAggregate | null,
+  change: ConsentChange,
+  now: string,
+): CustomerAggregate | null => applyConsent(current ?? emptyAggregate(shop, customerId, now), change, now);

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { StageTransition } from './journey.ts';
+
+/** The `source` of every event Loyalty Loop puts on its bus. */
+export const EVENT_SOURCE = 'loyalty-loop';
+
+export const DetailType = {
+  StageEntered: 'Journey Stage Entered',
+  StageExited: 'Journey Stage Exited',
+  EmailSent: 'Email Sent',
+} as const;
+
+const base = {
+  /** Deterministic: the same change always yields the same id, so consumers can dedupe on it. */
+  eventId: z.string().min(1),
+  shop: z.string().min(1),
+  customerId: z.string().min(1),
+  journeyId: z.string().min(1),
+  stageId: z.string().min(1),
+  /** Aggregate version that caused the stage entry; identifies one entry into a stage. */
+  entryId: z.number().int().nonnegative(),
+};
+
+export const StageEnteredDetail = z.object({
+  ...base,
+  previousStageId: z.string().nullable(),
+  occurredAt: z.iso.datetime(),
+});
+export type StageEnteredDetail = z.infer<typeof StageEnteredDetail>;
+
+export const StageExitedDetail = z.object({ ...base, nextStageId: z.string().nullable(), occurredAt: z.iso.datetime() });
+export type StageExitedDetail = z.infer<typeof StageExitedDetail>;
+
+export const EmailSentDetail = z.object({
+  ...base,
+  template: z.string(),
+  messageId: z.string(),
+  to: z.string(),
+  sentAt: z.iso.datetime(),
+});
+export type EmailSentDetail = z.infer<typeof EmailSentDetail>;
+
+export type BusEvent =
+  | { detailType: typeof DetailType.StageEntered; detail: StageEnteredDetail }
+  | { detailType: typeof DetailType.StageExited; detail: StageExitedDetail }
+  | { detailType: typeof DetailType.EmailSent; detail: EmailSentDetail };
+
+const eventId = (shop: string, customerId: string, journeyId: string, stageId: string, verb: string, entry: number) =>
+  `${shop}/${customerId}/${journeyId}/${stageId}/${verb}/${entry}`;
+
+/** Each transition becomes an exit event (when it left a stage) and an entry event (when it entered one). */
+export const transitionEvents = (shop: string, customerId: string, transitions: readonly StageTransition[]): BusEvent[] =>
+  transitions.flatMap((t) => {
+    const events: BusEvent[] = [];
+    if (t.from !== null) {
+      events.push({
+        detailType: DetailType.StageExited,
+        detail: {
+          eventId: eventId(shop, customerId, t.journeyId, t.from, 'exited', t.entryId),
+          shop,
+          customerId,
+          journeyId: t.journeyId,
+          stageId: t.from,
+          nextStageId: t.to,
+          entryId: t.entryId,
+          occurredAt: t.occurredAt,
+        },
+      });
+    }
+    if (t.to !== null) {
+      events.push({
+        detailType: DetailType.StageEntered,
+        detail: {
+          eventId: eventId(shop, customerId, t.journeyId, t.to, 'entered', t.entryId),
+          shop,
+          customerId,
+          journeyId: t.journeyId,
+          stageId: t.to,
+          previousStageId: t.from,
+          entryId: t.entryId,
+          occurredAt: t.occurredAt,
+        },
+      });
+    }
+    return events;
+  });

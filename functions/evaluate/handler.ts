@@ -1,0 +1,33 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { eventBridge } from '#adapters/clients.ts';
+import { putBusEvents } from '#adapters/event-bus.ts';
+import { requireEnv } from '#commons/env.ts';
+import { logger } from '#commons/logger.ts';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import { transitionEvents } from '#domain/events.ts';
+import { stageTransitions } from '#domain/journey.ts';
+import { journeyConfig } from '#journeys/index.ts';
+
+const env = requireEnv('EVENT_BUS_NAME');
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+const aggregateOf = (image: Record<string, unknown> | undefined): CustomerAggregate | null =>
+  image ? ((unmarshall(image as Record<string, AttributeValue>).aggregate as CustomerAggregate | undefined) ?? null) : null;
+
+/** One aggregate change → the journey stage transitions it causes → events on the bus. Throws to retry this record. */
+const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
+  const after = aggregateOf(record.dynamodb?.NewImage);
+  if (!after) return; // a removed aggregate leaves no stage to enter
+  const before = aggregateOf(record.dynamodb?.OldImage);
+  const transitions = stageTransitions(journeyConfig.journeys, before, after);
+  if (transitions.length === 0) return;
+  const events = transitionEvents(after.shop, after.customerId, transitions);
+  await putBusEvents(eventBridge, env.EVENT_BUS_NAME, events);
+  logger.info('stage transitions', { shop: after.shop, customerId: after.customerId, version: after.version, transitions });
+};
+
+export const handler = async (event: DynamoDBStreamEvent, context: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context });

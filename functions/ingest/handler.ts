@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ZodType } from 'zod';
+import { dynamoDb } from '#adapters/clients.ts';
+import { CustomerStore, type WebhookRef } from '#adapters/customer-store.ts';
+import { readSecret, webhookSecrets } from '#adapters/secrets.ts';
+import { verifyShopifyHmac } from '#adapters/shopify/hmac.ts';
+import { ConsentPayload, OrderPayload, toConsentChange, toOrderFacts } from '#adapters/shopify/payloads.ts';
+import { requireEnv } from '#commons/env.ts';
+import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
+import { logger } from '#commons/logger.ts';
+import { consentChange, orderChange } from '#domain/apply.ts';
+import { journeyConfig } from '#journeys/index.ts';
+
+const env = requireEnv('TABLE_NAME', 'WEBHOOK_SECRET_ARN');
+const store = new CustomerStore(dynamoDb, env.TABLE_NAME);
+
+/** Shopify bodies are small; anything larger than this is not a webhook we can use. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+type Ingested = { status: string; reason?: string; customerId?: string; orderId?: string };
+
+/** Parses JSON against a schema; the failure text is what the quarantine records. */
+const parse = <T>(body: Buffer, schema: ZodType<T>): { ok: true; value: T } | { ok: false; reason: string } => {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `body is not JSON: ${(error as Error).message}` };
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, reason: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+};
+
+const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date): Promise<Ingested> => {
+  const facts = toOrderFacts(payload);
+  if (!facts) return { status: 'ignored', reason: 'order has no customer' };
+  const outcome = await store.apply(
+    webhook,
+    facts.customerId,
+    facts.orderId,
+    (current, stored) => orderChange(webhook.shop, current, stored, facts, journeyConfig, now.toISOString()),
+    Math.floor(now.getTime() / 1000),
+  );
+  return { status: outcome, customerId: facts.customerId, orderId: facts.orderId };
+};
+
+const applyConsent = async (webhook: WebhookRef, payload: ConsentPayload, now: Date): Promise<Ingested> => {
+  const customerId = payload.customer_id;
+  const change = toConsentChange(payload);
+  const outcome = await store.apply(
+    webhook,
+    customerId,
+    null,
+    (current) => {
+      const aggregate = consentChange(webhook.shop, customerId, current, change, now.toISOString());
+      return aggregate ? { aggregate } : null;
+    },
+    Math.floor(now.getTime() / 1000),
+  );
+  return { status: outcome, customerId };
+};
+
+const TOPICS: Record<string, (webhook: WebhookRef, body: Buffer, now: Date) => Promise<Ingested | { quarantine: string }>> = {
+  'orders/create': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
+  'orders/updated': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
+  'customers/email_marketing_consent_update': (w, body, now) => withPayload(body, ConsentPayload, (p) => applyConsent(w, p, now)),
+};
+
+const withPayload = async <T>(body: Buffer, schema: ZodType<T>, apply: (payload: T) => Promise<Ingested>) => {
+  const parsed = parse(body, schema);
+  return parsed.ok ? apply(parsed.value) : { quarantine: parsed.reason };
+};
+
+const ingest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const body = rawBody(event);
+  if (body.length > MAX_BODY_BYTES) throw new HttpError(413, `body exceeds ${MAX_BODY_BYTES} bytes`);
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const secrets = webhookSecrets(await readSecret(env.WEBHOOK_SECRET_ARN));
+  if (!verifyShopifyHmac(body, headers['x-shopify-hmac-sha256'], secrets)) {
+    throw new HttpError(401, 'invalid or missing X-Shopify-Hmac-Sha256');
+  }
+  const topic = headers['x-shopify-topic'] ?? '';
+  const shop = headers['x-shopify-shop-domain'] ?? '';
+  const eventId =
+    headers['x-shopify-event-id'] ?? headers['x-shopify-webhook-id'] ?? createHash('sha256').update(body).digest('hex');
+  const webhook: WebhookRef = { shop, topic, eventId };
+  const now = new Date();
+  const handle = TOPICS[topic];
+  if (!handle) {
+    logger.info('ignored topic', { topic, shop });
+    return json(200, { status: 'ignored', reason: `topic "${topic}" is not handled` });
+  }
+  const result = shop ? await handle(webhook, body, now) : { quarantine: 'missing X-Shopify-Shop-Domain header' };
+  if ('quarantine' in result) {
+    logger.warn('quarantined webhook', { topic, shop, eventId, reason: result.quarantine });
+    await store.quarantine({ ...webhook, shop: shop || 'unknown' }, result.quarantine, headers, body, now.toISOString());
+    return json(200, { status: 'quarantined', reason: result.quarantine });
+  }
+  logger.info('webhook applied', { topic, shop, eventId, ...result });
+  return json(200, result);
+};
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().use(httpErrors()).handler(ingest);

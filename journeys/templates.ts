@@ -1,0 +1,42 @@
+import { type EmailTemplate, html, layout, textFooter } from '#domain/email.ts';
+
+/** The demo bakery's email templates, by the names journey actions refer to. */
+export const templates: Record<string, EmailTemplate> = {
+  'rum-baba-coupon': (ctx) => {
+    const code = ctx.coupon?.code ?? '';
+    return {
+      subject: `A little thank-you from ${ctx.shopName}: your next Rum Baba`,
+      html: layout(
+        ctx,
+        html`<h1>Thank you for trying our Rum Baba</h1>` +
+          html`<p>Soaked in dark rum syrup and finished with vanilla cream, it is best enjoyed slightly chilled.</p>` +
+          html`<p>Come back for another one: use code <strong>${code}</strong> on your next order.</p>`,
+      ),
+      text: `Thank you for trying our Rum Baba.\n\nUse code ${code} on your next order.${textFooter(ctx)}`,
+    };
+  },
+  'rum-baba-serving-ideas': (ctx) => ({
+    subject: 'Three ways to enjoy your Rum Baba',
+    html: layout(
+      ctx,
+      html`<h1>Your second Rum Baba deserves a ceremony</h1>` +
+        html`<ol><li>Warm it for ten seconds and add a spoon of whipped cream.</li>` +
+        html`<li>Pair it with Earl Grey: the bergamot meets the rum.</li>` +
+        html`<li>Ask us the story of the Polish king who first soaked his cake.</li></ol>`,
+    ),
+    text: `Three ways to enjoy your Rum Baba: warm it, pair it with Earl Grey, learn its story.${textFooter(ctx)}`,
+  }),
+  'rum-baba-presale': (ctx) => {
+    const code = ctx.coupon?.code ?? '';
+    return {
+      subject: `You're a Rum Baba fan: first look at our Savarin`,
+      html: layout(
+        ctx,
+        html`<h1>An invitation for our Rum Baba fans</h1>` +
+          html`<p>Before anyone else: order our new Savarin during the pre-sale this week.</p>` +
+          html`<p>And with code <strong>${code}</strong>, the Rum Baba Gift Box is yours at a fan's price.</p>`,
+      ),
+      text: `Pre-sale invitation: our new Savarin. Gift box code: ${code}.${textFooter(ctx)}`,
+    };
+  },
+};

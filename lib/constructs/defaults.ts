@@ -1,0 +1,28 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
+/** Secure, bounded defaults shared by the constructs (one module, so they are reviewed once). */
+export const DEFAULTS = {
+  /** Stream batches: big enough to amortise invocations, small enough to retry cheaply. No batching
+   *  window: journey emails should go out within a second of the webhook. */
+  streamBatchSize: 100,
+  /** A record is retried this many times (after bisecting) before it goes to the DLQ. */
+  streamRetryAttempts: 8,
+  /** Records older than this are sent to the DLQ rather than processed late. */
+  streamMaxRecordAge: Duration.hours(6),
+  /** Async (EventBridge → Lambda) retries and the age after which an event is dead-lettered. */
+  targetRetryAttempts: 4,
+  targetMaxEventAge: Duration.hours(6),
+  dlqRetention: Duration.days(14),
+  archiveRetention: Duration.days(30),
+} as const;
+
+/** A dead-letter queue: SQS-managed encryption, TLS only, 14 days to redrive. */
+export const deadLetterQueue = (scope: Construct, id: string): Queue =>
+  new Queue(scope, id, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: DEFAULTS.dlqRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });

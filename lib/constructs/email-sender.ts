@@ -1,0 +1,78 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { ConfigurationSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import { Construct } from 'constructs';
+import { LoyaltyFunction } from './loyalty-function.ts';
+
+export type EmailSenderProps = {
+  readonly table: ITable;
+  readonly bus: IEventBus;
+  /** The From address; its domain (or the address itself) must be a verified SES identity. */
+  readonly senderAddress: string;
+  /**
+   * The SES identity that authorises `senderAddress`.
+   * @default the domain of senderAddress
+   */
+  readonly senderIdentity?: string;
+  /** Base URL of the public API, for unsubscribe links. */
+  readonly publicBaseUrl: string;
+};
+
+const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
+
+/**
+ * The action function: re-checks the customer, claims the send ledger entry, sends through SES v2
+ * with a configuration set (bounces and complaints suppressed account-wide), and may send only as
+ * the configured identity through that configuration set.
+ */
+export class EmailSender extends Construct {
+  readonly action: LoyaltyFunction;
+  readonly configurationSet: ConfigurationSet;
+  readonly unsubscribeKey: Secret;
+
+  constructor(scope: Construct, id: string, props: EmailSenderProps) {
+    super(scope, id);
+    const match = EMAIL.exec(props.senderAddress);
+    if (!match?.[1]) throw new Error(`EmailSender: senderAddress "${props.senderAddress}" is not an email address`);
+    const identity = props.senderIdentity ?? match[1];
+
+    this.configurationSet = new ConfigurationSet(this, 'ConfigurationSet', {
+      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      reputationMetrics: true,
+      sendingEnabled: true,
+    });
+    this.unsubscribeKey = new Secret(this, 'UnsubscribeKey', {
+      description: 'HMAC key that signs one-click unsubscribe links',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+
+    this.action = new LoyaltyFunction(this, 'Action', {
+      name: 'action',
+      description: 'Sends journey stage emails once per stage entry',
+      timeout: Duration.seconds(20),
+      environment: {
+        SENDER_ADDRESS: props.senderAddress,
+        CONFIGURATION_SET_NAME: this.configurationSet.configurationSetName,
+        PUBLIC_BASE_URL: props.publicBaseUrl,
+      },
+    })
+      .useTable(props.table, 'readWrite')
+      .useBus(props.bus)
+      .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+
+    const stack = Stack.of(this);
+    this.action.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName }),
+        ],
+        conditions: { StringEquals: { 'ses:FromAddress': props.senderAddress } },
+      }),
+    );
+  }
+}

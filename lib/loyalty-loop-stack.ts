@@ -1,0 +1,48 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { Journey } from '../functions/domain/journey.ts';
+import type { StackConfig } from './config.ts';
+import { CustomerStore } from './constructs/customer-store.ts';
+import { EmailSender } from './constructs/email-sender.ts';
+import { JourneyBus } from './constructs/journey-bus.ts';
+import { SegmentEngine } from './constructs/segment-engine.ts';
+import { WebhookApi } from './constructs/webhook-api.ts';
+
+export type LoyaltyLoopStackProps = StackProps & {
+  readonly config: StackConfig;
+  /** The journeys whose stage actions get rules (the same ones bundled into the functions). */
+  readonly journeys: readonly Journey[];
+};
+
+/** Shopify webhooks → customer aggregates → journey stages → stage emails, in one stack. */
+export class LoyaltyLoopStack extends Stack {
+  readonly store: CustomerStore;
+  readonly webhookApi: WebhookApi;
+  readonly journeyBus: JourneyBus;
+  readonly segmentEngine: SegmentEngine;
+  readonly emailSender: EmailSender;
+
+  constructor(scope: Construct, id: string, props: LoyaltyLoopStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.store = new CustomerStore(this, 'CustomerStore', { retain: config.retainData });
+    this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+      table: this.store.table,
+      rateLimit: config.apiRateLimit,
+      ...(config.webhookSecretArn
+        ? { webhookSecret: Secret.fromSecretCompleteArn(this, 'ImportedWebhookSecret', config.webhookSecretArn) }
+        : {}),
+    });
+    this.journeyBus = new JourneyBus(this, 'JourneyBus');
+    this.segmentEngine = new SegmentEngine(this, 'SegmentEngine', { table: this.store.table, bus: this.journeyBus.bus });
+    this.emailSender = new EmailSender(this, 'EmailSender', {
+      table: this.store.table,
+      bus: this.journeyBus.bus,
+      senderAddress: config.senderAddress,
+      ...(config.senderIdentity ? { senderIdentity: config.senderIdentity } : {}),
+      publicBaseUrl: this.webhookApi.api.apiEndpoint,
+    });
+    this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);
+  }
+}
