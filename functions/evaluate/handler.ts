@@ -29,5 +29,15 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   logger.info('stage transitions', { shop: after.shop, customerId: after.customerId, version: after.version, transitions });
 };
 
+/** Logs which record failed and why (the batch response only carries its sequence number), then fails it. */
+const loggedRecordHandler = async (record: DynamoDBRecord): Promise<void> => {
+  try {
+    await recordHandler(record);
+  } catch (error) {
+    logger.error('stream record failed', { error, keys: record.dynamodb?.Keys, sequenceNumber: record.dynamodb?.SequenceNumber });
+    throw error;
+  }
+};
+
 export const handler = async (event: DynamoDBStreamEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context });
+  processPartialResponse(event, loggedRecordHandler, processor, { context });

@@ -13,6 +13,8 @@ export const DEFAULTS = {
   streamMaxRecordAge: Duration.hours(6),
   /** Async (EventBridge → Lambda) retries and the age after which an event is dead-lettered. */
   targetRetryAttempts: 4,
+  /** Retries of a failed asynchronous invocation (Lambda's maximum is 2). */
+  asyncRetryAttempts: 2,
   targetMaxEventAge: Duration.hours(6),
   dlqRetention: Duration.days(14),
   archiveRetention: Duration.days(30),

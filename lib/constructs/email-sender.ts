@@ -4,7 +4,9 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
 export type EmailSenderProps = {
@@ -32,6 +34,8 @@ export class EmailSender extends Construct {
   readonly action: LoyaltyFunction;
   readonly configurationSet: ConfigurationSet;
   readonly unsubscribeKey: Secret;
+  /** Stage events whose email failed after every retry, with the error, for redrive. */
+  readonly failedSends: Queue;
 
   constructor(scope: Construct, id: string, props: EmailSenderProps) {
     super(scope, id);
@@ -49,7 +53,9 @@ export class EmailSender extends Construct {
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
 
+    this.failedSends = deadLetterQueue(this, 'FailedSends');
     this.action = new LoyaltyFunction(this, 'Action', {
+      asyncFailureQueue: this.failedSends,
       name: 'action',
       description: 'Sends journey stage emails once per stage entry',
       timeout: Duration.seconds(20),

@@ -4,9 +4,12 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PROJECT_ROOT } from '../paths.ts';
+import { DEFAULTS } from './defaults.ts';
 
 export type LoyaltyFunctionProps = {
   /** Folder under `functions/` holding `handler.ts`. */
@@ -19,6 +22,12 @@ export type LoyaltyFunctionProps = {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   readonly environment?: Record<string, string>;
+  /**
+   * For asynchronously invoked functions (EventBridge targets): where an event goes after the
+   * function failed it `DEFAULTS.asyncRetryAttempts` more times.
+   * @default none (synchronous callers see the error themselves)
+   */
+  readonly asyncFailureQueue?: IQueue;
 };
 
 /**
@@ -52,6 +61,13 @@ export class LoyaltyFunction extends NodejsFunction {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
+      ...(props.asyncFailureQueue
+        ? {
+            onFailure: new SqsDestination(props.asyncFailureQueue),
+            retryAttempts: DEFAULTS.asyncRetryAttempts,
+            maxEventAge: DEFAULTS.targetMaxEventAge,
+          }
+        : {}),
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import sesModule from 'aws-ses-v2-local';
+import { freePort } from './ports.ts';
+
+/** One email as the local contract shows it at `GET /_local/emails`. */
+export type LocalEmail = {
+  messageId: string;
+  from: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  sentAt: string;
+};
+
+type StoredEmail = {
+  messageId: string;
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+  at: number;
+};
+
+/** The SES v2 emulator (aws-ses-v2-local) on a free loopback port. */
+export class SesLocal {
+  readonly endpoint: string;
+  private readonly server: Server;
+
+  private constructor(endpoint: string, server: Server) {
+    this.endpoint = endpoint;
+    this.server = server;
+  }
+
+  static async start(): Promise<SesLocal> {
+    const port = await freePort();
+    // A CommonJS module: its default export arrives as a property of the imported object.
+    const server = await sesModule.default({ host: '127.0.0.1', port });
+    return new SesLocal(`http://127.0.0.1:${port}`, server);
+  }
+
+  async emails(): Promise<LocalEmail[]> {
+    const response = await fetch(`${this.endpoint}/store`);
+    if (!response.ok) throw new Error(`SES emulator answered ${response.status}`);
+    const { emails } = (await response.json()) as { emails: StoredEmail[] };
+    return emails.map((e) => ({
+      messageId: e.messageId,
+      from: e.from,
+      to: e.destination.to,
+      subject: e.subject,
+      html: e.body.html ?? '',
+      text: e.body.text ?? '',
+      headers: Object.fromEntries((e.headers ?? []).map((h) => [h.name, h.value])),
+      sentAt: new Date(e.at * 1000).toISOString(),
+    }));
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,34 @@
+import { startLocalStack } from './stack.ts';
+
+/** `npm start`: the whole pipeline on this machine, per the local contract in the README. */
+const started = Date.now();
+const stack = await startLocalStack({
+  port: Number(process.env.PORT ?? 3000),
+  webhookSecret: process.env.SHOPIFY_API_SECRET ?? 'local-dev-secret',
+  ...(process.env.SHOPIFY_API_SECRET_PREVIOUS ? { previousWebhookSecret: process.env.SHOPIFY_API_SECRET_PREVIOUS } : {}),
+  adminApiKey: process.env.ADMIN_API_KEY ?? 'local-admin-key',
+  logLevel: process.env.LOG_LEVEL ?? 'WARN',
+});
+
+process.stdout.write(
+  [
+    `Loyalty Loop local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  webhooks   POST ${stack.url}/webhooks/shopify   (secret: SHOPIFY_API_SECRET, default local-dev-secret)`,
+    `  admin API  GET  ${stack.url}/api/shops/{shop}/customers/{customerId}   (Bearer ADMIN_API_KEY, default local-admin-key)`,
+    `  health     GET  ${stack.url}/_local/health`,
+    `  emails     GET  ${stack.url}/_local/emails   (SES emulator UI: ${stack.ses.endpoint})`,
+    `  clock      POST ${stack.url}/_local/advance-time {"seconds": N}`,
+    `  DynamoDB Local ${stack.dynamoDb.endpoint}, table ${stack.tableName}`,
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
