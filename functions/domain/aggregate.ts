@@ -73,13 +73,18 @@ const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1)
   const spent = sign === 1 ? c.spent : negate(c.spent);
   const totalSpent = agg.totalSpent === null ? spent : addMoney(agg.totalSpent, spent);
   const ordersCount = agg.ordersCount + sign;
+  if (ordersCount === 0) {
+    // No counted order left: exactly the state of a customer who never ordered.
+    return { ...agg, ordersCount, totalSpent: null, products, counters, firstOrderAt: null, lastOrderAt: null };
+  }
   return {
     ...agg,
     ordersCount,
     totalSpent,
     products,
     counters,
-    // Dates only move outwards; taking an order out keeps them (bounded size has this price).
+    // Dates only move outwards: taking out the earliest or latest of several orders keeps the
+    // old bound (recomputing it needs the other orders' dates; see the README's limits).
     firstOrderAt: sign === 1 ? earliest(agg.firstOrderAt, c.placedAt) : agg.firstOrderAt,
     lastOrderAt: sign === 1 ? latest(agg.lastOrderAt, c.placedAt) : agg.lastOrderAt,
   };

@@ -1,0 +1,97 @@
+import { createHmac, randomUUID } from 'node:crypto';
+
+/**
+ * Shopify as seen by Loyalty Loop: payload factories shaped like the Admin API's webhook
+ * payloads (only the fields that matter plus realistic neighbours) and a client that signs
+ * and posts them like Shopify does. Used by the demo and the tests.
+ */
+
+export const DEMO_SHOP = 'bakery-demo.myshopify.com';
+export const SHOPIFY_API_VERSION = '2025-10';
+
+export type LineItemInput = {
+  product_id: number;
+  variant_id: number;
+  sku: string;
+  vendor: string;
+  title: string;
+  price: string;
+  quantity: number;
+};
+
+let nextLineId = 1_000_000;
+
+export const orderPayload = (overrides: {
+  id: number;
+  customerId: number | null;
+  email?: string;
+  createdAt: string;
+  updatedAt?: string;
+  currency?: string;
+  lines: LineItemInput[];
+  cancelledAt?: string | null;
+  test?: boolean;
+}) => {
+  const total = overrides.lines.reduce((sum, l) => sum + Number(l.price) * l.quantity, 0);
+  const email = overrides.email ?? (overrides.customerId ? `customer${overrides.customerId}@example.com` : null);
+  return {
+    id: overrides.id,
+    admin_graphql_api_id: `gid://shopify/Order/${overrides.id}`,
+    name: `#${overrides.id % 100000}`,
+    email,
+    contact_email: email,
+    created_at: overrides.createdAt,
+    updated_at: overrides.updatedAt ?? overrides.createdAt,
+    processed_at: overrides.createdAt,
+    cancelled_at: overrides.cancelledAt ?? null,
+    currency: overrides.currency ?? 'JPY',
+    presentment_currency: overrides.currency ?? 'JPY',
+    total_price: total.toFixed(2),
+    subtotal_price: total.toFixed(2),
+    current_total_price: total.toFixed(2),
+    financial_status: 'paid',
+    source_name: 'web',
+    tags: '',
+    test: overrides.test ?? false,
+    discount_codes: [],
+    customer: overrides.customerId === null ? null : { id: overrides.customerId, email, admin_graphql_api_id: `gid://shopify/Customer/${overrides.customerId}` },
+    line_items: overrides.lines.map((line) => ({ id: nextLineId++, ...line, name: line.title, price_set: null })),
+  };
+};
+
+export const consentPayload = (customerId: number, state: string, consentUpdatedAt: string, email = `customer${customerId}@example.com`) => ({
+  customer_id: customerId,
+  email_address: email,
+  email_marketing_consent: { state, opt_in_level: 'single_opt_in', consent_updated_at: consentUpdatedAt },
+});
+
+export const sign = (body: string | Buffer, secret: string) => createHmac('sha256', secret).update(body).digest('base64');
+
+export type Delivery = {
+  topic: string;
+  payload: unknown;
+  shop?: string;
+  /** X-Shopify-Event-Id; the same id on a redelivery. */
+  eventId?: string;
+  secret?: string;
+  /** Override the signature (e.g. a wrong one); null omits the header. */
+  signature?: string | null;
+};
+
+/** Posts one webhook like Shopify does: raw JSON body, HMAC and the X-Shopify-* headers. */
+export const deliver = async (baseUrl: string, delivery: Delivery): Promise<{ status: number; body: string }> => {
+  const body = JSON.stringify(delivery.payload);
+  const signature = delivery.signature === undefined ? sign(body, delivery.secret ?? 'local-dev-secret') : delivery.signature;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-shopify-topic': delivery.topic,
+    'x-shopify-shop-domain': delivery.shop ?? DEMO_SHOP,
+    'x-shopify-api-version': SHOPIFY_API_VERSION,
+    'x-shopify-event-id': delivery.eventId ?? randomUUID(),
+    'x-shopify-webhook-id': randomUUID(),
+    'x-shopify-triggered-at': new Date().toISOString(),
+  };
+  if (signature !== null) headers['x-shopify-hmac-sha256'] = signature;
+  const response = await fetch(`${baseUrl}/webhooks/shopify`, { method: 'POST', headers, body });
+  return { status: response.status, body: await response.text() };
+};
