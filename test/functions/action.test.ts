@@ -1,0 +1,123 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import { aggregateFactory } from '../support/factories.ts';
+
+Object.assign(process.env, {
+  TABLE_NAME: 'customers',
+  EVENT_BUS_NAME: 'loyalty-bus',
+  SENDER_ADDRESS: 'hello@bakery-demo.example',
+  CONFIGURATION_SET_NAME: 'loyalty',
+  UNSUBSCRIBE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:unsub',
+  PUBLIC_BASE_URL: 'https://api.example.com/',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+});
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const ses = mockClient(SESv2Client);
+const bus = mockClient(EventBridgeClient);
+const secrets = mockClient(SecretsManagerClient);
+let handler: (typeof import('../../functions/action/handler.ts'))['handler'];
+
+const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
+const subscribed = (overrides: Partial<CustomerAggregate> = {}) =>
+  aggregateFactory({
+    email: 'ann@example.com',
+    ordersCount: 1,
+    counters: { [RUM_BABA_KEY]: 1 },
+    emailMarketing: { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z' },
+    version: 2,
+    ...overrides,
+  });
+
+const stageEntered = (stageId = 'first-rum-baba'): EventBridgeEvent<string, unknown> => ({
+  version: '0',
+  id: 'e1',
+  'detail-type': 'Journey Stage Entered',
+  source: 'loyalty-loop',
+  account: '000000000000',
+  time: '2026-11-02T00:00:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: {
+    eventId: `bakery-demo.myshopify.com/7001/rum-baba-fans/${stageId}/entered/2`,
+    shop: 'bakery-demo.myshopify.com',
+    customerId: '7001',
+    journeyId: 'rum-baba-fans',
+    stageId,
+    previousStageId: 'not-yet',
+    entryId: 2,
+    occurredAt: '2026-11-02T00:00:00.000Z',
+  },
+});
+
+beforeAll(async () => {
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'unsubscribe-key' });
+  ({ handler } = await import('../../functions/action/handler.ts'));
+});
+beforeEach(() => {
+  dynamo.reset();
+  ses.reset();
+  bus.reset();
+  dynamo.on(GetCommand).resolves({ Item: { aggregate: subscribed() } });
+  dynamo.on(PutCommand).resolves({});
+  dynamo.on(UpdateCommand).resolves({});
+  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
+});
+
+describe('action handler', () => {
+  it('claims the ledger, sends the coupon with one-click unsubscribe headers, records it and announces it', async () => {
+    expect(await handler(stageEntered())).toEqual({ status: 'sent', messageId: 'msg-1' });
+    const claim = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(claim?.Item).toMatchObject({ sk: 'SEND#rum-baba-fans#first-rum-baba#2', status: 'sending' });
+    expect(claim?.ConditionExpression).toContain('attribute_not_exists(pk)');
+    const email = ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
+    expect(email?.FromEmailAddress).toBe('hello@bakery-demo.example');
+    expect(email?.Destination?.ToAddresses).toEqual(['ann@example.com']);
+    expect(email?.ConfigurationSetName).toBe('loyalty');
+    expect(email?.Content?.Simple?.Body?.Html?.Data).toContain('RUMBABA-AGAIN');
+    const headers = Object.fromEntries((email?.Content?.Simple?.Headers ?? []).map((h) => [h.Name, h.Value]));
+    expect(headers['List-Unsubscribe']).toMatch(/^<https:\/\/api\.example\.com\/unsubscribe\?token=[\w-]+\.[\w-]+>$/);
+    expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe('sent');
+    expect(bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Email Sent');
+  });
+
+  it.each([
+    ['not subscribed', subscribed({ emailMarketing: { state: 'not_subscribed', updatedAt: null } }), 'email marketing state is not_subscribed'],
+    ['unsubscribed since', subscribed({ emailMarketing: { state: 'unsubscribed', updatedAt: null } }), 'email marketing state is unsubscribed'],
+    ['without an address', subscribed({ email: null }), 'no email address'],
+    ['already further along', subscribed({ counters: { [RUM_BABA_KEY]: 2 } }), 'customer has left the stage'],
+  ])('sends nothing to a customer %s', async (_name, customer, reason) => {
+    dynamo.on(GetCommand).resolves({ Item: { aggregate: customer } });
+    expect(await handler(stageEntered())).toEqual({ status: 'skipped', reason });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('sends nothing when the ledger already holds this stage entry', async () => {
+    dynamo.on(PutCommand).rejects(
+      Object.assign(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }), { Item: { status: { S: 'sent' } } }),
+    );
+    expect(await handler(stageEntered())).toEqual({ status: 'skipped', reason: 'send ledger says already-sent' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('releases the claim and fails when SES refuses, so a retry can send', async () => {
+    ses.on(SendEmailCommand).rejects(new Error('Throttling'));
+    await expect(handler(stageEntered())).rejects.toThrow('Throttling');
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe('failed');
+  });
+
+  it('rejects an event whose detail is not a stage entry', async () => {
+    await expect(handler({ ...stageEntered(), detail: { shop: 'x' } })).rejects.toThrow();
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,57 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { aggregateFactory } from '../support/factories.ts';
+import { httpEvent, lambdaContext } from '../support/lambda.ts';
+
+process.env.TABLE_NAME = 'customers';
+process.env.ADMIN_API_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:admin';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const secrets = mockClient(SecretsManagerClient);
+let handler: (typeof import('../../functions/admin/handler.ts'))['handler'];
+
+const request = (authorization: string | undefined, shop = 'bakery-demo.myshopify.com', customerId = '7001') =>
+  handler(
+    httpEvent({
+      routeKey: 'GET /api/shops/{shop}/customers/{customerId}',
+      headers: authorization ? { authorization } : {},
+      pathParameters: { shop, customerId },
+    }),
+    lambdaContext(),
+  ) as Promise<APIGatewayProxyStructuredResultV2>;
+
+beforeAll(async () => {
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'admin-key' });
+  ({ handler } = await import('../../functions/admin/handler.ts'));
+});
+beforeEach(() => {
+  dynamo.reset();
+  dynamo.on(GetCommand).resolves({ Item: { aggregate: aggregateFactory({ ordersCount: 3, counters: { 'productIds=8001000000001,8001000000008': 2 } }) } });
+});
+
+describe('admin handler', () => {
+  it('answers the customer with their current journey stages', async () => {
+    const response = await request('Bearer admin-key');
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(String(response.body))).toMatchObject({ ordersCount: 3, journeys: { 'rum-baba-fans': 'second-rum-baba' } });
+  });
+
+  it.each([undefined, 'Bearer wrong', 'admin-key', 'Basic admin-key'])('answers 401 for authorization %s', async (authorization) => {
+    expect((await request(authorization)).statusCode).toBe(401);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('answers 404 for an unknown customer', async () => {
+    dynamo.on(GetCommand).resolves({});
+    expect((await request('Bearer admin-key')).statusCode).toBe(404);
+  });
+
+  it('answers 400 for a malformed shop or customer id', async () => {
+    expect((await request('Bearer admin-key', 'evil.example.com')).statusCode).toBe(400);
+    expect((await request('Bearer admin-key', 'bakery-demo.myshopify.com', '../7001')).statusCode).toBe(400);
+  });
+});

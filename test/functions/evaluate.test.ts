@@ -1,0 +1,79 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import { aggregateFactory } from '../support/factories.ts';
+import { lambdaContext } from '../support/lambda.ts';
+
+process.env.EVENT_BUS_NAME = 'loyalty-bus';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const events = mockClient(EventBridgeClient);
+let handler: (typeof import('../../functions/evaluate/handler.ts'))['handler'];
+
+const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
+const image = (aggregate: CustomerAggregate) =>
+  marshall({ pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version, aggregate }, { removeUndefinedValues: true }) as DynamoDBRecord['dynamodb'] extends infer D
+    ? D extends { NewImage?: infer I } ? I : never
+    : never;
+
+const record = (sequence: string, before: CustomerAggregate | null, after: CustomerAggregate): DynamoDBRecord => ({
+  eventID: sequence,
+  eventName: before ? 'MODIFY' : 'INSERT',
+  eventSource: 'aws:dynamodb',
+  dynamodb: { SequenceNumber: sequence, NewImage: image(after), ...(before ? { OldImage: image(before) } : {}) },
+});
+
+const firstRumBaba = (customerId: string) =>
+  record(
+    `${customerId}00`,
+    aggregateFactory({ customerId, ordersCount: 1, version: 1 }),
+    aggregateFactory({ customerId, ordersCount: 2, counters: { [RUM_BABA_KEY]: 1 }, version: 2, updatedAt: '2026-11-02T00:00:00.000Z' }),
+  );
+
+beforeAll(async () => {
+  ({ handler } = await import('../../functions/evaluate/handler.ts'));
+});
+beforeEach(() => {
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }, { EventId: '2' }] });
+});
+
+describe('evaluate handler', () => {
+  it('puts the exit and entry events of a stage change on the bus', async () => {
+    const result = await handler({ Records: [firstRumBaba('7001')] } as DynamoDBStreamEvent, lambdaContext());
+    expect(result).toEqual({ batchItemFailures: [] });
+    const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entries.map((e) => [e.EventBusName, e.Source, e.DetailType])).toEqual([
+      ['loyalty-bus', 'loyalty-loop', 'Journey Stage Exited'],
+      ['loyalty-bus', 'loyalty-loop', 'Journey Stage Entered'],
+    ]);
+    expect(JSON.parse(entries[1]?.Detail ?? '{}')).toEqual({
+      eventId: 'bakery-demo.myshopify.com/7001/rum-baba-fans/first-rum-baba/entered/2',
+      shop: 'bakery-demo.myshopify.com',
+      customerId: '7001',
+      journeyId: 'rum-baba-fans',
+      stageId: 'first-rum-baba',
+      previousStageId: 'not-yet',
+      entryId: 2,
+      occurredAt: '2026-11-02T00:00:00.000Z',
+    });
+  });
+
+  it('puts nothing when no stage changes', async () => {
+    const same = record('1', aggregateFactory({ ordersCount: 1, version: 1 }), aggregateFactory({ ordersCount: 2, version: 2 }));
+    expect(await handler({ Records: [same] } as DynamoDBStreamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('fails only the record whose events EventBridge rejected', async () => {
+    events
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 0, Entries: [] })
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
+    const result = await handler({ Records: [firstRumBaba('7001'), firstRumBaba('7002')] } as DynamoDBStreamEvent, lambdaContext());
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '700200' }] });
+  });
+});

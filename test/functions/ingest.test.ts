@@ -1,0 +1,150 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { consentPayload, orderPayload, sign } from '../../scripts/shopify-sim.ts';
+import { httpEvent, lambdaContext } from '../support/lambda.ts';
+
+process.env.TABLE_NAME = 'customers';
+process.env.WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:webhook';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const secrets = mockClient(SecretsManagerClient);
+let handler: (typeof import('../../functions/ingest/handler.ts'))['handler'];
+
+const rumBaba = { product_id: 8001000000001, variant_id: 4500100000001, sku: 'RB-001', vendor: 'Demo Bakery', title: 'Rum Baba', price: '480', quantity: 1 };
+const order = orderPayload({ id: 9001, customerId: 7001, createdAt: '2026-11-02T09:00:00+09:00', lines: [rumBaba] });
+
+const webhook = (topic: string, payload: unknown, options: { secret?: string; signature?: string; base64?: boolean } = {}) => {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return httpEvent({
+    headers: {
+      'x-shopify-topic': topic,
+      'x-shopify-shop-domain': 'bakery-demo.myshopify.com',
+      'x-shopify-event-id': 'evt-1',
+      'x-shopify-hmac-sha256': options.signature ?? sign(body, options.secret ?? 'shh'),
+    },
+    body: options.base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: options.base64 ?? false,
+  });
+};
+
+const invoke = async (event: ReturnType<typeof httpEvent>) =>
+  (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+
+beforeAll(async () => {
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'shh' });
+  ({ handler } = await import('../../functions/ingest/handler.ts'));
+});
+
+beforeEach(() => {
+  dynamo.reset();
+  dynamo.on(GetCommand).resolves({});
+  dynamo.on(TransactWriteCommand).resolves({});
+});
+
+describe('ingest handler', () => {
+  it('applies a signed orders/create in one transaction: marker, order, aggregate', async () => {
+    const response = await invoke(webhook('orders/create', order));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001', orderId: '9001' });
+    const [call] = dynamo.commandCalls(TransactWriteCommand);
+    const items = call?.args[0].input.TransactItems ?? [];
+    expect(items.map((i) => i.Put?.Item?.kind)).toEqual(['webhook', 'order', 'aggregate']);
+    expect(items[0]?.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(items[2]?.Put?.Item?.aggregate).toMatchObject({ ordersCount: 1, totalSpent: { amount: 480, currency: 'JPY' }, version: 1 });
+  });
+
+  it('verifies the decoded bytes of a base64-encoded body', async () => {
+    expect((await invoke(webhook('orders/create', order, { base64: true }))).statusCode).toBe(200);
+  });
+
+  it.each([
+    ['a wrong secret', { secret: 'guess' }],
+    ['a malformed signature', { signature: 'not-a-signature' }],
+    ['no signature', { signature: '' }],
+  ])('answers 401 and touches nothing for %s', async (_name, options) => {
+    const response = await invoke(webhook('orders/create', order, options));
+    expect(response.statusCode).toBe(401);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('answers 200 "duplicate" when the webhook id was already applied', async () => {
+    dynamo.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
+      }),
+    );
+    const response = await invoke(webhook('orders/create', order));
+    expect(JSON.parse(String(response.body)).status).toBe('duplicate');
+  });
+
+  it('re-reads and retries when another writer changed the customer first', async () => {
+    dynamo
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+        }),
+      )
+      .resolves({});
+    const response = await invoke(webhook('orders/create', order));
+    expect(JSON.parse(String(response.body)).status).toBe('applied');
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('applies a consent update', async () => {
+    const response = await invoke(webhook('customers/email_marketing_consent_update', consentPayload(7001, 'subscribed', '2026-11-01T00:00:00Z')));
+    expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001' });
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item?.aggregate).toMatchObject({ emailMarketing: { state: 'subscribed' }, email: 'customer7001@example.com' });
+  });
+
+  it('ignores an order without a customer', async () => {
+    const guest = orderPayload({ id: 1, customerId: null, createdAt: '2026-11-02T09:00:00Z', lines: [rumBaba] });
+    const response = await invoke(webhook('orders/create', guest));
+    expect(JSON.parse(String(response.body))).toEqual({ status: 'ignored', reason: 'order has no customer' });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 200 and ignores a topic it does not handle', async () => {
+    const response = await invoke(webhook('products/update', { id: 1 }));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(String(response.body)).status).toBe('ignored');
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['broken JSON', '{"id": 90'],
+    ['a schema violation', JSON.stringify({ ...order, line_items: 'none' })],
+  ])('quarantines an authentic payload with %s and answers 200', async (_name, body) => {
+    dynamo.on(PutCommand).resolves({});
+    const response = await invoke(webhook('orders/create', body));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(String(response.body)).status).toBe('quarantined');
+    const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(put).toMatchObject({ kind: 'quarantine', topic: 'orders/create', eventId: 'evt-1' });
+    expect(Buffer.from(String(put?.bodyBase64), 'base64').toString()).toBe(body);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('refuses an oversized body with 413 before verifying it', async () => {
+    const response = await invoke(webhook('orders/create', 'x'.repeat(1024 * 1024 + 1)));
+    expect(response.statusCode).toBe(413);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('answers 500 without details when DynamoDB fails, so Shopify retries', async () => {
+    dynamo.on(TransactWriteCommand).rejects(new Error('ProvisionedThroughputExceeded: internal detail'));
+    const response = await invoke(webhook('orders/create', order));
+    expect(response.statusCode).toBe(500);
+    expect(String(response.body)).not.toContain('internal detail');
+  });
+});

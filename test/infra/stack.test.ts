@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app.ts';
+import { PROJECT_ROOT } from '../../lib/paths.ts';
+
+const cdkContext = (JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }).context;
+let template: Template;
+
+const logicalIdOf = (type: string, props: Record<string, unknown>): string => {
+  const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+
+beforeAll(() => {
+  template = Template.fromStack(buildApp({ context: cdkContext }).stack);
+});
+
+describe('LoyaltyLoop stack', () => {
+  it('routes POST /webhooks/shopify to the ingest function through a Lambda proxy integration', () => {
+    const ingest = logicalIdOf('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-ingest' }) } });
+    const integration = logicalIdOf('AWS::ApiGatewayV2::Integration', { IntegrationUri: { 'Fn::GetAtt': [ingest, 'Arn'] } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /webhooks/shopify',
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /api/shops/{shop}/customers/{customerId}' });
+  });
+
+  it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(4);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('keeps customers in an on-demand table with PITR and a NEW_AND_OLD_IMAGES stream, retained on delete', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('feeds only aggregate changes to the evaluate function, failing records alone and dead-lettering the rest', () => {
+    const filter = new Capture();
+    const evaluate = logicalIdOf('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-evaluate' }) } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: evaluate },
+      BatchSize: 100,
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 8,
+      MaximumRecordAgeInSeconds: 21600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FilterCriteria: { Filters: [{ Pattern: filter }] },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('SegmentEngineDeadLetterQueue'), 'Arn'] } } },
+    });
+    expect(JSON.parse(filter.asString())).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['aggregate'] } } } });
+  });
+
+  it('has one rule per journey stage with an action, each sending Journey Stage Entered to the action function', () => {
+    const action = logicalIdOf('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) } });
+    const rules = template.findResources('AWS::Events::Rule');
+    const stages = Object.values(rules).map((r) => r.Properties.EventPattern.detail.stageId[0]).sort();
+    expect(stages).toEqual(['first-rum-baba', 'rum-baba-fan', 'second-rum-baba']);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: Match.stringLikeRegexp('JourneyBus') },
+      EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Journey Stage Entered'], detail: { journeyId: ['rum-baba-fans'], stageId: ['first-rum-baba'] } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [action, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 21600 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: action },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('EmailSenderFailedSends'), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['loyalty-loop'] }, RetentionDays: 30 });
+  });
+
+  it('lets the action function send only as the sender identity, through its configuration set, from its address', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ses:SendEmail',
+            Resource: [
+              { 'Fn::Join': ['', Match.arrayWith([':configuration-set/', { Ref: Match.stringLikeRegexp('EmailSenderConfigurationSet') }])] },
+              { 'Fn::Join': ['', Match.arrayWith([':identity/bakery-demo.example'])] },
+            ],
+            Condition: { StringEquals: { 'ses:FromAddress': 'hello@bakery-demo.example' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('grants no IAM action by wildcard', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]) {
+        for (const action of [statement.Action].flat()) expect(action).not.toBe('*');
+      }
+    }
+  });
+
+  it('fails synth with a clear message for an invalid sender address', () => {
+    expect(() => buildApp({ context: { ...cdkContext, 'loyaltyLoop:senderAddress': 'not-an-address' } })).toThrow(
+      /loyaltyLoop:senderAddress: loyaltyLoop:senderAddress must be an email address/,
+    );
+  });
+});
