@@ -237,7 +237,8 @@ export class StreamPoller {
     if (batch.length === 0) return;
     const maxAge = this.mapping.maxRecordAgeSeconds;
     if (maxAge >= 0) {
-      const cutoff = Math.floor(this.clock.now() / 1000) - maxAge;
+      // DynamoDB Local stamps records with real time, which advance-time does not move: age is real.
+      const cutoff = Math.floor(Date.now() / 1000) - maxAge;
       const expired = batch.filter((r) => r.dynamodb.ApproximateCreationDateTime < cutoff);
       if (expired.length > 0) {
         this.deadLetter(shardId, expired, retries, 'RecordAgeExceeded');

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { consentPayload, DEMO_SHOP, type Delivery, deliver, type LineItemInput, orderPayload } from './shopify-sim.ts';
+
+/**
+ * `npm run demo`: a demo bakery's weeks of trading as signed Shopify webhooks, sent to a running
+ * stack day by day (the stack's clock moves with the simulation), then a report of the journey
+ * stages customers reached and the emails the stack sent. Seeded, so runs are repeatable.
+ */
+
+type Catalog = { products: { product_id: number; title: string; vendor: string; variants: { variant_id: number; sku: string; price: string }[] }[] };
+type DemoOptions = { customers: number; weeks: number; seed: number; adminApiKey: string; log: (line: string) => void };
+export type DemoSummary = {
+  customers: number;
+  webhooks: number;
+  redeliveries: number;
+  stages: Record<string, number>;
+  emailsBySubject: Record<string, number>;
+  emailsSent: number;
+  subscribed: number;
+};
+
+const RUM_BABA_IDS = new Set([8001000000001, 8001000000008]);
+const DAY = 86_400;
+
+/** mulberry32: a small seeded PRNG, so the same seed tells the same story. */
+const prng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+const loadCatalog = (): Catalog =>
+  JSON.parse(readFileSync(new URL('../journeys/bakery-catalog.json', import.meta.url), 'utf8')) as Catalog;
+
+const post = async (url: string, body: unknown) => {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+};
+
+export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {}): Promise<DemoSummary> => {
+  const { customers = 36, weeks = 8, seed = 7, adminApiKey = 'local-admin-key', log = () => undefined } = options;
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const catalog = loadCatalog();
+  const lineFor = (productId: number): LineItemInput => {
+    const product = catalog.products.find((p) => p.product_id === productId);
+    if (!product) throw new Error(`product ${productId} is not in the catalog`);
+    const variant = pick(product.variants);
+    return { product_id: product.product_id, variant_id: variant.variant_id, sku: variant.sku, vendor: product.vendor, title: product.title, price: variant.price, quantity: 1 + Math.floor(random() * 2) };
+  };
+  const others = catalog.products.map((p) => p.product_id).filter((id) => !RUM_BABA_IDS.has(id));
+
+  // Plan the story: each customer has a taste for Rum Baba and a number of visits.
+  const days = weeks * 7;
+  const plan = new Map<number, Delivery[]>();
+  const schedule = (day: number, delivery: Delivery) => plan.set(day, [...(plan.get(day) ?? []), delivery]);
+  let nextOrderId = 5_000_100;
+  let subscribed = 0;
+  for (let c = 0; c < customers; c++) {
+    const customerId = 7_100 + c;
+    const taste = pick([0.9, 0.9, 0.6, 0.3, 0]);
+    const visits = 1 + Math.floor(random() * 5);
+    const visitDays = Array.from({ length: visits }, () => Math.floor(random() * days)).sort((a, b) => a - b);
+    const state = random() < 0.8 ? 'subscribed' : 'not_subscribed';
+    if (state === 'subscribed') subscribed++;
+    schedule(visitDays[0] ?? 0, { topic: 'customers/email_marketing_consent_update', payload: { customerId, state } });
+    for (const day of visitDays) {
+      const lines = [lineFor(pick(others))];
+      if (random() < taste) lines.push(lineFor(random() < 0.8 ? 8001000000001 : 8001000000008));
+      schedule(day, { topic: 'orders/create', payload: { customerId, orderId: nextOrderId++, lines } });
+    }
+  }
+
+  let webhooks = 0;
+  let redeliveries = 0;
+  let now = Date.parse(String((await post(`${baseUrl}/_local/advance-time`, { seconds: 1 })).now));
+  for (let day = 0; day < days; day++) {
+    for (const planned of plan.get(day) ?? []) {
+      const at = new Date(now + Math.floor(random() * 10 * 3600) * 1000).toISOString();
+      const p = planned.payload as { customerId: number; state?: string; orderId?: number; lines?: LineItemInput[] };
+      const payload =
+        planned.topic === 'orders/create'
+          ? orderPayload({ id: p.orderId ?? 0, customerId: p.customerId, createdAt: at, lines: p.lines ?? [] })
+          : consentPayload(p.customerId, p.state ?? 'subscribed', at);
+      const delivery: Delivery = { topic: planned.topic, payload, eventId: randomUUID() };
+      const first = await deliver(baseUrl, delivery);
+      if (first.status !== 200) throw new Error(`webhook answered ${first.status}: ${first.body}`);
+      webhooks++;
+      if (random() < 0.15) {
+        // Shopify delivers at least once: some webhooks arrive twice.
+        await deliver(baseUrl, delivery);
+        redeliveries++;
+      }
+    }
+    await post(`${baseUrl}/_local/settle`, {});
+    now = Date.parse(String((await post(`${baseUrl}/_local/advance-time`, { seconds: DAY })).now));
+    if ((day + 1) % 7 === 0) log(`  week ${(day + 1) / 7}: ${webhooks} webhooks so far`);
+  }
+
+  const stages: Record<string, number> = {};
+  for (let c = 0; c < customers; c++) {
+    const response = await fetch(`${baseUrl}/api/shops/${DEMO_SHOP}/customers/${7_100 + c}`, {
+      headers: { authorization: `Bearer ${adminApiKey}` },
+    });
+    if (response.status !== 200) throw new Error(`admin API answered ${response.status} for customer ${7_100 + c}`);
+    const customer = (await response.json()) as { journeys: Record<string, string | null> };
+    const stage = customer.journeys['rum-baba-fans'] ?? '(none)';
+    stages[stage] = (stages[stage] ?? 0) + 1;
+  }
+  const emails = (await (await fetch(`${baseUrl}/_local/emails`)).json()) as { subject: string; to: string[] }[];
+  const emailsBySubject: Record<string, number> = {};
+  for (const email of emails) emailsBySubject[email.subject] = (emailsBySubject[email.subject] ?? 0) + 1;
+  return { customers, webhooks, redeliveries, stages, emailsBySubject, emailsSent: emails.length, subscribed };
+};
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: `http://127.0.0.1:${process.env.PORT ?? 3000}` },
+      customers: { type: 'string', default: '36' },
+      weeks: { type: 'string', default: '8' },
+      seed: { type: 'string', default: '7' },
+    },
+  });
+  const url = values.url;
+  const health = await fetch(`${url}/_local/health`).catch(() => null);
+  if (health?.status !== 200) {
+    process.stderr.write(`No healthy local stack at ${url}: start one with \`npm start\` first (or pass --url).\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Demo bakery: ${values.customers} customers over ${values.weeks} weeks → ${url}\n`);
+  const summary = await runDemo(url, {
+    customers: Number(values.customers),
+    weeks: Number(values.weeks),
+    seed: Number(values.seed),
+    adminApiKey: process.env.ADMIN_API_KEY ?? 'local-admin-key',
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  const lines = [
+    '',
+    `Webhooks sent: ${summary.webhooks} (+${summary.redeliveries} redelivered duplicates) for ${summary.customers} customers, ${summary.subscribed} subscribed to email`,
+    'Rum Baba Fans, where customers are now:',
+    ...['(none)', 'not-yet', 'first-rum-baba', 'second-rum-baba', 'rum-baba-fan'].map((s) => `  ${s.padEnd(16)} ${summary.stages[s] ?? 0}`),
+    `Emails sent by the stack: ${summary.emailsSent}`,
+    ...Object.entries(summary.emailsBySubject).map(([subject, n]) => `  ${String(n).padStart(3)} × ${subject}`),
+    `See them: ${url}/_local/emails`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,108 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomerStore } from '#adapters/customer-store.ts';
+import { consentChange, orderChange } from '#domain/apply.ts';
+import { journeyConfig } from '#journeys/index.ts';
+import { DynamoDbLocal } from '../../local/dynamodb.ts';
+import { orderFactory } from '../support/factories.ts';
+
+const SHOP = 'bakery-demo.myshopify.com';
+let db: DynamoDbLocal;
+let store: CustomerStore;
+let table = 0;
+
+/** A fresh table per test, shaped as the CustomerStore construct declares it. */
+const freshStore = async () => {
+  const name = `customers-${++table}`;
+  await db.createTable({
+    logicalId: name,
+    name,
+    keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+    attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+    streamViewType: 'NEW_AND_OLD_IMAGES',
+    ttlAttribute: 'expiresAt',
+  });
+  return { name, store: new CustomerStore(DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } }), name) };
+};
+
+const applyOrder = (s: CustomerStore, eventId: string, facts: ReturnType<typeof orderFactory>) =>
+  s.apply(
+    { shop: SHOP, eventId, topic: 'orders/create' },
+    facts.customerId,
+    facts.orderId,
+    (current, stored) => orderChange(SHOP, current, stored, facts, journeyConfig, '2026-11-24T00:00:00.000Z'),
+    1_800_000_000,
+  );
+
+beforeAll(async () => {
+  db = await DynamoDbLocal.start();
+});
+afterAll(() => db?.stop());
+
+describe('CustomerStore on DynamoDB Local', () => {
+  it('applies an order once, whatever the number of deliveries', async () => {
+    ({ store } = await freshStore());
+    expect(await applyOrder(store, 'evt-1', orderFactory())).toBe('applied');
+    expect(await applyOrder(store, 'evt-1', orderFactory())).toBe('duplicate');
+    expect(await applyOrder(store, 'evt-2', orderFactory())).toBe('stale');
+    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({ ordersCount: 1, version: 1 });
+  });
+
+  it('replaces an order with its newer version and ignores the older one arriving late', async () => {
+    ({ store } = await freshStore());
+    const v2 = orderFactory({ updatedAt: '2026-11-03T00:00:00.000Z', total: { amount: 960, currency: 'JPY' } });
+    expect(await applyOrder(store, 'evt-v2', v2)).toBe('applied');
+    expect(await applyOrder(store, 'evt-v1', orderFactory())).toBe('stale');
+    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({ ordersCount: 1, totalSpent: { amount: 960, currency: 'JPY' } });
+  });
+
+  it('loses nothing when 20 webhooks for one customer arrive at once', async () => {
+    ({ store } = await freshStore());
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => applyOrder(store, `evt-${i}`, orderFactory({ orderId: String(100 + i) }))),
+    );
+    expect(outcomes.every((o) => o === 'applied')).toBe(true);
+    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({ ordersCount: 20, version: 20, totalSpent: { amount: 9600 } });
+  });
+
+  it('writes nothing but the marker for a consent replay', async () => {
+    const { name, store: s } = await freshStore();
+    const change = { state: 'subscribed' as const, updatedAt: '2026-11-01T00:00:00.000Z', email: 'a@example.com' };
+    const apply = (eventId: string) =>
+      s.apply({ shop: SHOP, eventId, topic: 'customers/email_marketing_consent_update' }, '7001', null, (current) => {
+        const aggregate = consentChange(SHOP, '7001', current, change, '2026-11-24T00:00:00.000Z');
+        return aggregate ? { aggregate } : null;
+      }, 1_800_000_000);
+    expect(await apply('c1')).toBe('applied');
+    expect(await apply('c2')).toBe('unchanged');
+    const { Count } = await db.client.send(new ScanCommand({ TableName: name, Select: 'COUNT' }));
+    expect(Count).toBe(3); // two markers and one aggregate
+  });
+
+  it('lets exactly one of ten concurrent senders claim a stage entry', async () => {
+    ({ store } = await freshStore());
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, () => store.claimSend(SHOP, '7001', 'rum-baba-fans', 'first-rum-baba', 2, '2026-11-24T00:00:00.000Z')),
+    );
+    expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c === 'in-flight')).toHaveLength(9);
+  });
+
+  it('refuses a claim after a send, and allows one after a failure', async () => {
+    ({ store } = await freshStore());
+    const claim = () => store.claimSend(SHOP, '7001', 'j', 's', 1, '2026-11-24T00:00:00.000Z');
+    expect(await claim()).toBe('claimed');
+    await store.finishSend(SHOP, '7001', 'j', 's', 1, { status: 'failed', reason: 'Throttling', at: '2026-11-24T00:00:01.000Z' });
+    expect(await claim()).toBe('claimed');
+    await store.finishSend(SHOP, '7001', 'j', 's', 1, { status: 'sent', messageId: 'm', at: '2026-11-24T00:00:02.000Z' });
+    expect(await claim()).toBe('already-sent');
+  });
+
+  it('quarantines a payload with its headers', async () => {
+    const { name, store: s } = await freshStore();
+    await s.quarantine({ shop: SHOP, eventId: 'q1', topic: 'orders/create' }, 'body is not JSON', { 'x-shopify-topic': 'orders/create' }, Buffer.from('{'), '2026-11-24T00:00:00.000Z');
+    const { Items } = await db.client.send(new ScanCommand({ TableName: name }));
+    expect(Items?.[0]).toMatchObject({ kind: { S: 'quarantine' }, reason: { S: 'body is not JSON' }, bodyBytes: { N: '1' } });
+  });
+});
