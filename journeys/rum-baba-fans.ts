@@ -10,7 +10,8 @@ const RUM_BABA = { productIds: ['8001000000001', '8001000000008'] };
 export const rumBabaFans: Journey = {
   id: 'rum-baba-fans',
   name: 'Rum Baba Fans',
-  description: "Nurture customers into Rum Baba fans: a coupon for the second, serving ideas, then a fan's pre-sale.",
+  description:
+    "Nurture customers into Rum Baba fans: a coupon for the second, serving ideas, then a fan's pre-sale.",
   stages: [
     {
       id: 'not-yet',

@@ -7,7 +7,10 @@ export const STACK_NAME = 'LoyaltyLoop';
 
 /** Builds the CDK app; `bin/app.ts` synthesizes it for deploys, `local/` for the local stack. */
 export const buildApp = (options: { outdir?: string; context?: Record<string, unknown> } = {}) => {
-  const app = new App({ ...(options.outdir ? { outdir: options.outdir } : {}), ...(options.context ? { context: options.context } : {}) });
+  const app = new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    ...(options.context ? { context: options.context } : {}),
+  });
   const stack = new LoyaltyLoopStack(app, STACK_NAME, {
     config: readStackConfig(app),
     journeys: journeyConfig.journeys,

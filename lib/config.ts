@@ -23,7 +23,9 @@ const coerce = (value: unknown): unknown => {
 
 export const readStackConfig = (app: App): StackConfig => {
   const raw = Object.fromEntries(
-    KEYS.map((key) => [key, coerce(app.node.tryGetContext(`loyaltyLoop:${key}`))]).filter(([, v]) => v !== undefined),
+    KEYS.map((key) => [key, coerce(app.node.tryGetContext(`loyaltyLoop:${key}`))]).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
   const parsed = StackConfig.safeParse(raw);
   if (!parsed.success) {

@@ -31,11 +31,20 @@ export class LoyaltyLoopStack extends Stack {
       table: this.store.table,
       rateLimit: config.apiRateLimit,
       ...(config.webhookSecretArn
-        ? { webhookSecret: Secret.fromSecretCompleteArn(this, 'ImportedWebhookSecret', config.webhookSecretArn) }
+        ? {
+            webhookSecret: Secret.fromSecretCompleteArn(
+              this,
+              'ImportedWebhookSecret',
+              config.webhookSecretArn,
+            ),
+          }
         : {}),
     });
     this.journeyBus = new JourneyBus(this, 'JourneyBus');
-    this.segmentEngine = new SegmentEngine(this, 'SegmentEngine', { table: this.store.table, bus: this.journeyBus.bus });
+    this.segmentEngine = new SegmentEngine(this, 'SegmentEngine', {
+      table: this.store.table,
+      bus: this.journeyBus.bus,
+    });
     this.emailSender = new EmailSender(this, 'EmailSender', {
       table: this.store.table,
       bus: this.journeyBus.bus,

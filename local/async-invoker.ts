@@ -55,14 +55,20 @@ export class AsyncInvoker {
             {
               version: '1.0',
               timestamp: new Date(this.clock.now()).toISOString(),
-              requestContext: { functionArn: fn.spec.arn, condition: 'RetriesExhausted', approximateInvokeCount: attempt + 1 },
+              requestContext: {
+                functionArn: fn.spec.arn,
+                condition: 'RetriesExhausted',
+                approximateInvokeCount: attempt + 1,
+              },
               requestPayload: event,
               responsePayload: { errorMessage: message },
             },
             this.clock.now(),
           );
         } else {
-          process.stderr.write(`[local] ${fn.spec.logicalId} failed after ${attempt + 1} attempts: ${message}\n`);
+          process.stderr.write(
+            `[local] ${fn.spec.logicalId} failed after ${attempt + 1} attempts: ${message}\n`,
+          );
         }
         return;
       }

@@ -61,12 +61,33 @@ export class AwsEmulator {
         const id = String(input.SecretId ?? '');
         const value = this.secrets.get(id);
         if (value === undefined) {
-          return [400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }];
+          return [
+            400,
+            {
+              __type: 'ResourceNotFoundException',
+              message: "Secrets Manager can't find the specified secret.",
+            },
+          ];
         }
-        return [200, { ARN: id, Name: id.split(':').pop(), SecretString: value, VersionId: 'local', VersionStages: ['AWSCURRENT'] }];
+        return [
+          200,
+          {
+            ARN: id,
+            Name: id.split(':').pop(),
+            SecretString: value,
+            VersionId: 'local',
+            VersionStages: ['AWSCURRENT'],
+          },
+        ];
       }
       default:
-        return [400, { __type: 'UnknownOperationException', message: `the local stack does not emulate ${target || 'this call'}` }];
+        return [
+          400,
+          {
+            __type: 'UnknownOperationException',
+            message: `the local stack does not emulate ${target || 'this call'}`,
+          },
+        ];
     }
   }
 }

@@ -28,7 +28,11 @@ export class DynamoDbLocal {
     this.process.stderr?.on('data', (d: Buffer) => {
       this.output = (this.output + d.toString()).slice(-4000);
     });
-    this.client = new DynamoDBClient({ endpoint: this.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    this.client = new DynamoDBClient({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
   }
 
   static async start(timeoutMs = 60_000): Promise<DynamoDbLocal> {
@@ -36,7 +40,9 @@ export class DynamoDbLocal {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (db.process.exitCode !== null) {
-        throw new Error(`DynamoDB Local exited (${db.process.exitCode}); is Java 17+ installed?\n${db.output}`);
+        throw new Error(
+          `DynamoDB Local exited (${db.process.exitCode}); is Java 17+ installed?\n${db.output}`,
+        );
       }
       try {
         await db.client.send(new ListTablesCommand({}));
@@ -44,7 +50,9 @@ export class DynamoDbLocal {
       } catch (error) {
         if (Date.now() > deadline) {
           db.stop();
-          throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${String(error)}\n${db.output}`);
+          throw new Error(
+            `DynamoDB Local did not answer within ${timeoutMs} ms: ${String(error)}\n${db.output}`,
+          );
         }
         await sleep(200);
       }
@@ -60,7 +68,12 @@ export class DynamoDbLocal {
         AttributeDefinitions: table.attributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
         ...(table.streamViewType
-          ? { StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType as 'NEW_AND_OLD_IMAGES' } }
+          ? {
+              StreamSpecification: {
+                StreamEnabled: true,
+                StreamViewType: table.streamViewType as 'NEW_AND_OLD_IMAGES',
+              },
+            }
           : {}),
       }),
     );

@@ -42,7 +42,13 @@ export class LocalEventBus {
   private readonly invoker: AsyncInvoker;
   private readonly clock: LocalClock;
 
-  constructor(busNames: string[], rules: RuleSpec[], functions: Map<string, LocalFunction>, invoker: AsyncInvoker, clock: LocalClock) {
+  constructor(
+    busNames: string[],
+    rules: RuleSpec[],
+    functions: Map<string, LocalFunction>,
+    invoker: AsyncInvoker,
+    clock: LocalClock,
+  ) {
     this.busNames = new Set(['default', ...busNames]);
     this.rules = rules;
     this.functions = functions;
@@ -65,7 +71,9 @@ export class LocalEventBus {
         'detail-type': entry.DetailType ?? '',
         source: entry.Source ?? '',
         account: LOCAL_ACCOUNT,
-        time: new Date(entry.Time ? new Date(entry.Time).getTime() : this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        time: new Date(entry.Time ? new Date(entry.Time).getTime() : this.clock.now())
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
         region: LOCAL_REGION,
         resources: entry.Resources ?? [],
         detail: JSON.parse(entry.Detail ?? '{}'),
@@ -79,14 +87,17 @@ export class LocalEventBus {
 
   private validate(entry: PutEventsEntry): [string, string] | null {
     const busName = (entry.EventBusName ?? 'default').split('/').pop() ?? 'default';
-    if (!this.busNames.has(busName)) return ['ResourceNotFoundException', `Event bus ${busName} does not exist.`];
+    if (!this.busNames.has(busName))
+      return ['ResourceNotFoundException', `Event bus ${busName} does not exist.`];
     if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
       return ['InvalidArgument', 'Parameters Source, DetailType and Detail are required.'];
     }
-    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES) return ['InvalidArgument', 'Entry exceeds 256 KB.'];
+    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES)
+      return ['InvalidArgument', 'Entry exceeds 256 KB.'];
     try {
       const detail: unknown = JSON.parse(entry.Detail);
-      if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) throw new Error('not an object');
+      if (typeof detail !== 'object' || detail === null || Array.isArray(detail))
+        throw new Error('not an object');
     } catch {
       return ['MalformedDetail', 'Detail is malformed.'];
     }

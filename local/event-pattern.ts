@@ -12,7 +12,8 @@ export class EventPatternError extends Error {
   override name = 'EventPatternError';
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const matchesPattern = (pattern: Pattern, event: unknown): boolean =>
   Object.entries(pattern).every(([key, sub]) => {
@@ -41,12 +42,19 @@ const matchesLeaf = (matchers: unknown[], present: boolean, value: unknown): boo
 };
 
 const wildcardRegex = (pattern: string): RegExp =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
 
 const stringOp = (op: unknown, v: Json, test: (s: string, needle: string) => boolean): boolean => {
   if (typeof v !== 'string') return false;
   if (typeof op === 'string') return test(v, op);
-  if (isObject(op) && typeof op['equals-ignore-case'] === 'string') return test(v.toLowerCase(), op['equals-ignore-case'].toLowerCase());
+  if (isObject(op) && typeof op['equals-ignore-case'] === 'string')
+    return test(v.toLowerCase(), op['equals-ignore-case'].toLowerCase());
   throw new EventPatternError(`unsupported string operand ${JSON.stringify(op)}`);
 };
 
@@ -77,7 +85,9 @@ const matchesOne = (matcher: unknown, v: Json): boolean => {
     case 'suffix':
       return stringOp(operand, v, (s, n) => s.endsWith(n));
     case 'equals-ignore-case':
-      return typeof v === 'string' && typeof operand === 'string' && v.toLowerCase() === operand.toLowerCase();
+      return (
+        typeof v === 'string' && typeof operand === 'string' && v.toLowerCase() === operand.toLowerCase()
+      );
     case 'wildcard':
       return typeof v === 'string' && typeof operand === 'string' && wildcardRegex(operand).test(v);
     case 'anything-but': {
@@ -90,7 +100,8 @@ const matchesOne = (matcher: unknown, v: Json): boolean => {
       for (let i = 0; i < operand.length; i += 2) {
         const compare = NUMERIC_OPS[String(operand[i])];
         const bound = operand[i + 1];
-        if (!compare || typeof bound !== 'number') throw new EventPatternError(`bad numeric matcher ${JSON.stringify(operand)}`);
+        if (!compare || typeof bound !== 'number')
+          throw new EventPatternError(`bad numeric matcher ${JSON.stringify(operand)}`);
         if (!compare(v, bound)) return false;
       }
       return true;
@@ -103,7 +114,7 @@ const matchesOne = (matcher: unknown, v: Json): boolean => {
       const bits = Number(bitsText);
       if (base === null || ip === null) return false;
       const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-      return ((ip & mask) >>> 0) === ((base & mask) >>> 0);
+      return (ip & mask) >>> 0 === (base & mask) >>> 0;
     }
     default:
       throw new EventPatternError(`unsupported matcher "${String(op)}"`);

@@ -90,16 +90,26 @@ export const toProxyEvent = (
       time: new Date(now).toUTCString(),
       timeEpoch: now,
     },
-    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !isText } : { isBase64Encoded: false }),
+    ...(body.length > 0
+      ? { body: isText ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !isText }
+      : { isBase64Encoded: false }),
   };
 };
 
 /** Maps a function's result to HTTP as API Gateway does for payload format 2.0. */
 export const fromProxyResult = (result: unknown): GatewayResponse => {
   if (result && typeof result === 'object' && 'statusCode' in result) {
-    const r = result as { statusCode: number; headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean };
-    const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+    const r = result as {
+      statusCode: number;
+      headers?: Record<string, unknown>;
+      body?: string;
+      isBase64Encoded?: boolean;
+    };
+    const headers = Object.fromEntries(
+      Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+    );
+    const body =
+      r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
     return { status: r.statusCode, headers, body };
   }
   // A result without statusCode is taken as a 200 JSON body.

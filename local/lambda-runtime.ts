@@ -15,7 +15,12 @@ export class FunctionError extends Error {
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 type Message =
   | { type: 'ready'; initError: { errorType: string; errorMessage: string } | null }
-  | { type: 'result'; id: number; result?: unknown; error?: { errorType: string; errorMessage: string; stack: string } | null };
+  | {
+      type: 'result';
+      id: number;
+      result?: unknown;
+      error?: { errorType: string; errorMessage: string; stack: string } | null;
+    };
 
 /**
  * One deployed function, run from its bundle in a worker thread with exactly the environment the
@@ -48,7 +53,13 @@ export class LocalFunction {
       this.worker.on('message', (message: Message) => {
         if (message.type === 'ready') {
           if (message.initError) {
-            reject(new FunctionError(spec.logicalId, message.initError.errorType, `init failed: ${message.initError.errorMessage}`));
+            reject(
+              new FunctionError(
+                spec.logicalId,
+                message.initError.errorType,
+                `init failed: ${message.initError.errorMessage}`,
+              ),
+            );
           } else resolve();
           return;
         }
@@ -57,7 +68,14 @@ export class LocalFunction {
         this.pending.delete(message.id);
         clearTimeout(waiting.timer);
         if (message.error) {
-          waiting.reject(new FunctionError(spec.logicalId, message.error.errorType, message.error.errorMessage, message.error.stack));
+          waiting.reject(
+            new FunctionError(
+              spec.logicalId,
+              message.error.errorType,
+              message.error.errorMessage,
+              message.error.stack,
+            ),
+          );
         } else waiting.resolve(message.result);
       });
     });
@@ -74,7 +92,13 @@ export class LocalFunction {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new FunctionError(this.spec.logicalId, 'Sandbox.Timedout', `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`));
+        reject(
+          new FunctionError(
+            this.spec.logicalId,
+            'Sandbox.Timedout',
+            `Task timed out after ${this.spec.timeoutSeconds}.00 seconds`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.worker.postMessage({ id, event, deadline: Date.now() + timeoutMs });

@@ -32,7 +32,8 @@ let initError: ReturnType<typeof serialize> | null = null;
 try {
   const module = (await import(pathToFileURL(data.modulePath).href)) as Record<string, unknown>;
   const exported = module[data.exportName];
-  if (typeof exported !== 'function') throw new Error(`${data.modulePath} does not export a function "${data.exportName}"`);
+  if (typeof exported !== 'function')
+    throw new Error(`${data.modulePath} does not export a function "${data.exportName}"`);
   handler = exported as Handler;
 } catch (error) {
   initError = serialize(error);
@@ -60,7 +61,11 @@ port.on('message', async ({ id, event, deadline }: Invocation) => {
   };
   try {
     const result = await handler(event, context);
-    port.postMessage({ type: 'result', id, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+    port.postMessage({
+      type: 'result',
+      id,
+      result: result === undefined ? null : JSON.parse(JSON.stringify(result)),
+    });
   } catch (error) {
     port.postMessage({ type: 'result', id, error: serialize(error) });
   }

@@ -1,6 +1,10 @@
 import type { Server } from 'node:http';
-import sesModule from 'aws-ses-v2-local';
+import { createRequire } from 'node:module';
 import { freePort } from './ports.ts';
+
+// A CommonJS module whose default export Node and Vite interoperate differently: require it.
+type StartSes = (config: { host: string; port: number }) => Promise<Server>;
+const startSesServer = (createRequire(import.meta.url)('aws-ses-v2-local') as { default: StartSes }).default;
 
 /** One email as the local contract shows it at `GET /_local/emails`. */
 export type LocalEmail = {
@@ -36,8 +40,7 @@ export class SesLocal {
 
   static async start(): Promise<SesLocal> {
     const port = await freePort();
-    // A CommonJS module: its default export arrives as a property of the imported object.
-    const server = await sesModule.default({ host: '127.0.0.1', port });
+    const server = await startSesServer({ host: '127.0.0.1', port });
     return new SesLocal(`http://127.0.0.1:${port}`, server);
   }
 

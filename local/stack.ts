@@ -14,7 +14,14 @@ import { LocalClock } from './clock.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { DynamoDbLocal, LOCAL_CREDENTIALS } from './dynamodb.ts';
 import { LocalEventBus } from './event-bus.ts';
-import { BodyTooLarge, fromProxyResult, MAX_REQUEST_BYTES, readBody, routeMatcher, toProxyEvent } from './http-gateway.ts';
+import {
+  BodyTooLarge,
+  fromProxyResult,
+  MAX_REQUEST_BYTES,
+  readBody,
+  routeMatcher,
+  toProxyEvent,
+} from './http-gateway.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import { SesLocal } from './ses.ts';
 import { StreamPoller } from './stream-poller.ts';
@@ -46,7 +53,14 @@ export type LocalStack = {
   stop: () => Promise<void>;
 };
 
-const AdvanceTime = z.object({ seconds: z.number().positive().max(10 * 365 * 24 * 3600) }).strict();
+const AdvanceTime = z
+  .object({
+    seconds: z
+      .number()
+      .positive()
+      .max(10 * 365 * 24 * 3600),
+  })
+  .strict();
 
 /** Which local setting stands in for each secret, by the variable through which functions read it. */
 const secretValues = (options: LocalStackOptions): Record<string, string> => {
@@ -61,7 +75,11 @@ const secretValues = (options: LocalStackOptions): Record<string, string> => {
 
 const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'content-type': 'application/json', ...headers, 'content-length': String(payload.length) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    ...headers,
+    'content-length': String(payload.length),
+  });
   res.end(payload);
 };
 
@@ -100,13 +118,20 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+    const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+      context?: Record<string, unknown>;
+    };
     const [dynamoDb, ses] = await Promise.all([
       DynamoDbLocal.start(),
       SesLocal.start(),
-      Promise.resolve().then(() => buildApp({ outdir: assemblyDir, context: cdkJson.context ?? {} }).app.synth()),
+      Promise.resolve().then(() =>
+        buildApp({ outdir: assemblyDir, context: cdkJson.context ?? {} }).app.synth(),
+      ),
     ]);
-    stops.push(() => dynamoDb.stop(), () => ses.stop());
+    stops.push(
+      () => dynamoDb.stop(),
+      () => ses.stop(),
+    );
 
     const wiring = readWiring(assemblyDir, STACK_NAME, url);
     const streamArns = new Map<string, string | null>();
@@ -158,12 +183,27 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }
     await Promise.all([...functions.values()].map((fn) => fn.ready));
 
-    const streams = new DynamoDBStreamsClient({ endpoint: dynamoDb.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const streams = new DynamoDBStreamsClient({
+      endpoint: dynamoDb.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const pollers = wiring.streamMappings.map((mapping) => {
       const streamArn = streamArns.get(mapping.tableId);
       const fn = functions.get(mapping.functionId);
-      if (!streamArn || !fn) throw new Error(`mapping ${mapping.logicalId}: table ${mapping.tableId} has no stream or function is missing`);
-      return new StreamPoller({ mapping, streamArn, fn, client: streams, endpoint: dynamoDb.endpoint, deadLetters, clock });
+      if (!streamArn || !fn)
+        throw new Error(
+          `mapping ${mapping.logicalId}: table ${mapping.tableId} has no stream or function is missing`,
+        );
+      return new StreamPoller({
+        mapping,
+        streamArn,
+        fn,
+        client: streams,
+        endpoint: dynamoDb.endpoint,
+        deadLetters,
+        clock,
+      });
     });
     for (const poller of pollers) poller.start();
     stops.push(async () => {
@@ -228,7 +268,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         case 'GET /_local/health':
           send(res, 200, {
             status: 'ok',
-            functions: [...functions.values()].map((fn) => ({ id: fn.spec.logicalId, invocations: fn.invocations })),
+            functions: [...functions.values()].map((fn) => ({
+              id: fn.spec.logicalId,
+              invocations: fn.invocations,
+            })),
             streams: pollers.map((p) => p.describe()),
             rules: wiring.rules.length,
             asyncFailures: invoker.failures.length,
@@ -258,7 +301,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           }
           const parsed = AdvanceTime.safeParse(input);
           if (!parsed.success) {
-            send(res, 400, { message: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+            send(res, 400, {
+              message: parsed.error.issues
+                .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+                .join('; '),
+            });
             return;
           }
           clock.advance(parsed.data.seconds);
@@ -272,7 +319,17 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     };
 
     ready = true;
-    return { url, clock, bus, deadLetters, ses, dynamoDb, tableName: wiring.tables[0]?.name ?? '', settle, stop };
+    return {
+      url,
+      clock,
+      bus,
+      deadLetters,
+      ses,
+      dynamoDb,
+      tableName: wiring.tables[0]?.name ?? '',
+      settle,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -5,7 +5,9 @@ const started = Date.now();
 const stack = await startLocalStack({
   port: Number(process.env.PORT ?? 3000),
   webhookSecret: process.env.SHOPIFY_API_SECRET ?? 'local-dev-secret',
-  ...(process.env.SHOPIFY_API_SECRET_PREVIOUS ? { previousWebhookSecret: process.env.SHOPIFY_API_SECRET_PREVIOUS } : {}),
+  ...(process.env.SHOPIFY_API_SECRET_PREVIOUS
+    ? { previousWebhookSecret: process.env.SHOPIFY_API_SECRET_PREVIOUS }
+    : {}),
   adminApiKey: process.env.ADMIN_API_KEY ?? 'local-admin-key',
   logLevel: process.env.LOG_LEVEL ?? 'WARN',
 });

@@ -1,4 +1,8 @@
-import { DescribeStreamCommand, type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import type { LocalClock } from './clock.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { matchesPattern } from './event-pattern.ts';
@@ -38,7 +42,10 @@ const repairImage = (value: unknown): unknown => {
   const entries = Object.entries(value);
   if (entries.length === 0) return { M: {} };
   return Object.fromEntries(
-    entries.map(([key, v]) => [key, key === 'M' || key === 'L' || !/^(S|N|B|SS|NS|BS|BOOL|NULL)$/.test(key) ? repairImage(v) : v]),
+    entries.map(([key, v]) => [
+      key,
+      key === 'M' || key === 'L' || !/^(S|N|B|SS|NS|BS|BOOL|NULL)$/.test(key) ? repairImage(v) : v,
+    ]),
   );
 };
 
@@ -53,7 +60,9 @@ const toLambdaRecord = (record: WireRecord, streamArn: string): LambdaStreamReco
     ...record.dynamodb,
     ...(record.dynamodb?.NewImage ? { NewImage: repairImage(record.dynamodb.NewImage) } : {}),
     ...(record.dynamodb?.OldImage ? { OldImage: repairImage(record.dynamodb.OldImage) } : {}),
-    ApproximateCreationDateTime: Math.floor(record.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000),
+    ApproximateCreationDateTime: Math.floor(
+      record.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000,
+    ),
     SequenceNumber: record.dynamodb?.SequenceNumber ?? '',
   },
 });
@@ -68,11 +77,17 @@ const getRecords = async (endpoint: string, iterator: string) => {
     headers: {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': 'DynamoDBStreams_20120810.GetRecords',
-      authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
     },
     body: JSON.stringify({ ShardIterator: iterator, Limit: 1000 }),
   });
-  const body = (await response.json()) as { Records?: WireRecord[]; NextShardIterator?: string; __type?: string; message?: string };
+  const body = (await response.json()) as {
+    Records?: WireRecord[];
+    NextShardIterator?: string;
+    __type?: string;
+    message?: string;
+  };
   if (!response.ok) {
     if (body.__type?.includes('ExpiredIteratorException')) return 'expired' as const;
     throw new Error(`GetRecords failed: ${body.__type ?? response.status} ${body.message ?? ''}`);
@@ -80,7 +95,13 @@ const getRecords = async (endpoint: string, iterator: string) => {
   return { records: body.Records ?? [], next: body.NextShardIterator ?? null };
 };
 
-type Shard = { id: string; parentId: string | null; iterator: string | null; lastSequence: string | null; closed: boolean };
+type Shard = {
+  id: string;
+  parentId: string | null;
+  iterator: string | null;
+  lastSequence: string | null;
+  closed: boolean;
+};
 
 /**
  * Lambda's event source mapping for one DynamoDB stream: reads every shard in order, drops
@@ -176,7 +197,13 @@ export class StreamPoller {
       );
       for (const shard of StreamDescription?.Shards ?? []) {
         if (!shard.ShardId || this.shards.has(shard.ShardId)) continue;
-        this.shards.set(shard.ShardId, { id: shard.ShardId, parentId: shard.ParentShardId ?? null, iterator: null, lastSequence: null, closed: false });
+        this.shards.set(shard.ShardId, {
+          id: shard.ShardId,
+          parentId: shard.ParentShardId ?? null,
+          iterator: null,
+          lastSequence: null,
+          closed: false,
+        });
       }
       start = StreamDescription?.LastEvaluatedShardId;
     } while (start);
@@ -195,7 +222,11 @@ export class StreamPoller {
       this.stats.records += records.length;
       const wanted = records
         .map((r) => toLambdaRecord(r, this.streamArn))
-        .filter((r) => this.mapping.filterPatterns.length === 0 || this.mapping.filterPatterns.some((p) => matchesPattern(p, r)));
+        .filter(
+          (r) =>
+            this.mapping.filterPatterns.length === 0 ||
+            this.mapping.filterPatterns.some((p) => matchesPattern(p, r)),
+        );
       this.stats.filteredOut += records.length - wanted.length;
       for (let i = 0; i < wanted.length; i += this.mapping.batchSize) {
         await this.deliver(shard.id, wanted.slice(i, i + this.mapping.batchSize), 0);
@@ -249,18 +280,24 @@ export class StreamPoller {
     let failedFrom: number;
     let wholeBatch = false;
     try {
-      const response = (await this.fn.invoke({ Records: batch })) as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
+      const response = (await this.fn.invoke({ Records: batch })) as {
+        batchItemFailures?: { itemIdentifier?: string }[];
+      } | null;
       const failures = this.mapping.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
       if (failures.length === 0) {
         this.stats.delivered += batch.length;
         return;
       }
-      const indexes = failures.map((f) => batch.findIndex((r) => r.dynamodb.SequenceNumber === f.itemIdentifier));
+      const indexes = failures.map((f) =>
+        batch.findIndex((r) => r.dynamodb.SequenceNumber === f.itemIdentifier),
+      );
       // An unknown or empty identifier fails the whole batch, as Lambda treats it.
       failedFrom = indexes.some((i) => i < 0) ? 0 : Math.min(...indexes);
       this.stats.delivered += failedFrom;
     } catch (error) {
-      process.stderr.write(`[local] ${this.fn.spec.logicalId} failed a batch of ${batch.length}: ${String(error)}\n`);
+      process.stderr.write(
+        `[local] ${this.fn.spec.logicalId} failed a batch of ${batch.length}: ${String(error)}\n`,
+      );
       failedFrom = 0;
       wholeBatch = true;
     }
@@ -280,7 +317,12 @@ export class StreamPoller {
     }
   }
 
-  private deadLetter(shardId: string, records: LambdaStreamRecord[], retries: number, condition: string): void {
+  private deadLetter(
+    shardId: string,
+    records: LambdaStreamRecord[],
+    retries: number,
+    condition: string,
+  ): void {
     this.stats.deadLettered += records.length;
     const first = records[0];
     const last = records.at(-1);
@@ -292,13 +334,21 @@ export class StreamPoller {
         shardId,
         startSequenceNumber: first?.dynamodb.SequenceNumber,
         endSequenceNumber: last?.dynamodb.SequenceNumber,
-        approximateArrivalOfFirstRecord: first ? new Date(first.dynamodb.ApproximateCreationDateTime * 1000).toISOString() : null,
-        approximateArrivalOfLastRecord: last ? new Date(last.dynamodb.ApproximateCreationDateTime * 1000).toISOString() : null,
+        approximateArrivalOfFirstRecord: first
+          ? new Date(first.dynamodb.ApproximateCreationDateTime * 1000).toISOString()
+          : null,
+        approximateArrivalOfLastRecord: last
+          ? new Date(last.dynamodb.ApproximateCreationDateTime * 1000).toISOString()
+          : null,
         batchSize: records.length,
         streamArn: this.streamArn,
       },
     };
-    if (this.mapping.onFailureQueueId) this.deadLetters.send(this.mapping.onFailureQueueId, body, this.clock.now());
-    else process.stderr.write(`[local] ${this.mapping.logicalId} discarded ${records.length} records (${condition})\n`);
+    if (this.mapping.onFailureQueueId)
+      this.deadLetters.send(this.mapping.onFailureQueueId, body, this.clock.now());
+    else
+      process.stderr.write(
+        `[local] ${this.mapping.logicalId} discarded ${records.length} records (${condition})\n`,
+      );
   }
 }

@@ -51,9 +51,25 @@ export type StreamMappingSpec = {
   onFailureQueueId: string | null;
 };
 
-export type RuleTargetSpec = { functionId: string; retryAttempts: number; maxEventAgeSeconds: number; deadLetterQueueId: string | null };
-export type RuleSpec = { logicalId: string; busName: string; pattern: Record<string, unknown>; enabled: boolean; targets: RuleTargetSpec[] };
-export type InvokeConfigSpec = { functionId: string; maxRetryAttempts: number; maxEventAgeSeconds: number; onFailureQueueId: string | null };
+export type RuleTargetSpec = {
+  functionId: string;
+  retryAttempts: number;
+  maxEventAgeSeconds: number;
+  deadLetterQueueId: string | null;
+};
+export type RuleSpec = {
+  logicalId: string;
+  busName: string;
+  pattern: Record<string, unknown>;
+  enabled: boolean;
+  targets: RuleTargetSpec[];
+};
+export type InvokeConfigSpec = {
+  functionId: string;
+  maxRetryAttempts: number;
+  maxEventAgeSeconds: number;
+  onFailureQueueId: string | null;
+};
 export type SecretSpec = { logicalId: string; arn: string };
 
 export type LocalWiring = {
@@ -72,10 +88,13 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-const arn = (service: string, resource: string) => `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
+const arn = (service: string, resource: string) =>
+  `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
 
 export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: string): LocalWiring => {
-  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as Template;
+  const template = JSON.parse(
+    readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8'),
+  ) as Template;
   const resources = template.Resources;
   const typeOf = (id: string): string => {
     const resource = resources[id];
@@ -121,7 +140,8 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
       if (type === 'AWS::Events::EventBus') return arn('events', `event-bus/${busName(id)}`);
       if (type === 'AWS::SecretsManager::Secret') return ref(id);
     }
-    if (type === 'AWS::DynamoDB::Table' && attribute === 'StreamArn') return arn('dynamodb', `table/${id}/stream/local`);
+    if (type === 'AWS::DynamoDB::Table' && attribute === 'StreamArn')
+      return arn('dynamodb', `table/${id}/stream/local`);
     throw new TemplateError(`the local stack cannot resolve Fn::GetAtt ${id}.${attribute} (${type})`);
   };
 
@@ -136,14 +156,19 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
       const join = v['Fn::Join'];
       if (Array.isArray(join)) return (join[1] as unknown[]).map(resolve).join(String(join[0]));
       const sub = v['Fn::Sub'];
-      if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, (_, name: string) => (name.includes('.') ? getAtt(...(name.split('.') as [string, string])) : ref(name)));
+      if (typeof sub === 'string')
+        return sub.replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+          name.includes('.') ? getAtt(...(name.split('.') as [string, string])) : ref(name),
+        );
     }
     throw new TemplateError(`the local stack cannot resolve ${JSON.stringify(value)}`);
   };
 
   const idFromArn = (value: unknown): string => {
     const resolved = resolve(value);
-    const id = resolved.split(/[:/]/).find((part) => part in resources && resources[part]?.Type !== undefined);
+    const id = resolved
+      .split(/[:/]/)
+      .find((part) => part in resources && resources[part]?.Type !== undefined);
     if (!id) throw new TemplateError(`no resource in the template has ARN ${resolved}`);
     return id;
   };
@@ -156,8 +181,10 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
       name: ref(id),
       keySchema: p.KeySchema as TableSpec['keySchema'],
       attributeDefinitions: p.AttributeDefinitions as TableSpec['attributeDefinitions'],
-      streamViewType: ((p.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType ?? null),
-      ttlAttribute: ((p.TimeToLiveSpecification as { AttributeName?: string } | undefined)?.AttributeName ?? null),
+      streamViewType:
+        (p.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType ?? null,
+      ttlAttribute:
+        (p.TimeToLiveSpecification as { AttributeName?: string } | undefined)?.AttributeName ?? null,
     };
   });
 
@@ -166,13 +193,16 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     const p = r.Properties ?? {};
     const code = p.Code as { S3Key?: string } | undefined;
     const handler = String(p.Handler ?? 'index.handler');
-    if (!code?.S3Key) throw new TemplateError(`function ${id} has no asset (inline code is not supported locally)`);
+    if (!code?.S3Key)
+      throw new TemplateError(`function ${id} has no asset (inline code is not supported locally)`);
     const assetDir = join(assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
     const dot = handler.lastIndexOf('.');
     const base = handler.slice(0, dot);
-    const modulePath = ['.mjs', '.js', '.cjs'].map((ext) => join(assetDir, base + ext)).find((file) => existsSync(file));
+    const modulePath = ['.mjs', '.js', '.cjs']
+      .map((ext) => join(assetDir, base + ext))
+      .find((file) => existsSync(file));
     if (!modulePath) throw new TemplateError(`function ${id}: no ${base}.mjs/.js in ${assetDir}`);
-    const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+    const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     functions.set(id, {
       logicalId: id,
       arn: getAtt(id, 'Arn'),
@@ -196,13 +226,14 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
   });
 
   const destinationQueue = (config: unknown): string | null => {
-    const destination = (config as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+    const destination = (config as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
+      ?.Destination;
     return destination ? idFromArn(destination) : null;
   };
 
   const streamMappings: StreamMappingSpec[] = byType('AWS::Lambda::EventSourceMapping').map(([id, r]) => {
     const p = r.Properties ?? {};
-    const filters = ((p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []);
+    const filters = (p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? [];
     return {
       logicalId: id,
       functionId: idFromArn(p.FunctionName),
@@ -213,7 +244,9 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
       bisectOnError: p.BisectBatchOnFunctionError === true,
       maxRetryAttempts: Number(p.MaximumRetryAttempts ?? -1),
       maxRecordAgeSeconds: Number(p.MaximumRecordAgeInSeconds ?? -1),
-      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+        'ReportBatchItemFailures',
+      ),
       onFailureQueueId: destinationQueue(p.DestinationConfig),
     };
   });
@@ -221,7 +254,9 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
   const rules: RuleSpec[] = byType('AWS::Events::Rule').map(([id, r]) => {
     const p = r.Properties ?? {};
     const targets = ((p.Targets as Record<string, unknown>[] | undefined) ?? []).map((t) => {
-      const retry = t.RetryPolicy as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } | undefined;
+      const retry = t.RetryPolicy as
+        | { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }
+        | undefined;
       const dlq = (t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
       return {
         functionId: idFromArn(t.Arn),

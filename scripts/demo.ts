@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { consentPayload, DEMO_SHOP, type Delivery, deliver, type LineItemInput, orderPayload } from './shopify-sim.ts';
+import {
+  consentPayload,
+  DEMO_SHOP,
+  type Delivery,
+  deliver,
+  type LineItemInput,
+  orderPayload,
+} from './shopify-sim.ts';
 
 /**
  * `npm run demo`: a demo bakery's weeks of trading as signed Shopify webhooks, sent to a running
@@ -9,8 +16,21 @@ import { consentPayload, DEMO_SHOP, type Delivery, deliver, type LineItemInput, 
  * stages customers reached and the emails the stack sent. Seeded, so runs are repeatable.
  */
 
-type Catalog = { products: { product_id: number; title: string; vendor: string; variants: { variant_id: number; sku: string; price: string }[] }[] };
-type DemoOptions = { customers: number; weeks: number; seed: number; adminApiKey: string; log: (line: string) => void };
+type Catalog = {
+  products: {
+    product_id: number;
+    title: string;
+    vendor: string;
+    variants: { variant_id: number; sku: string; price: string }[];
+  }[];
+};
+type DemoOptions = {
+  customers: number;
+  weeks: number;
+  seed: number;
+  adminApiKey: string;
+  log: (line: string) => void;
+};
 export type DemoSummary = {
   customers: number;
   webhooks: number;
@@ -36,13 +56,23 @@ const loadCatalog = (): Catalog =>
   JSON.parse(readFileSync(new URL('../journeys/bakery-catalog.json', import.meta.url), 'utf8')) as Catalog;
 
 const post = async (url: string, body: unknown) => {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 };
 
 export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {}): Promise<DemoSummary> => {
-  const { customers = 36, weeks = 8, seed = 7, adminApiKey = 'local-admin-key', log = () => undefined } = options;
+  const {
+    customers = 36,
+    weeks = 8,
+    seed = 7,
+    adminApiKey = 'local-admin-key',
+    log = () => undefined,
+  } = options;
   const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const catalog = loadCatalog();
@@ -50,7 +80,15 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     const product = catalog.products.find((p) => p.product_id === productId);
     if (!product) throw new Error(`product ${productId} is not in the catalog`);
     const variant = pick(product.variants);
-    return { product_id: product.product_id, variant_id: variant.variant_id, sku: variant.sku, vendor: product.vendor, title: product.title, price: variant.price, quantity: 1 + Math.floor(random() * 2) };
+    return {
+      product_id: product.product_id,
+      variant_id: variant.variant_id,
+      sku: variant.sku,
+      vendor: product.vendor,
+      title: product.title,
+      price: variant.price,
+      quantity: 1 + Math.floor(random() * 2),
+    };
   };
   const others = catalog.products.map((p) => p.product_id).filter((id) => !RUM_BABA_IDS.has(id));
 
@@ -67,7 +105,10 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     const visitDays = Array.from({ length: visits }, () => Math.floor(random() * days)).sort((a, b) => a - b);
     const state = random() < 0.8 ? 'subscribed' : 'not_subscribed';
     if (state === 'subscribed') subscribed++;
-    schedule(visitDays[0] ?? 0, { topic: 'customers/email_marketing_consent_update', payload: { customerId, state } });
+    schedule(visitDays[0] ?? 0, {
+      topic: 'customers/email_marketing_consent_update',
+      payload: { customerId, state },
+    });
     for (const day of visitDays) {
       const lines = [lineFor(pick(others))];
       if (random() < taste) lines.push(lineFor(random() < 0.8 ? 8001000000001 : 8001000000008));
@@ -81,10 +122,20 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
   for (let day = 0; day < days; day++) {
     for (const planned of plan.get(day) ?? []) {
       const at = new Date(now + Math.floor(random() * 10 * 3600) * 1000).toISOString();
-      const p = planned.payload as { customerId: number; state?: string; orderId?: number; lines?: LineItemInput[] };
+      const p = planned.payload as {
+        customerId: number;
+        state?: string;
+        orderId?: number;
+        lines?: LineItemInput[];
+      };
       const payload =
         planned.topic === 'orders/create'
-          ? orderPayload({ id: p.orderId ?? 0, customerId: p.customerId, createdAt: at, lines: p.lines ?? [] })
+          ? orderPayload({
+              id: p.orderId ?? 0,
+              customerId: p.customerId,
+              createdAt: at,
+              lines: p.lines ?? [],
+            })
           : consentPayload(p.customerId, p.state ?? 'subscribed', at);
       const delivery: Delivery = { topic: planned.topic, payload, eventId: randomUUID() };
       const first = await deliver(baseUrl, delivery);
@@ -106,15 +157,27 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     const response = await fetch(`${baseUrl}/api/shops/${DEMO_SHOP}/customers/${7_100 + c}`, {
       headers: { authorization: `Bearer ${adminApiKey}` },
     });
-    if (response.status !== 200) throw new Error(`admin API answered ${response.status} for customer ${7_100 + c}`);
+    if (response.status !== 200)
+      throw new Error(`admin API answered ${response.status} for customer ${7_100 + c}`);
     const customer = (await response.json()) as { journeys: Record<string, string | null> };
     const stage = customer.journeys['rum-baba-fans'] ?? '(none)';
     stages[stage] = (stages[stage] ?? 0) + 1;
   }
-  const emails = (await (await fetch(`${baseUrl}/_local/emails`)).json()) as { subject: string; to: string[] }[];
+  const emails = (await (await fetch(`${baseUrl}/_local/emails`)).json()) as {
+    subject: string;
+    to: string[];
+  }[];
   const emailsBySubject: Record<string, number> = {};
   for (const email of emails) emailsBySubject[email.subject] = (emailsBySubject[email.subject] ?? 0) + 1;
-  return { customers, webhooks, redeliveries, stages, emailsBySubject, emailsSent: emails.length, subscribed };
+  return {
+    customers,
+    webhooks,
+    redeliveries,
+    stages,
+    emailsBySubject,
+    emailsSent: emails.length,
+    subscribed,
+  };
 };
 
 if (import.meta.main) {
@@ -129,7 +192,9 @@ if (import.meta.main) {
   const url = values.url;
   const health = await fetch(`${url}/_local/health`).catch(() => null);
   if (health?.status !== 200) {
-    process.stderr.write(`No healthy local stack at ${url}: start one with \`npm start\` first (or pass --url).\n`);
+    process.stderr.write(
+      `No healthy local stack at ${url}: start one with \`npm start\` first (or pass --url).\n`,
+    );
     process.exit(1);
   }
   process.stdout.write(`Demo bakery: ${values.customers} customers over ${values.weeks} weeks → ${url}\n`);
@@ -144,9 +209,13 @@ if (import.meta.main) {
     '',
     `Webhooks sent: ${summary.webhooks} (+${summary.redeliveries} redelivered duplicates) for ${summary.customers} customers, ${summary.subscribed} subscribed to email`,
     'Rum Baba Fans, where customers are now:',
-    ...['(none)', 'not-yet', 'first-rum-baba', 'second-rum-baba', 'rum-baba-fan'].map((s) => `  ${s.padEnd(16)} ${summary.stages[s] ?? 0}`),
+    ...['(none)', 'not-yet', 'first-rum-baba', 'second-rum-baba', 'rum-baba-fan'].map(
+      (s) => `  ${s.padEnd(16)} ${summary.stages[s] ?? 0}`,
+    ),
     `Emails sent by the stack: ${summary.emailsSent}`,
-    ...Object.entries(summary.emailsBySubject).map(([subject, n]) => `  ${String(n).padStart(3)} × ${subject}`),
+    ...Object.entries(summary.emailsBySubject).map(
+      ([subject, n]) => `  ${String(n).padStart(3)} × ${subject}`,
+    ),
     `See them: ${url}/_local/emails`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

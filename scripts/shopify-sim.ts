@@ -33,7 +33,8 @@ export const orderPayload = (overrides: {
   test?: boolean;
 }) => {
   const total = overrides.lines.reduce((sum, l) => sum + Number(l.price) * l.quantity, 0);
-  const email = overrides.email ?? (overrides.customerId ? `customer${overrides.customerId}@example.com` : null);
+  const email =
+    overrides.email ?? (overrides.customerId ? `customer${overrides.customerId}@example.com` : null);
   return {
     id: overrides.id,
     admin_graphql_api_id: `gid://shopify/Order/${overrides.id}`,
@@ -54,18 +55,36 @@ export const orderPayload = (overrides: {
     tags: '',
     test: overrides.test ?? false,
     discount_codes: [],
-    customer: overrides.customerId === null ? null : { id: overrides.customerId, email, admin_graphql_api_id: `gid://shopify/Customer/${overrides.customerId}` },
-    line_items: overrides.lines.map((line) => ({ id: nextLineId++, ...line, name: line.title, price_set: null })),
+    customer:
+      overrides.customerId === null
+        ? null
+        : {
+            id: overrides.customerId,
+            email,
+            admin_graphql_api_id: `gid://shopify/Customer/${overrides.customerId}`,
+          },
+    line_items: overrides.lines.map((line) => ({
+      id: nextLineId++,
+      ...line,
+      name: line.title,
+      price_set: null,
+    })),
   };
 };
 
-export const consentPayload = (customerId: number, state: string, consentUpdatedAt: string, email = `customer${customerId}@example.com`) => ({
+export const consentPayload = (
+  customerId: number,
+  state: string,
+  consentUpdatedAt: string,
+  email = `customer${customerId}@example.com`,
+) => ({
   customer_id: customerId,
   email_address: email,
   email_marketing_consent: { state, opt_in_level: 'single_opt_in', consent_updated_at: consentUpdatedAt },
 });
 
-export const sign = (body: string | Buffer, secret: string) => createHmac('sha256', secret).update(body).digest('base64');
+export const sign = (body: string | Buffer, secret: string) =>
+  createHmac('sha256', secret).update(body).digest('base64');
 
 export type Delivery = {
   topic: string;
@@ -79,9 +98,13 @@ export type Delivery = {
 };
 
 /** Posts one webhook like Shopify does: raw JSON body, HMAC and the X-Shopify-* headers. */
-export const deliver = async (baseUrl: string, delivery: Delivery): Promise<{ status: number; body: string }> => {
+export const deliver = async (
+  baseUrl: string,
+  delivery: Delivery,
+): Promise<{ status: number; body: string }> => {
   const body = JSON.stringify(delivery.payload);
-  const signature = delivery.signature === undefined ? sign(body, delivery.secret ?? 'local-dev-secret') : delivery.signature;
+  const signature =
+    delivery.signature === undefined ? sign(body, delivery.secret ?? 'local-dev-secret') : delivery.signature;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-shopify-topic': delivery.topic,

@@ -7,8 +7,8 @@ import { readSecret } from '#adapters/secrets.ts';
 import { requireEnv } from '#commons/env.ts';
 import { logger } from '#commons/logger.ts';
 import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
-import { DetailType, StageEnteredDetail } from '#domain/events.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
+import { DetailType, StageEnteredDetail } from '#domain/events.ts';
 import { currentStage, type EmailAction } from '#domain/journey.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
@@ -65,7 +65,10 @@ export type ActionResult = { status: 'sent'; messageId: string } | { status: 'sk
  * Sends a stage's email once per stage entry, to a customer who is subscribed and still in the
  * stage now. A retry after a failed send sends; a replay after a successful one does not.
  */
-export const handler = async (event: EventBridgeEvent<string, unknown>, _context?: Context): Promise<ActionResult> => {
+export const handler = async (
+  event: EventBridgeEvent<string, unknown>,
+  _context?: Context,
+): Promise<ActionResult> => {
   const detail = StageEnteredDetail.parse(event.detail);
   const { shop, customerId, journeyId, stageId, entryId } = detail;
   const skip = (reason: string): ActionResult => {
@@ -77,7 +80,8 @@ export const handler = async (event: EventBridgeEvent<string, unknown>, _context
   if (!journey || !action) return skip('stage no longer has an action');
   const customer = await store.getAggregate(shop, customerId);
   if (!customer) return skip('customer not found');
-  if (customer.emailMarketing.state !== 'subscribed') return skip(`email marketing state is ${customer.emailMarketing.state}`);
+  if (customer.emailMarketing.state !== 'subscribed')
+    return skip(`email marketing state is ${customer.emailMarketing.state}`);
   if (!customer.email) return skip('no email address');
   if (currentStage(journey, customer)?.id !== stageId) return skip('customer has left the stage');
 
@@ -87,7 +91,16 @@ export const handler = async (event: EventBridgeEvent<string, unknown>, _context
 
   let messageId: string;
   try {
-    messageId = await renderAndSend(customer.email, shop, customerId, journeyId, stageId, action, customer, now);
+    messageId = await renderAndSend(
+      customer.email,
+      shop,
+      customerId,
+      journeyId,
+      stageId,
+      action,
+      customer,
+      now,
+    );
   } catch (error) {
     // Nothing was sent: release the claim so the retry Lambda makes of this event can send.
     await store.finishSend(shop, customerId, journeyId, stageId, entryId, {
@@ -99,7 +112,11 @@ export const handler = async (event: EventBridgeEvent<string, unknown>, _context
   }
   // From here on the email is out: a failure leaves the claim 'sending', so no retry sends again.
   const sentAt = new Date().toISOString();
-  await store.finishSend(shop, customerId, journeyId, stageId, entryId, { status: 'sent', messageId, at: sentAt });
+  await store.finishSend(shop, customerId, journeyId, stageId, entryId, {
+    status: 'sent',
+    messageId,
+    at: sentAt,
+  });
   await putBusEvents(eventBridge, env.EVENT_BUS_NAME, [
     {
       detailType: DetailType.EmailSent,

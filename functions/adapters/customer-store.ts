@@ -1,5 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import type { OrderContribution } from '#domain/order.ts';
 
@@ -18,7 +24,8 @@ const QUARANTINE_BODY_LIMIT = 300 * 1024;
 export const customerKey = (shop: string, customerId: string) => `SHOP#${shop}#CUSTOMER#${customerId}`;
 const AGGREGATE_SK = 'AGGREGATE';
 const orderSk = (orderId: string) => `ORDER#${orderId}`;
-const sendSk = (journeyId: string, stageId: string, entryId: number) => `SEND#${journeyId}#${stageId}#${entryId}`;
+const sendSk = (journeyId: string, stageId: string, entryId: number) =>
+  `SEND#${journeyId}#${stageId}#${entryId}`;
 
 /** How long a processed webhook id is remembered for de-duplication (Shopify retries for 4 hours). */
 const WEBHOOK_MEMORY_SECONDS = 7 * 24 * 3600;
@@ -37,7 +44,8 @@ export type CustomerChange = {
 
 export type SendClaim = 'claimed' | 'already-sent' | 'in-flight';
 
-const isConditionFailure = (reason: { Code?: string } | undefined) => reason?.Code === 'ConditionalCheckFailed';
+const isConditionFailure = (reason: { Code?: string } | undefined) =>
+  reason?.Code === 'ConditionalCheckFailed';
 
 /**
  * Per-customer items in one DynamoDB table: the aggregate, one item per order (its contribution,
@@ -84,7 +92,10 @@ export class CustomerStore {
     webhook: WebhookRef,
     customerId: string,
     orderId: string | null,
-    compute: (current: CustomerAggregate | null, storedOrder: OrderContribution | undefined) => CustomerChange | 'stale',
+    compute: (
+      current: CustomerAggregate | null,
+      storedOrder: OrderContribution | undefined,
+    ) => CustomerChange | 'stale',
     nowSeconds: number,
   ): Promise<ApplyOutcome> {
     const pk = customerKey(webhook.shop, customerId);
@@ -108,7 +119,9 @@ export class CustomerStore {
         orderId ? this.getOrder(webhook.shop, customerId, orderId) : Promise.resolve(undefined),
       ]);
       const change = compute(current, storedOrder);
-      const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [marker];
+      const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        marker,
+      ];
       if (change !== null && change !== 'stale') {
         if (change.order) {
           writes.push({
@@ -122,14 +135,22 @@ export class CustomerStore {
                 contribution: change.order,
               },
               ConditionExpression: storedOrder ? 'updatedAt = :storedUpdatedAt' : 'attribute_not_exists(pk)',
-              ...(storedOrder ? { ExpressionAttributeValues: { ':storedUpdatedAt': storedOrder.updatedAt } } : {}),
+              ...(storedOrder
+                ? { ExpressionAttributeValues: { ':storedUpdatedAt': storedOrder.updatedAt } }
+                : {}),
             },
           });
         }
         writes.push({
           Put: {
             TableName: this.tableName,
-            Item: { pk, sk: AGGREGATE_SK, kind: ItemKind.Aggregate, version: change.aggregate.version, aggregate: change.aggregate },
+            Item: {
+              pk,
+              sk: AGGREGATE_SK,
+              kind: ItemKind.Aggregate,
+              version: change.aggregate.version,
+              aggregate: change.aggregate,
+            },
             ConditionExpression: current ? 'version = :expected' : 'attribute_not_exists(pk)',
             ...(current ? { ExpressionAttributeValues: { ':expected': current.version } } : {}),
           },
@@ -142,7 +163,9 @@ export class CustomerStore {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         if (isConditionFailure(reasons[0])) return 'duplicate';
-        const conflict = reasons.slice(1).some((r) => isConditionFailure(r) || r.Code === 'TransactionConflict');
+        const conflict = reasons
+          .slice(1)
+          .some((r) => isConditionFailure(r) || r.Code === 'TransactionConflict');
         if (!conflict || attempt >= MAX_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
       }
@@ -193,7 +216,15 @@ export class CustomerStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, kind: ItemKind.Send, status: 'sending', journeyId, stageId, entryId, claimedAt: nowIso },
+          Item: {
+            ...key,
+            kind: ItemKind.Send,
+            status: 'sending',
+            journeyId,
+            stageId,
+            entryId,
+            claimedAt: nowIso,
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed' },
@@ -216,7 +247,9 @@ export class CustomerStore {
     journeyId: string,
     stageId: string,
     entryId: number,
-    outcome: { status: 'sent'; messageId: string; at: string } | { status: 'failed'; reason: string; at: string },
+    outcome:
+      | { status: 'sent'; messageId: string; at: string }
+      | { status: 'failed'; reason: string; at: string },
   ): Promise<void> {
     await this.doc.send(
       new UpdateCommand({

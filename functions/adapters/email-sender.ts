@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { RenderedEmail } from '#domain/email.ts';
 
 export type OutgoingEmail = RenderedEmail & {
@@ -19,11 +19,17 @@ export const sendEmail = async (client: SESv2Client, email: OutgoingEmail): Prom
       FromEmailAddress: email.from,
       Destination: { ToAddresses: [email.to] },
       ConfigurationSetName: email.configurationSet,
-      EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({ Name: tagValue(Name), Value: tagValue(Value) })),
+      EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({
+        Name: tagValue(Name),
+        Value: tagValue(Value),
+      })),
       Content: {
         Simple: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },
-          Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+          Body: {
+            Html: { Data: email.html, Charset: 'UTF-8' },
+            Text: { Data: email.text, Charset: 'UTF-8' },
+          },
           Headers: [
             { Name: 'List-Unsubscribe', Value: `<${email.unsubscribeUrl}>` },
             { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },

@@ -5,7 +5,8 @@ const MAX_AGE_SECONDS = 300;
 
 export const readSecret = async (secretId: string): Promise<string> => {
   const value = await getSecret(secretId, { maxAge: MAX_AGE_SECONDS });
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`secret ${secretId} has no string value`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new Error(`secret ${secretId} has no string value`);
   return value;
 };
 
@@ -18,6 +19,7 @@ export const webhookSecrets = (secretValue: string): string[] => {
   const parsed: unknown = JSON.parse(secretValue);
   if (typeof parsed !== 'object' || parsed === null) throw new Error('webhook secret JSON must be an object');
   const { current, previous } = parsed as { current?: unknown; previous?: unknown };
-  if (typeof current !== 'string' || current.length === 0) throw new Error('webhook secret JSON needs "current"');
+  if (typeof current !== 'string' || current.length === 0)
+    throw new Error('webhook secret JSON needs "current"');
   return typeof previous === 'string' && previous.length > 0 ? [current, previous] : [current];
 };

@@ -36,10 +36,13 @@ const authenticate = async (event: APIGatewayProxyEventV2): Promise<void> => {
 const getCustomer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   await authenticate(event);
   const path = CustomerPath.safeParse(event.pathParameters ?? {});
-  if (!path.success) throw new HttpError(400, path.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!path.success)
+    throw new HttpError(400, path.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const customer = await store.getAggregate(path.data.shop, path.data.customerId);
   if (!customer) throw new HttpError(404, 'customer not found');
   return json(200, { ...customer, journeys: stageOf(journeyConfig.journeys, customer) });
 };
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().use(httpErrors()).handler(getCustomer);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(httpErrors())
+  .handler(getCustomer);

@@ -49,7 +49,8 @@ export const emptyAggregate = (shop: string, customerId: string, now: string): C
   updatedAt: now,
 });
 
-const earliest = (a: string | null, b: string): string => (a === null || Date.parse(b) < Date.parse(a) ? b : a);
+const earliest = (a: string | null, b: string): string =>
+  a === null || Date.parse(b) < Date.parse(a) ? b : a;
 const latest = (a: string | null, b: string): string => (a === null || Date.parse(b) > Date.parse(a) ? b : a);
 
 const addTo = (record: Record<string, number>, key: string, delta: number): void => {
@@ -75,7 +76,15 @@ const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1)
   const ordersCount = agg.ordersCount + sign;
   if (ordersCount === 0) {
     // No counted order left: exactly the state of a customer who never ordered.
-    return { ...agg, ordersCount, totalSpent: null, products, counters, firstOrderAt: null, lastOrderAt: null };
+    return {
+      ...agg,
+      ordersCount,
+      totalSpent: null,
+      products,
+      counters,
+      firstOrderAt: null,
+      lastOrderAt: null,
+    };
   }
   return {
     ...agg,
@@ -107,11 +116,17 @@ export const replaceContribution = (
 export type ConsentChange = { state: EmailMarketingState; updatedAt: string | null; email: string | null };
 
 /** Applies a consent update unless a newer one is already recorded. Returns null when nothing changes. */
-export const applyConsent = (agg: CustomerAggregate, change: ConsentChange, now: string): CustomerAggregate | null => {
+export const applyConsent = (
+  agg: CustomerAggregate,
+  change: ConsentChange,
+  now: string,
+): CustomerAggregate | null => {
   const known = agg.emailMarketing.updatedAt;
-  if (known !== null && change.updatedAt !== null && Date.parse(change.updatedAt) < Date.parse(known)) return null;
+  if (known !== null && change.updatedAt !== null && Date.parse(change.updatedAt) < Date.parse(known))
+    return null;
   const email = change.email ?? agg.email;
-  if (agg.emailMarketing.state === change.state && known === change.updatedAt && email === agg.email) return null;
+  if (agg.emailMarketing.state === change.state && known === change.updatedAt && email === agg.email)
+    return null;
   return {
     ...agg,
     email,

@@ -6,7 +6,13 @@ import {
   replaceContribution,
   withEmail,
 } from './aggregate.ts';
-import { type ContributionOptions, type OrderContribution, type OrderFacts, orderContribution, supersedes } from './order.ts';
+import {
+  type ContributionOptions,
+  type OrderContribution,
+  type OrderFacts,
+  orderContribution,
+  supersedes,
+} from './order.ts';
 
 export type OrderChange = { aggregate: CustomerAggregate; order: OrderContribution } | 'stale';
 

@@ -16,7 +16,9 @@ export const ProductSelectorSchema = z
   .object({ productIds: ids, variantIds: ids, skus: ids, vendors: ids, titles: ids })
   .partial()
   .strict()
-  .refine((s) => Object.values(s).some((v) => v !== undefined), { message: 'select at least one product field' });
+  .refine((s) => Object.values(s).some((v) => v !== undefined), {
+    message: 'select at least one product field',
+  });
 
 export const EMAIL_MARKETING_STATES = [
   'subscribed',
@@ -43,8 +45,12 @@ export type Condition =
 export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z.discriminatedUnion('type', [
     z.object({ type: z.literal('ordersCount'), count: CountRange }).strict(),
-    z.object({ type: z.literal('ordersContaining'), products: ProductSelectorSchema, count: CountRange }).strict(),
-    z.object({ type: z.literal('emailMarketing'), states: z.array(z.enum(EMAIL_MARKETING_STATES)).min(1) }).strict(),
+    z
+      .object({ type: z.literal('ordersContaining'), products: ProductSelectorSchema, count: CountRange })
+      .strict(),
+    z
+      .object({ type: z.literal('emailMarketing'), states: z.array(z.enum(EMAIL_MARKETING_STATES)).min(1) })
+      .strict(),
     z.object({ type: z.literal('all'), conditions: z.array(ConditionSchema) }).strict(),
     z.object({ type: z.literal('any'), conditions: z.array(ConditionSchema) }).strict(),
     z.object({ type: z.literal('not'), condition: ConditionSchema }).strict(),

@@ -31,7 +31,8 @@ export const compileConfig = (config: JourneyConfig): CompiledConfig => {
     const parsed = JourneySchema.safeParse(candidate);
     const name = typeof candidate?.id === 'string' ? candidate.id : `journeys[${index}]`;
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${name}${formatPath(issue.path)}: ${issue.message}`);
+      for (const issue of parsed.error.issues)
+        problems.push(`${name}${formatPath(issue.path)}: ${issue.message}`);
       return;
     }
     if (seen.has(parsed.data.id)) problems.push(`${name}: duplicate journey id`);
@@ -52,4 +53,3 @@ export const compileConfig = (config: JourneyConfig): CompiledConfig => {
   }
   return { ...config, journeys, selectors: selectorsOfJourneys(journeys) };
 };
-

@@ -28,7 +28,11 @@ export const StageEnteredDetail = z.object({
 });
 export type StageEnteredDetail = z.infer<typeof StageEnteredDetail>;
 
-export const StageExitedDetail = z.object({ ...base, nextStageId: z.string().nullable(), occurredAt: z.iso.datetime() });
+export const StageExitedDetail = z.object({
+  ...base,
+  nextStageId: z.string().nullable(),
+  occurredAt: z.iso.datetime(),
+});
 export type StageExitedDetail = z.infer<typeof StageExitedDetail>;
 
 export const EmailSentDetail = z.object({
@@ -45,11 +49,21 @@ export type BusEvent =
   | { detailType: typeof DetailType.StageExited; detail: StageExitedDetail }
   | { detailType: typeof DetailType.EmailSent; detail: EmailSentDetail };
 
-const eventId = (shop: string, customerId: string, journeyId: string, stageId: string, verb: string, entry: number) =>
-  `${shop}/${customerId}/${journeyId}/${stageId}/${verb}/${entry}`;
+const eventId = (
+  shop: string,
+  customerId: string,
+  journeyId: string,
+  stageId: string,
+  verb: string,
+  entry: number,
+) => `${shop}/${customerId}/${journeyId}/${stageId}/${verb}/${entry}`;
 
 /** Each transition becomes an exit event (when it left a stage) and an entry event (when it entered one). */
-export const transitionEvents = (shop: string, customerId: string, transitions: readonly StageTransition[]): BusEvent[] =>
+export const transitionEvents = (
+  shop: string,
+  customerId: string,
+  transitions: readonly StageTransition[],
+): BusEvent[] =>
   transitions.flatMap((t) => {
     const events: BusEvent[] = [];
     if (t.from !== null) {

@@ -3,7 +3,9 @@ import type { CustomerAggregate } from './aggregate.ts';
 import { type Condition, ConditionSchema, evaluate, selectorsOf } from './conditions.ts';
 import { type ProductSelector, selectorKey } from './order.ts';
 
-const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (max 63)');
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (max 63)');
 
 export const EmailActionSchema = z
   .object({
@@ -11,13 +13,21 @@ export const EmailActionSchema = z
     /** Name of a template in the journey configuration's template registry. */
     template: Id,
     /** A shop-wide discount code shown in the email (unique codes come with the Admin API). */
-    coupon: z.object({ code: z.string().min(1).max(255) }).strict().optional(),
+    coupon: z
+      .object({ code: z.string().min(1).max(255) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type EmailAction = z.infer<typeof EmailActionSchema>;
 
 export const StageSchema = z
-  .object({ id: Id, name: z.string().min(1).optional(), when: ConditionSchema, action: EmailActionSchema.optional() })
+  .object({
+    id: Id,
+    name: z.string().min(1).optional(),
+    when: ConditionSchema,
+    action: EmailActionSchema.optional(),
+  })
   .strict();
 export type Stage = z.infer<typeof StageSchema>;
 
@@ -33,7 +43,11 @@ export const JourneySchema = z
     const seen = new Set<string>();
     journey.stages.forEach((stage, index) => {
       if (seen.has(stage.id)) {
-        ctx.addIssue({ code: 'custom', path: ['stages', index, 'id'], message: `duplicate stage id "${stage.id}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', index, 'id'],
+          message: `duplicate stage id "${stage.id}"`,
+        });
       }
       seen.add(stage.id);
     });
@@ -74,10 +88,15 @@ export const stageTransitions = (
   journeys.flatMap((journey) => {
     const from = before ? (currentStage(journey, before)?.id ?? null) : null;
     const to = currentStage(journey, after)?.id ?? null;
-    return from === to ? [] : [{ journeyId: journey.id, from, to, entryId: after.version, occurredAt: after.updatedAt }];
+    return from === to
+      ? []
+      : [{ journeyId: journey.id, from, to, entryId: after.version, occurredAt: after.updatedAt }];
   });
 
-export const stageOf = (journeys: readonly Journey[], agg: CustomerAggregate): Record<string, string | null> =>
+export const stageOf = (
+  journeys: readonly Journey[],
+  agg: CustomerAggregate,
+): Record<string, string | null> =>
   Object.fromEntries(journeys.map((j) => [j.id, currentStage(j, agg)?.id ?? null]));
 
 /** Distinct product selectors used anywhere in the journeys: what an order contribution counts. */
@@ -90,7 +109,11 @@ export const selectorsOfJourneys = (journeys: readonly Journey[]): ProductSelect
 };
 
 /** The journey stages that have an action: one EventBridge rule each. */
-export const actionStages = (journeys: readonly Journey[]): { journey: Journey; stage: Stage & { action: EmailAction } }[] =>
+export const actionStages = (
+  journeys: readonly Journey[],
+): { journey: Journey; stage: Stage & { action: EmailAction } }[] =>
   journeys.flatMap((journey) =>
-    journey.stages.flatMap((stage) => (stage.action ? [{ journey, stage: { ...stage, action: stage.action } }] : [])),
+    journey.stages.flatMap((stage) =>
+      stage.action ? [{ journey, stage: { ...stage, action: stage.action } }] : [],
+    ),
   );

@@ -6,10 +6,32 @@ export type Money = { amount: number; currency: string };
 
 /** ISO 4217 currencies whose minor unit is not 1/100. Every other code has exponent 2. */
 const EXPONENTS: Readonly<Record<string, number>> = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0,
-  UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-  CLF: 4, UYW: 4,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  CLF: 4,
+  UYW: 4,
 };
 
 export const currencyExponent = (currency: string): number => EXPONENTS[currency.toUpperCase()] ?? 2;
@@ -33,7 +55,10 @@ export const toMinorUnits = (decimal: string, currency: string): number => {
   return sign === '-' ? -magnitude : magnitude;
 };
 
-export const money = (amount: number, currency: string): Money => ({ amount, currency: currency.toUpperCase() });
+export const money = (amount: number, currency: string): Money => ({
+  amount,
+  currency: currency.toUpperCase(),
+});
 
 /** Adds two amounts of the same currency; a zero-sized side takes the other's currency. */
 export const addMoney = (a: Money, b: Money): Money => {

@@ -102,5 +102,7 @@ export const orderContribution = (order: OrderFacts, options: ContributionOption
 };
 
 /** True when `incoming` should replace `stored`: Shopify's newest `updated_at` wins; equal is a replay. */
-export const supersedes = (incoming: { updatedAt: string }, stored: { updatedAt: string } | undefined): boolean =>
-  stored === undefined || Date.parse(incoming.updatedAt) > Date.parse(stored.updatedAt);
+export const supersedes = (
+  incoming: { updatedAt: string },
+  stored: { updatedAt: string } | undefined,
+): boolean => stored === undefined || Date.parse(incoming.updatedAt) > Date.parse(stored.updatedAt);

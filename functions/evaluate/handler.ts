@@ -15,7 +15,10 @@ const env = requireEnv('EVENT_BUS_NAME');
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 const aggregateOf = (image: Record<string, unknown> | undefined): CustomerAggregate | null =>
-  image ? ((unmarshall(image as Record<string, AttributeValue>).aggregate as CustomerAggregate | undefined) ?? null) : null;
+  image
+    ? ((unmarshall(image as Record<string, AttributeValue>).aggregate as CustomerAggregate | undefined) ??
+      null)
+    : null;
 
 /** One aggregate change → the journey stage transitions it causes → events on the bus. Throws to retry this record. */
 const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
@@ -26,7 +29,12 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   if (transitions.length === 0) return;
   const events = transitionEvents(after.shop, after.customerId, transitions);
   await putBusEvents(eventBridge, env.EVENT_BUS_NAME, events);
-  logger.info('stage transitions', { shop: after.shop, customerId: after.customerId, version: after.version, transitions });
+  logger.info('stage transitions', {
+    shop: after.shop,
+    customerId: after.customerId,
+    version: after.version,
+    transitions,
+  });
 };
 
 /** Logs which record failed and why (the batch response only carries its sequence number), then fails it. */
@@ -34,7 +42,11 @@ const loggedRecordHandler = async (record: DynamoDBRecord): Promise<void> => {
   try {
     await recordHandler(record);
   } catch (error) {
-    logger.error('stream record failed', { error, keys: record.dynamodb?.Keys, sequenceNumber: record.dynamodb?.SequenceNumber });
+    logger.error('stream record failed', {
+      error,
+      keys: record.dynamodb?.Keys,
+      sequenceNumber: record.dynamodb?.SequenceNumber,
+    });
     throw error;
   }
 };

@@ -22,7 +22,10 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 type Ingested = { status: string; reason?: string; customerId?: string; orderId?: string };
 
 /** Parses JSON against a schema; the failure text is what the quarantine records. */
-const parse = <T>(body: Buffer, schema: ZodType<T>): { ok: true; value: T } | { ok: false; reason: string } => {
+const parse = <T>(
+  body: Buffer,
+  schema: ZodType<T>,
+): { ok: true; value: T } | { ok: false; reason: string } => {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -31,7 +34,10 @@ const parse = <T>(body: Buffer, schema: ZodType<T>): { ok: true; value: T } | { 
   }
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, reason: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  return {
+    ok: false,
+    reason: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+  };
 };
 
 const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date): Promise<Ingested> => {
@@ -63,10 +69,14 @@ const applyConsent = async (webhook: WebhookRef, payload: ConsentPayload, now: D
   return { status: outcome, customerId };
 };
 
-const TOPICS: Record<string, (webhook: WebhookRef, body: Buffer, now: Date) => Promise<Ingested | { quarantine: string }>> = {
+const TOPICS: Record<
+  string,
+  (webhook: WebhookRef, body: Buffer, now: Date) => Promise<Ingested | { quarantine: string }>
+> = {
   'orders/create': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
   'orders/updated': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
-  'customers/email_marketing_consent_update': (w, body, now) => withPayload(body, ConsentPayload, (p) => applyConsent(w, p, now)),
+  'customers/email_marketing_consent_update': (w, body, now) =>
+    withPayload(body, ConsentPayload, (p) => applyConsent(w, p, now)),
 };
 
 const withPayload = async <T>(body: Buffer, schema: ZodType<T>, apply: (payload: T) => Promise<Ingested>) => {
@@ -87,7 +97,9 @@ const ingest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   const topic = headers['x-shopify-topic'] ?? '';
   const shop = headers['x-shopify-shop-domain'] ?? '';
   const eventId =
-    headers['x-shopify-event-id'] ?? headers['x-shopify-webhook-id'] ?? createHash('sha256').update(body).digest('hex');
+    headers['x-shopify-event-id'] ??
+    headers['x-shopify-webhook-id'] ??
+    createHash('sha256').update(body).digest('hex');
   const webhook: WebhookRef = { shop, topic, eventId };
   const now = new Date();
   const handle = TOPICS[topic];
@@ -95,14 +107,24 @@ const ingest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     logger.info('ignored topic', { topic, shop });
     return json(200, { status: 'ignored', reason: `topic "${topic}" is not handled` });
   }
-  const result = shop ? await handle(webhook, body, now) : { quarantine: 'missing X-Shopify-Shop-Domain header' };
+  const result = shop
+    ? await handle(webhook, body, now)
+    : { quarantine: 'missing X-Shopify-Shop-Domain header' };
   if ('quarantine' in result) {
     logger.warn('quarantined webhook', { topic, shop, eventId, reason: result.quarantine });
-    await store.quarantine({ ...webhook, shop: shop || 'unknown' }, result.quarantine, headers, body, now.toISOString());
+    await store.quarantine(
+      { ...webhook, shop: shop || 'unknown' },
+      result.quarantine,
+      headers,
+      body,
+      now.toISOString(),
+    );
     return json(200, { status: 'quarantined', reason: result.quarantine });
   }
   logger.info('webhook applied', { topic, shop, eventId, ...result });
   return json(200, result);
 };
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().use(httpErrors()).handler(ingest);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(httpErrors())
+  .handler(ingest);

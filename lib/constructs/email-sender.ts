@@ -40,7 +40,8 @@ export class EmailSender extends Construct {
   constructor(scope: Construct, id: string, props: EmailSenderProps) {
     super(scope, id);
     const match = EMAIL.exec(props.senderAddress);
-    if (!match?.[1]) throw new Error(`EmailSender: senderAddress "${props.senderAddress}" is not an email address`);
+    if (!match?.[1])
+      throw new Error(`EmailSender: senderAddress "${props.senderAddress}" is not an email address`);
     const identity = props.senderIdentity ?? match[1];
 
     this.configurationSet = new ConfigurationSet(this, 'ConfigurationSet', {
@@ -75,7 +76,11 @@ export class EmailSender extends Construct {
         actions: ['ses:SendEmail'],
         resources: [
           stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-          stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName }),
+          stack.formatArn({
+            service: 'ses',
+            resource: 'configuration-set',
+            resourceName: this.configurationSet.configurationSetName,
+          }),
         ],
         conditions: { StringEquals: { 'ses:FromAddress': props.senderAddress } },
       }),

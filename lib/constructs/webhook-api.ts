@@ -1,5 +1,5 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
-import { CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -33,7 +33,8 @@ export class WebhookApi extends Construct {
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     const rateLimit = props.rateLimit ?? 500;
-    if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new Error(`WebhookApi: rateLimit must be a positive integer, got ${rateLimit}`);
+    if (!Number.isInteger(rateLimit) || rateLimit < 1)
+      throw new Error(`WebhookApi: rateLimit must be a positive integer, got ${rateLimit}`);
 
     this.webhookSecret =
       props.webhookSecret ??

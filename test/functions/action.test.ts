@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,7 +23,7 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESv2Client);
 const bus = mockClient(EventBridgeClient);
 const secrets = mockClient(SecretsManagerClient);
-let handler: (typeof import('../../functions/action/handler.ts'))['handler'];
+let handler: typeof import('../../functions/action/handler.ts')['handler'];
 
 const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 const subscribed = (overrides: Partial<CustomerAggregate> = {}) =>
@@ -84,15 +84,27 @@ describe('action handler', () => {
     expect(email?.ConfigurationSetName).toBe('loyalty');
     expect(email?.Content?.Simple?.Body?.Html?.Data).toContain('RUMBABA-AGAIN');
     const headers = Object.fromEntries((email?.Content?.Simple?.Headers ?? []).map((h) => [h.Name, h.Value]));
-    expect(headers['List-Unsubscribe']).toMatch(/^<https:\/\/api\.example\.com\/unsubscribe\?token=[\w-]+\.[\w-]+>$/);
+    expect(headers['List-Unsubscribe']).toMatch(
+      /^<https:\/\/api\.example\.com\/unsubscribe\?token=[\w-]+\.[\w-]+>$/,
+    );
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe('sent');
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe(
+      'sent',
+    );
     expect(bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Email Sent');
   });
 
   it.each([
-    ['not subscribed', subscribed({ emailMarketing: { state: 'not_subscribed', updatedAt: null } }), 'email marketing state is not_subscribed'],
-    ['unsubscribed since', subscribed({ emailMarketing: { state: 'unsubscribed', updatedAt: null } }), 'email marketing state is unsubscribed'],
+    [
+      'not subscribed',
+      subscribed({ emailMarketing: { state: 'not_subscribed', updatedAt: null } }),
+      'email marketing state is not_subscribed',
+    ],
+    [
+      'unsubscribed since',
+      subscribed({ emailMarketing: { state: 'unsubscribed', updatedAt: null } }),
+      'email marketing state is unsubscribed',
+    ],
     ['without an address', subscribed({ email: null }), 'no email address'],
     ['already further along', subscribed({ counters: { [RUM_BABA_KEY]: 2 } }), 'customer has left the stage'],
   ])('sends nothing to a customer %s', async (_name, customer, reason) => {
@@ -104,16 +116,23 @@ describe('action handler', () => {
 
   it('sends nothing when the ledger already holds this stage entry', async () => {
     dynamo.on(PutCommand).rejects(
-      Object.assign(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }), { Item: { status: { S: 'sent' } } }),
+      Object.assign(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }), {
+        Item: { status: { S: 'sent' } },
+      }),
     );
-    expect(await handler(stageEntered())).toEqual({ status: 'skipped', reason: 'send ledger says already-sent' });
+    expect(await handler(stageEntered())).toEqual({
+      status: 'skipped',
+      reason: 'send ledger says already-sent',
+    });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
   it('releases the claim and fails when SES refuses, so a retry can send', async () => {
     ses.on(SendEmailCommand).rejects(new Error('Throttling'));
     await expect(handler(stageEntered())).rejects.toThrow('Throttling');
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe('failed');
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe(
+      'failed',
+    );
   });
 
   it('rejects an event whose detail is not a stage entry', async () => {

@@ -12,9 +12,13 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const secrets = mockClient(SecretsManagerClient);
-let handler: (typeof import('../../functions/admin/handler.ts'))['handler'];
+let handler: typeof import('../../functions/admin/handler.ts')['handler'];
 
-const request = (authorization: string | undefined, shop = 'bakery-demo.myshopify.com', customerId = '7001') =>
+const request = (
+  authorization: string | undefined,
+  shop = 'bakery-demo.myshopify.com',
+  customerId = '7001',
+) =>
   handler(
     httpEvent({
       routeKey: 'GET /api/shops/{shop}/customers/{customerId}',
@@ -30,20 +34,33 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   dynamo.reset();
-  dynamo.on(GetCommand).resolves({ Item: { aggregate: aggregateFactory({ ordersCount: 3, counters: { 'productIds=8001000000001,8001000000008': 2 } }) } });
+  dynamo.on(GetCommand).resolves({
+    Item: {
+      aggregate: aggregateFactory({
+        ordersCount: 3,
+        counters: { 'productIds=8001000000001,8001000000008': 2 },
+      }),
+    },
+  });
 });
 
 describe('admin handler', () => {
   it('answers the customer with their current journey stages', async () => {
     const response = await request('Bearer admin-key');
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(String(response.body))).toMatchObject({ ordersCount: 3, journeys: { 'rum-baba-fans': 'second-rum-baba' } });
+    expect(JSON.parse(String(response.body))).toMatchObject({
+      ordersCount: 3,
+      journeys: { 'rum-baba-fans': 'second-rum-baba' },
+    });
   });
 
-  it.each([undefined, 'Bearer wrong', 'admin-key', 'Basic admin-key'])('answers 401 for authorization %s', async (authorization) => {
-    expect((await request(authorization)).statusCode).toBe(401);
-    expect(dynamo.calls()).toHaveLength(0);
-  });
+  it.each([undefined, 'Bearer wrong', 'admin-key', 'Basic admin-key'])(
+    'answers 401 for authorization %s',
+    async (authorization) => {
+      expect((await request(authorization)).statusCode).toBe(401);
+      expect(dynamo.calls()).toHaveLength(0);
+    },
+  );
 
   it('answers 404 for an unknown customer', async () => {
     dynamo.on(GetCommand).resolves({});

@@ -11,26 +11,41 @@ process.env.EVENT_BUS_NAME = 'loyalty-bus';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const events = mockClient(EventBridgeClient);
-let handler: (typeof import('../../functions/evaluate/handler.ts'))['handler'];
+let handler: typeof import('../../functions/evaluate/handler.ts')['handler'];
 
 const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 const image = (aggregate: CustomerAggregate) =>
-  marshall({ pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version, aggregate }, { removeUndefinedValues: true }) as DynamoDBRecord['dynamodb'] extends infer D
-    ? D extends { NewImage?: infer I } ? I : never
-    : never;
+  marshall(
+    { pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version, aggregate },
+    { removeUndefinedValues: true },
+  ) as DynamoDBRecord['dynamodb'] extends infer D ? (D extends { NewImage?: infer I } ? I : never) : never;
 
-const record = (sequence: string, before: CustomerAggregate | null, after: CustomerAggregate): DynamoDBRecord => ({
+const record = (
+  sequence: string,
+  before: CustomerAggregate | null,
+  after: CustomerAggregate,
+): DynamoDBRecord => ({
   eventID: sequence,
   eventName: before ? 'MODIFY' : 'INSERT',
   eventSource: 'aws:dynamodb',
-  dynamodb: { SequenceNumber: sequence, NewImage: image(after), ...(before ? { OldImage: image(before) } : {}) },
+  dynamodb: {
+    SequenceNumber: sequence,
+    NewImage: image(after),
+    ...(before ? { OldImage: image(before) } : {}),
+  },
 });
 
 const firstRumBaba = (customerId: string) =>
   record(
     `${customerId}00`,
     aggregateFactory({ customerId, ordersCount: 1, version: 1 }),
-    aggregateFactory({ customerId, ordersCount: 2, counters: { [RUM_BABA_KEY]: 1 }, version: 2, updatedAt: '2026-11-02T00:00:00.000Z' }),
+    aggregateFactory({
+      customerId,
+      ordersCount: 2,
+      counters: { [RUM_BABA_KEY]: 1 },
+      version: 2,
+      updatedAt: '2026-11-02T00:00:00.000Z',
+    }),
   );
 
 beforeAll(async () => {
@@ -38,7 +53,9 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   events.reset();
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }, { EventId: '2' }] });
+  events
+    .on(PutEventsCommand)
+    .resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }, { EventId: '2' }] });
 });
 
 describe('evaluate handler', () => {
@@ -63,8 +80,14 @@ describe('evaluate handler', () => {
   });
 
   it('puts nothing when no stage changes', async () => {
-    const same = record('1', aggregateFactory({ ordersCount: 1, version: 1 }), aggregateFactory({ ordersCount: 2, version: 2 }));
-    expect(await handler({ Records: [same] } as DynamoDBStreamEvent, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const same = record(
+      '1',
+      aggregateFactory({ ordersCount: 1, version: 1 }),
+      aggregateFactory({ ordersCount: 2, version: 2 }),
+    );
+    expect(await handler({ Records: [same] } as DynamoDBStreamEvent, lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
@@ -72,8 +95,14 @@ describe('evaluate handler', () => {
     events
       .on(PutEventsCommand)
       .resolvesOnce({ FailedEntryCount: 0, Entries: [] })
-      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }] });
-    const result = await handler({ Records: [firstRumBaba('7001'), firstRumBaba('7002')] } as DynamoDBStreamEvent, lambdaContext());
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }],
+      });
+    const result = await handler(
+      { Records: [firstRumBaba('7001'), firstRumBaba('7002')] } as DynamoDBStreamEvent,
+      lambdaContext(),
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '700200' }] });
   });
 });

@@ -13,12 +13,29 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const secrets = mockClient(SecretsManagerClient);
-let handler: (typeof import('../../functions/ingest/handler.ts'))['handler'];
+let handler: typeof import('../../functions/ingest/handler.ts')['handler'];
 
-const rumBaba = { product_id: 8001000000001, variant_id: 4500100000001, sku: 'RB-001', vendor: 'Demo Bakery', title: 'Rum Baba', price: '480', quantity: 1 };
-const order = orderPayload({ id: 9001, customerId: 7001, createdAt: '2026-11-02T09:00:00+09:00', lines: [rumBaba] });
+const rumBaba = {
+  product_id: 8001000000001,
+  variant_id: 4500100000001,
+  sku: 'RB-001',
+  vendor: 'Demo Bakery',
+  title: 'Rum Baba',
+  price: '480',
+  quantity: 1,
+};
+const order = orderPayload({
+  id: 9001,
+  customerId: 7001,
+  createdAt: '2026-11-02T09:00:00+09:00',
+  lines: [rumBaba],
+});
 
-const webhook = (topic: string, payload: unknown, options: { secret?: string; signature?: string; base64?: boolean } = {}) => {
+const webhook = (
+  topic: string,
+  payload: unknown,
+  options: { secret?: string; signature?: string; base64?: boolean } = {},
+) => {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return httpEvent({
     headers: {
@@ -50,12 +67,20 @@ describe('ingest handler', () => {
   it('applies a signed orders/create in one transaction: marker, order, aggregate', async () => {
     const response = await invoke(webhook('orders/create', order));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001', orderId: '9001' });
+    expect(JSON.parse(String(response.body))).toEqual({
+      status: 'applied',
+      customerId: '7001',
+      orderId: '9001',
+    });
     const [call] = dynamo.commandCalls(TransactWriteCommand);
     const items = call?.args[0].input.TransactItems ?? [];
     expect(items.map((i) => i.Put?.Item?.kind)).toEqual(['webhook', 'order', 'aggregate']);
     expect(items[0]?.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(items[2]?.Put?.Item?.aggregate).toMatchObject({ ordersCount: 1, totalSpent: { amount: 480, currency: 'JPY' }, version: 1 });
+    expect(items[2]?.Put?.Item?.aggregate).toMatchObject({
+      ordersCount: 1,
+      totalSpent: { amount: 480, currency: 'JPY' },
+      version: 1,
+    });
   });
 
   it('verifies the decoded bytes of a base64-encoded body', async () => {
@@ -101,14 +126,27 @@ describe('ingest handler', () => {
   });
 
   it('applies a consent update', async () => {
-    const response = await invoke(webhook('customers/email_marketing_consent_update', consentPayload(7001, 'subscribed', '2026-11-01T00:00:00Z')));
+    const response = await invoke(
+      webhook(
+        'customers/email_marketing_consent_update',
+        consentPayload(7001, 'subscribed', '2026-11-01T00:00:00Z'),
+      ),
+    );
     expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001' });
     const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items[1]?.Put?.Item?.aggregate).toMatchObject({ emailMarketing: { state: 'subscribed' }, email: 'customer7001@example.com' });
+    expect(items[1]?.Put?.Item?.aggregate).toMatchObject({
+      emailMarketing: { state: 'subscribed' },
+      email: 'customer7001@example.com',
+    });
   });
 
   it('ignores an order without a customer', async () => {
-    const guest = orderPayload({ id: 1, customerId: null, createdAt: '2026-11-02T09:00:00Z', lines: [rumBaba] });
+    const guest = orderPayload({
+      id: 1,
+      customerId: null,
+      createdAt: '2026-11-02T09:00:00Z',
+      lines: [rumBaba],
+    });
     const response = await invoke(webhook('orders/create', guest));
     expect(JSON.parse(String(response.body))).toEqual({ status: 'ignored', reason: 'order has no customer' });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);

@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
 
-const cdkContext = (JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }).context;
+const cdkContext = (
+  JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }
+).context;
 let template: Template;
 
 const logicalIdOf = (type: string, props: Record<string, unknown>): string => {
@@ -19,20 +21,30 @@ beforeAll(() => {
 
 describe('LoyaltyLoop stack', () => {
   it('routes POST /webhooks/shopify to the ingest function through a Lambda proxy integration', () => {
-    const ingest = logicalIdOf('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-ingest' }) } });
-    const integration = logicalIdOf('AWS::ApiGatewayV2::Integration', { IntegrationUri: { 'Fn::GetAtt': [ingest, 'Arn'] } });
+    const ingest = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-ingest' }) },
+    });
+    const integration = logicalIdOf('AWS::ApiGatewayV2::Integration', {
+      IntegrationUri: { 'Fn::GetAtt': [ingest, 'Arn'] },
+    });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: 'POST /webhooks/shopify',
       Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
     });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /api/shops/{shop}/customers/{customerId}' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /api/shops/{shop}/customers/{customerId}',
+    });
   });
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(4);
     for (const fn of Object.values(functions)) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+      });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -52,7 +64,9 @@ describe('LoyaltyLoop stack', () => {
 
   it('feeds only aggregate changes to the evaluate function, failing records alone and dead-lettering the rest', () => {
     const filter = new Capture();
-    const evaluate = logicalIdOf('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-evaluate' }) } });
+    const evaluate = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-evaluate' }) },
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: evaluate },
       BatchSize: 100,
@@ -62,27 +76,54 @@ describe('LoyaltyLoop stack', () => {
       MaximumRecordAgeInSeconds: 21600,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       FilterCriteria: { Filters: [{ Pattern: filter }] },
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('SegmentEngineDeadLetterQueue'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('SegmentEngineDeadLetterQueue'), 'Arn'] },
+        },
+      },
     });
-    expect(JSON.parse(filter.asString())).toEqual({ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['aggregate'] } } } });
+    expect(JSON.parse(filter.asString())).toEqual({
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { kind: { S: ['aggregate'] } } },
+    });
   });
 
   it('has one rule per journey stage with an action, each sending Journey Stage Entered to the action function', () => {
-    const action = logicalIdOf('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) } });
+    const action = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) },
+    });
     const rules = template.findResources('AWS::Events::Rule');
-    const stages = Object.values(rules).map((r) => r.Properties.EventPattern.detail.stageId[0]).sort();
+    const stages = Object.values(rules)
+      .map((r) => r.Properties.EventPattern.detail.stageId[0])
+      .sort();
     expect(stages).toEqual(['first-rum-baba', 'rum-baba-fan', 'second-rum-baba']);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: Match.stringLikeRegexp('JourneyBus') },
-      EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Journey Stage Entered'], detail: { journeyId: ['rum-baba-fans'], stageId: ['first-rum-baba'] } },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [action, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 21600 } })],
+      EventPattern: {
+        source: ['loyalty-loop'],
+        'detail-type': ['Journey Stage Entered'],
+        detail: { journeyId: ['rum-baba-fans'], stageId: ['first-rum-baba'] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [action, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 21600 },
+        }),
+      ],
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: action },
       MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('EmailSenderFailedSends'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('EmailSenderFailedSends'), 'Arn'] },
+        },
+      },
     });
-    template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['loyalty-loop'] }, RetentionDays: 30 });
+    template.hasResourceProperties('AWS::Events::Archive', {
+      EventPattern: { source: ['loyalty-loop'] },
+      RetentionDays: 30,
+    });
   });
 
   it('lets the action function send only as the sender identity, through its configuration set, from its address', () => {
@@ -92,7 +133,15 @@ describe('LoyaltyLoop stack', () => {
           Match.objectLike({
             Action: 'ses:SendEmail',
             Resource: [
-              { 'Fn::Join': ['', Match.arrayWith([':configuration-set/', { Ref: Match.stringLikeRegexp('EmailSenderConfigurationSet') }])] },
+              {
+                'Fn::Join': [
+                  '',
+                  Match.arrayWith([
+                    ':configuration-set/',
+                    { Ref: Match.stringLikeRegexp('EmailSenderConfigurationSet') },
+                  ]),
+                ],
+              },
               { 'Fn::Join': ['', Match.arrayWith([':identity/bakery-demo.example'])] },
             ],
             Condition: { StringEquals: { 'ses:FromAddress': 'hello@bakery-demo.example' } },
@@ -111,8 +160,8 @@ describe('LoyaltyLoop stack', () => {
   });
 
   it('fails synth with a clear message for an invalid sender address', () => {
-    expect(() => buildApp({ context: { ...cdkContext, 'loyaltyLoop:senderAddress': 'not-an-address' } })).toThrow(
-      /loyaltyLoop:senderAddress: loyaltyLoop:senderAddress must be an email address/,
-    );
+    expect(() =>
+      buildApp({ context: { ...cdkContext, 'loyaltyLoop:senderAddress': 'not-an-address' } }),
+    ).toThrow(/loyaltyLoop:senderAddress: loyaltyLoop:senderAddress must be an email address/);
   });
 });

@@ -18,12 +18,24 @@ const freshStore = async () => {
   await db.createTable({
     logicalId: name,
     name,
-    keySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    attributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+    keySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    attributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
     streamViewType: 'NEW_AND_OLD_IMAGES',
     ttlAttribute: 'expiresAt',
   });
-  return { name, store: new CustomerStore(DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } }), name) };
+  return {
+    name,
+    store: new CustomerStore(
+      DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } }),
+      name,
+    ),
+  };
 };
 
 const applyOrder = (s: CustomerStore, eventId: string, facts: ReturnType<typeof orderFactory>) =>
@@ -51,29 +63,51 @@ describe('CustomerStore on DynamoDB Local', () => {
 
   it('replaces an order with its newer version and ignores the older one arriving late', async () => {
     ({ store } = await freshStore());
-    const v2 = orderFactory({ updatedAt: '2026-11-03T00:00:00.000Z', total: { amount: 960, currency: 'JPY' } });
+    const v2 = orderFactory({
+      updatedAt: '2026-11-03T00:00:00.000Z',
+      total: { amount: 960, currency: 'JPY' },
+    });
     expect(await applyOrder(store, 'evt-v2', v2)).toBe('applied');
     expect(await applyOrder(store, 'evt-v1', orderFactory())).toBe('stale');
-    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({ ordersCount: 1, totalSpent: { amount: 960, currency: 'JPY' } });
+    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({
+      ordersCount: 1,
+      totalSpent: { amount: 960, currency: 'JPY' },
+    });
   });
 
   it('loses nothing when 20 webhooks for one customer arrive at once', async () => {
     ({ store } = await freshStore());
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => applyOrder(store, `evt-${i}`, orderFactory({ orderId: String(100 + i) }))),
+      Array.from({ length: 20 }, (_, i) =>
+        applyOrder(store, `evt-${i}`, orderFactory({ orderId: String(100 + i) })),
+      ),
     );
     expect(outcomes.every((o) => o === 'applied')).toBe(true);
-    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({ ordersCount: 20, version: 20, totalSpent: { amount: 9600 } });
+    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({
+      ordersCount: 20,
+      version: 20,
+      totalSpent: { amount: 9600 },
+    });
   });
 
   it('writes nothing but the marker for a consent replay', async () => {
     const { name, store: s } = await freshStore();
-    const change = { state: 'subscribed' as const, updatedAt: '2026-11-01T00:00:00.000Z', email: 'a@example.com' };
+    const change = {
+      state: 'subscribed' as const,
+      updatedAt: '2026-11-01T00:00:00.000Z',
+      email: 'a@example.com',
+    };
     const apply = (eventId: string) =>
-      s.apply({ shop: SHOP, eventId, topic: 'customers/email_marketing_consent_update' }, '7001', null, (current) => {
-        const aggregate = consentChange(SHOP, '7001', current, change, '2026-11-24T00:00:00.000Z');
-        return aggregate ? { aggregate } : null;
-      }, 1_800_000_000);
+      s.apply(
+        { shop: SHOP, eventId, topic: 'customers/email_marketing_consent_update' },
+        '7001',
+        null,
+        (current) => {
+          const aggregate = consentChange(SHOP, '7001', current, change, '2026-11-24T00:00:00.000Z');
+          return aggregate ? { aggregate } : null;
+        },
+        1_800_000_000,
+      );
     expect(await apply('c1')).toBe('applied');
     expect(await apply('c2')).toBe('unchanged');
     const { Count } = await db.client.send(new ScanCommand({ TableName: name, Select: 'COUNT' }));
@@ -83,7 +117,9 @@ describe('CustomerStore on DynamoDB Local', () => {
   it('lets exactly one of ten concurrent senders claim a stage entry', async () => {
     ({ store } = await freshStore());
     const claims = await Promise.all(
-      Array.from({ length: 10 }, () => store.claimSend(SHOP, '7001', 'rum-baba-fans', 'first-rum-baba', 2, '2026-11-24T00:00:00.000Z')),
+      Array.from({ length: 10 }, () =>
+        store.claimSend(SHOP, '7001', 'rum-baba-fans', 'first-rum-baba', 2, '2026-11-24T00:00:00.000Z'),
+      ),
     );
     expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
     expect(claims.filter((c) => c === 'in-flight')).toHaveLength(9);
@@ -93,16 +129,34 @@ describe('CustomerStore on DynamoDB Local', () => {
     ({ store } = await freshStore());
     const claim = () => store.claimSend(SHOP, '7001', 'j', 's', 1, '2026-11-24T00:00:00.000Z');
     expect(await claim()).toBe('claimed');
-    await store.finishSend(SHOP, '7001', 'j', 's', 1, { status: 'failed', reason: 'Throttling', at: '2026-11-24T00:00:01.000Z' });
+    await store.finishSend(SHOP, '7001', 'j', 's', 1, {
+      status: 'failed',
+      reason: 'Throttling',
+      at: '2026-11-24T00:00:01.000Z',
+    });
     expect(await claim()).toBe('claimed');
-    await store.finishSend(SHOP, '7001', 'j', 's', 1, { status: 'sent', messageId: 'm', at: '2026-11-24T00:00:02.000Z' });
+    await store.finishSend(SHOP, '7001', 'j', 's', 1, {
+      status: 'sent',
+      messageId: 'm',
+      at: '2026-11-24T00:00:02.000Z',
+    });
     expect(await claim()).toBe('already-sent');
   });
 
   it('quarantines a payload with its headers', async () => {
     const { name, store: s } = await freshStore();
-    await s.quarantine({ shop: SHOP, eventId: 'q1', topic: 'orders/create' }, 'body is not JSON', { 'x-shopify-topic': 'orders/create' }, Buffer.from('{'), '2026-11-24T00:00:00.000Z');
+    await s.quarantine(
+      { shop: SHOP, eventId: 'q1', topic: 'orders/create' },
+      'body is not JSON',
+      { 'x-shopify-topic': 'orders/create' },
+      Buffer.from('{'),
+      '2026-11-24T00:00:00.000Z',
+    );
     const { Items } = await db.client.send(new ScanCommand({ TableName: name }));
-    expect(Items?.[0]).toMatchObject({ kind: { S: 'quarantine' }, reason: { S: 'body is not JSON' }, bodyBytes: { N: '1' } });
+    expect(Items?.[0]).toMatchObject({
+      kind: { S: 'quarantine' },
+      reason: { S: 'body is not JSON' },
+      bodyBytes: { N: '1' },
+    });
   });
 });

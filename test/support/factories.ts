@@ -1,10 +1,38 @@
 import { type CustomerAggregate, emptyAggregate } from '#domain/aggregate.ts';
 import type { OrderFacts, OrderLine } from '#domain/order.ts';
 
-export const RUM_BABA: OrderLine = { productId: '8001000000001', variantId: '4500100000001', sku: 'RB-001', vendor: 'Demo Bakery', title: 'Rum Baba', quantity: 1 };
-export const RUM_BABA_GIFT: OrderLine = { productId: '8001000000008', variantId: '4500100000008', sku: 'RB-GIFT-6', vendor: 'Demo Bakery', title: 'Rum Baba Gift Box', quantity: 1 };
-export const CROISSANT: OrderLine = { productId: '8001000000003', variantId: '4500100000003', sku: 'CR-001', vendor: 'Demo Bakery', title: 'Croissant', quantity: 1 };
-export const TEA: OrderLine = { productId: '8001000000005', variantId: '4500100000005', sku: 'TEA-EG-100', vendor: 'Tea Partner', title: 'Earl Grey Tea Leaves', quantity: 1 };
+export const RUM_BABA: OrderLine = {
+  productId: '8001000000001',
+  variantId: '4500100000001',
+  sku: 'RB-001',
+  vendor: 'Demo Bakery',
+  title: 'Rum Baba',
+  quantity: 1,
+};
+export const RUM_BABA_GIFT: OrderLine = {
+  productId: '8001000000008',
+  variantId: '4500100000008',
+  sku: 'RB-GIFT-6',
+  vendor: 'Demo Bakery',
+  title: 'Rum Baba Gift Box',
+  quantity: 1,
+};
+export const CROISSANT: OrderLine = {
+  productId: '8001000000003',
+  variantId: '4500100000003',
+  sku: 'CR-001',
+  vendor: 'Demo Bakery',
+  title: 'Croissant',
+  quantity: 1,
+};
+export const TEA: OrderLine = {
+  productId: '8001000000005',
+  variantId: '4500100000005',
+  sku: 'TEA-EG-100',
+  vendor: 'Tea Partner',
+  title: 'Earl Grey Tea Leaves',
+  quantity: 1,
+};
 
 export const orderFactory = (overrides: Partial<OrderFacts> = {}): OrderFacts => ({
   orderId: '9001',

@@ -11,7 +11,10 @@ const NOW = '2026-11-24T00:00:00.000Z';
 
 describe('orderContribution', () => {
   it('counts an order containing both Rum Baba products once, and units per product', () => {
-    const c = orderContribution(orderFactory({ lines: [{ ...RUM_BABA, quantity: 3 }, RUM_BABA_GIFT, CROISSANT] }), options);
+    const c = orderContribution(
+      orderFactory({ lines: [{ ...RUM_BABA, quantity: 3 }, RUM_BABA_GIFT, CROISSANT] }),
+      options,
+    );
     expect(c.counters).toEqual([selectorKey(RUM_BABA_SELECTOR)]);
     expect(c.products).toEqual({ '8001000000001': 3, '8001000000008': 1, '8001000000003': 1 });
     expect(c.counts).toBe(true);
@@ -25,11 +28,15 @@ describe('orderContribution', () => {
   });
 
   it('counts test orders when asked to', () => {
-    expect(orderContribution(orderFactory({ test: true }), { ...options, countTestOrders: true }).counts).toBe(true);
+    expect(
+      orderContribution(orderFactory({ test: true }), { ...options, countTestOrders: true }).counts,
+    ).toBe(true);
   });
 
   it('ignores zero-quantity lines for product counters', () => {
-    expect(orderContribution(orderFactory({ lines: [{ ...RUM_BABA, quantity: 0 }, CROISSANT] }), options).counters).toEqual([]);
+    expect(
+      orderContribution(orderFactory({ lines: [{ ...RUM_BABA, quantity: 0 }, CROISSANT] }), options).counters,
+    ).toEqual([]);
   });
 
   it('keys selectors independently of order and duplicates', () => {
@@ -41,12 +48,20 @@ describe('orderContribution', () => {
 describe('applying orders', () => {
   it('replaces an older version of the same order instead of adding it twice', () => {
     const v1 = orderFactory({ lines: [RUM_BABA], total: { amount: 480, currency: 'JPY' } });
-    const v2 = orderFactory({ updatedAt: '2026-11-03T00:00:00.000Z', lines: [RUM_BABA, CROISSANT], total: { amount: 780, currency: 'JPY' } });
+    const v2 = orderFactory({
+      updatedAt: '2026-11-03T00:00:00.000Z',
+      lines: [RUM_BABA, CROISSANT],
+      total: { amount: 780, currency: 'JPY' },
+    });
     const first = orderChange(SHOP, null, undefined, v1, options, NOW);
     if (first === 'stale') throw new Error('unexpected');
     const second = orderChange(SHOP, first.aggregate, first.order, v2, options, NOW);
     if (second === 'stale') throw new Error('unexpected');
-    expect(second.aggregate).toMatchObject({ ordersCount: 1, totalSpent: { amount: 780, currency: 'JPY' }, version: 2 });
+    expect(second.aggregate).toMatchObject({
+      ordersCount: 1,
+      totalSpent: { amount: 780, currency: 'JPY' },
+      version: 2,
+    });
     expect(second.aggregate.products['8001000000003']).toEqual({ orders: 1, units: 1 });
   });
 
@@ -70,30 +85,62 @@ describe('applying orders', () => {
   });
 
   it('treats an equal updated_at as a replay', () => {
-    expect(supersedes({ updatedAt: '2026-11-02T00:00:00Z' }, { updatedAt: '2026-11-02T00:00:00.000Z' })).toBe(false);
+    expect(supersedes({ updatedAt: '2026-11-02T00:00:00Z' }, { updatedAt: '2026-11-02T00:00:00.000Z' })).toBe(
+      false,
+    );
   });
 
   it('keeps first and last order dates across orders', () => {
-    const early = orderContribution(orderFactory({ orderId: '1', placedAt: '2026-10-01T00:00:00.000Z' }), options);
-    const late = orderContribution(orderFactory({ orderId: '2', placedAt: '2026-11-01T00:00:00.000Z' }), options);
-    const agg = replaceContribution(replaceContribution(aggregateFactory(), undefined, late, NOW), undefined, early, NOW);
-    expect([agg.firstOrderAt, agg.lastOrderAt, agg.ordersCount]).toEqual(['2026-10-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z', 2]);
+    const early = orderContribution(
+      orderFactory({ orderId: '1', placedAt: '2026-10-01T00:00:00.000Z' }),
+      options,
+    );
+    const late = orderContribution(
+      orderFactory({ orderId: '2', placedAt: '2026-11-01T00:00:00.000Z' }),
+      options,
+    );
+    const agg = replaceContribution(
+      replaceContribution(aggregateFactory(), undefined, late, NOW),
+      undefined,
+      early,
+      NOW,
+    );
+    expect([agg.firstOrderAt, agg.lastOrderAt, agg.ordersCount]).toEqual([
+      '2026-10-01T00:00:00.000Z',
+      '2026-11-01T00:00:00.000Z',
+      2,
+    ]);
   });
 });
 
 describe('applying consent', () => {
   it('records the state and the address', () => {
-    const agg = consentChange(SHOP, '7001', null, { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z', email: 'a@b.c' }, NOW);
+    const agg = consentChange(
+      SHOP,
+      '7001',
+      null,
+      { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z', email: 'a@b.c' },
+      NOW,
+    );
     expect(agg).toMatchObject({ email: 'a@b.c', emailMarketing: { state: 'subscribed' }, version: 1 });
   });
 
   it('ignores a consent update older than the one recorded', () => {
-    const agg = aggregateFactory({ emailMarketing: { state: 'unsubscribed', updatedAt: '2026-11-05T00:00:00.000Z' } });
-    expect(applyConsent(agg, { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z', email: null }, NOW)).toBeNull();
+    const agg = aggregateFactory({
+      emailMarketing: { state: 'unsubscribed', updatedAt: '2026-11-05T00:00:00.000Z' },
+    });
+    expect(
+      applyConsent(agg, { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z', email: null }, NOW),
+    ).toBeNull();
   });
 
   it('reports no change for a replay', () => {
-    const agg = aggregateFactory({ email: 'a@b.c', emailMarketing: { state: 'subscribed', updatedAt: '2026-11-05T00:00:00.000Z' } });
-    expect(applyConsent(agg, { state: 'subscribed', updatedAt: '2026-11-05T00:00:00.000Z', email: 'a@b.c' }, NOW)).toBeNull();
+    const agg = aggregateFactory({
+      email: 'a@b.c',
+      emailMarketing: { state: 'subscribed', updatedAt: '2026-11-05T00:00:00.000Z' },
+    });
+    expect(
+      applyConsent(agg, { state: 'subscribed', updatedAt: '2026-11-05T00:00:00.000Z', email: 'a@b.c' }, NOW),
+    ).toBeNull();
   });
 });

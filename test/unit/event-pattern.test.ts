@@ -60,9 +60,18 @@ describe('matchesPattern', () => {
   });
 
   it('matches Lambda stream filter criteria the way CDK writes them', () => {
-    const pattern = { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { kind: { S: ['aggregate'] } } } };
-    expect(matchesPattern(pattern, { eventName: 'MODIFY', dynamodb: { NewImage: { kind: { S: 'aggregate' } } } })).toBe(true);
-    expect(matchesPattern(pattern, { eventName: 'MODIFY', dynamodb: { NewImage: { kind: { S: 'order' } } } })).toBe(false);
-    expect(matchesPattern(pattern, { eventName: 'REMOVE', dynamodb: { OldImage: { kind: { S: 'aggregate' } } } })).toBe(false);
+    const pattern = {
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { kind: { S: ['aggregate'] } } },
+    };
+    expect(
+      matchesPattern(pattern, { eventName: 'MODIFY', dynamodb: { NewImage: { kind: { S: 'aggregate' } } } }),
+    ).toBe(true);
+    expect(
+      matchesPattern(pattern, { eventName: 'MODIFY', dynamodb: { NewImage: { kind: { S: 'order' } } } }),
+    ).toBe(false);
+    expect(
+      matchesPattern(pattern, { eventName: 'REMOVE', dynamodb: { OldImage: { kind: { S: 'aggregate' } } } }),
+    ).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileConfig, JourneyConfigError } from '#domain/config.ts';
 import { evaluate } from '#domain/conditions.ts';
+import { compileConfig, JourneyConfigError } from '#domain/config.ts';
 import { transitionEvents } from '#domain/events.ts';
 import { currentStage, type Journey, stageTransitions } from '#domain/journey.ts';
 import { journeyConfig } from '#journeys/index.ts';
@@ -10,7 +10,11 @@ import { aggregateFactory } from '../support/factories.ts';
 
 const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 const customer = (orders: number, rumBabaOrders: number, version = 1) =>
-  aggregateFactory({ ordersCount: orders, counters: rumBabaOrders ? { [RUM_BABA_KEY]: rumBabaOrders } : {}, version });
+  aggregateFactory({
+    ordersCount: orders,
+    counters: rumBabaOrders ? { [RUM_BABA_KEY]: rumBabaOrders } : {},
+    version,
+  });
 
 describe('the Rum Baba Fans journey', () => {
   it.each([
@@ -30,7 +34,15 @@ describe('the Rum Baba Fans journey', () => {
 
   it('turns a stage change into an exit and an entry with deterministic ids', () => {
     const transitions = stageTransitions([rumBabaFans], customer(1, 0, 3), customer(2, 1, 4));
-    expect(transitions).toEqual([{ journeyId: 'rum-baba-fans', from: 'not-yet', to: 'first-rum-baba', entryId: 4, occurredAt: '2026-11-01T00:00:00.000Z' }]);
+    expect(transitions).toEqual([
+      {
+        journeyId: 'rum-baba-fans',
+        from: 'not-yet',
+        to: 'first-rum-baba',
+        entryId: 4,
+        occurredAt: '2026-11-01T00:00:00.000Z',
+      },
+    ]);
     const events = transitionEvents('shop.myshopify.com', '7001', transitions);
     expect(events.map((e) => [e.detailType, e.detail.eventId])).toEqual([
       ['Journey Stage Exited', 'shop.myshopify.com/7001/rum-baba-fans/not-yet/exited/4'],
@@ -43,7 +55,10 @@ describe('the Rum Baba Fans journey', () => {
   });
 
   it('enters the first stage from nothing on a first aggregate', () => {
-    expect(stageTransitions([rumBabaFans], null, customer(1, 1))[0]).toMatchObject({ from: null, to: 'first-rum-baba' });
+    expect(stageTransitions([rumBabaFans], null, customer(1, 1))[0]).toMatchObject({
+      from: null,
+      to: 'first-rum-baba',
+    });
   });
 });
 
@@ -95,6 +110,8 @@ describe('compileConfig', () => {
 
   it('rejects duplicate journey ids', () => {
     const j: Journey = { id: 'same', name: 'S', stages: [stage('a')] };
-    expect(() => compileConfig({ brandName: 'x', journeys: [j, j], templates })).toThrow(/same: duplicate journey id/);
+    expect(() => compileConfig({ brandName: 'x', journeys: [j, j], templates })).toThrow(
+      /same: duplicate journey id/,
+    );
   });
 });

@@ -32,8 +32,13 @@ describe('money arithmetic and display', () => {
   });
 
   it('adds same-currency amounts and refuses to mix currencies', () => {
-    expect(addMoney({ amount: 480, currency: 'JPY' }, { amount: 3200, currency: 'JPY' })).toEqual({ amount: 3680, currency: 'JPY' });
-    expect(() => addMoney({ amount: 1, currency: 'JPY' }, { amount: 1, currency: 'USD' })).toThrow(/cannot add/);
+    expect(addMoney({ amount: 480, currency: 'JPY' }, { amount: 3200, currency: 'JPY' })).toEqual({
+      amount: 3680,
+      currency: 'JPY',
+    });
+    expect(() => addMoney({ amount: 1, currency: 'JPY' }, { amount: 1, currency: 'USD' })).toThrow(
+      /cannot add/,
+    );
   });
 
   it('formats minor units for people', () => {

@@ -16,7 +16,10 @@ describe('Shopify HMAC', () => {
     ['empty', ''],
     ['wrong secret', signShopifyBody(body, 'other')],
     ['not base64 of 32 bytes', 'abc'],
-    ['signature of re-serialised JSON', signShopifyBody(JSON.stringify(JSON.parse(body.toString()), null, 1), 's3cret')],
+    [
+      'signature of re-serialised JSON',
+      signShopifyBody(JSON.stringify(JSON.parse(body.toString()), null, 1), 's3cret'),
+    ],
   ])('rejects a %s signature', (_name, signature) => {
     expect(verifyShopifyHmac(body, signature, ['s3cret'])).toBe(false);
   });

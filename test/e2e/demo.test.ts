@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { runDemo } from '../../scripts/demo.ts';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, logLevel: 'ERROR' });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('npm run demo', () => {
+  it('drives the Rum Baba journey: every customer placed, stage emails only to subscribers, none for duplicates', async () => {
+    const summary = await runDemo(stack.url, { customers: 12, weeks: 3, seed: 11 });
+    const placed = Object.values(summary.stages).reduce((a, b) => a + b, 0);
+    expect(placed).toBe(12);
+    expect(summary.redeliveries).toBeGreaterThan(0);
+    expect(summary.emailsSent).toBeGreaterThan(0);
+    const emails = (await (await fetch(`${stack.url}/_local/emails`)).json()) as {
+      to: string[];
+      headers: Record<string, string>;
+    }[];
+    // At most one email per customer per stage: three stage emails at most per address.
+    const perAddress = new Map<string, number>();
+    for (const email of emails) for (const to of email.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+    expect(Math.max(...perAddress.values())).toBeLessThanOrEqual(3);
+    expect(perAddress.size).toBeLessThanOrEqual(summary.subscribed);
+    expect(summary.emailsSent).toBe(Object.values(summary.emailsBySubject).reduce((a, b) => a + b, 0));
+  });
+});

@@ -1,0 +1,210 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { consentPayload, DEMO_SHOP, deliver, orderPayload, sign } from '../../scripts/shopify-sim.ts';
+
+type Email = {
+  messageId: string;
+  from: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  sentAt: string;
+};
+
+let stack: LocalStack;
+const rumBaba = {
+  product_id: 8001000000001,
+  variant_id: 4500100000001,
+  sku: 'RB-001',
+  vendor: 'Demo Bakery',
+  title: 'Rum Baba',
+  price: '480',
+  quantity: 1,
+};
+const croissant = {
+  product_id: 8001000000003,
+  variant_id: 4500100000003,
+  sku: 'CR-001',
+  vendor: 'Demo Bakery',
+  title: 'Croissant',
+  price: '300',
+  quantity: 2,
+};
+
+const settle = async () => {
+  const response = await fetch(`${stack.url}/_local/settle`, { method: 'POST' });
+  expect(response.status).toBe(200);
+};
+const emailsTo = async (address: string): Promise<Email[]> => {
+  const all = (await (await fetch(`${stack.url}/_local/emails`)).json()) as Email[];
+  return all.filter((e) => e.to.includes(address));
+};
+const customer = async (id: number, key = 'local-admin-key') =>
+  fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+const itemCount = async () =>
+  (await stack.dynamoDb.client.send(new ScanCommand({ TableName: stack.tableName, Select: 'COUNT' }))).Count;
+const subscribe = (id: number, state = 'subscribed') =>
+  deliver(stack.url, {
+    topic: 'customers/email_marketing_consent_update',
+    payload: consentPayload(id, state, '2026-11-01T10:00:00+09:00'),
+  });
+const order = (id: number, customerId: number, day: number, lines = [rumBaba]) =>
+  orderPayload({
+    id,
+    customerId,
+    createdAt: `2026-11-${String(day).padStart(2, '0')}T09:00:00+09:00`,
+    lines,
+  });
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, logLevel: 'ERROR' });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the local stack, over HTTP', () => {
+  it('reports healthy once every part is up', async () => {
+    const response = await fetch(`${stack.url}/_local/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', rules: 3 });
+  });
+
+  it('turns a signed first Rum Baba order into one coupon email with one-click unsubscribe', async () => {
+    await subscribe(8001);
+    const response = await deliver(stack.url, {
+      topic: 'orders/create',
+      payload: order(90001, 8001, 2, [rumBaba, croissant]),
+    });
+    expect(response.status).toBe(200);
+    await settle();
+    const emails = await emailsTo('customer8001@example.com');
+    expect(emails).toHaveLength(1);
+    const [email] = emails;
+    expect(email).toMatchObject({
+      from: 'hello@bakery-demo.example',
+      subject: 'A little thank-you from Demo Bakery: your next Rum Baba',
+    });
+    expect(email?.html).toContain('RUMBABA-AGAIN');
+    expect(email?.headers['List-Unsubscribe']).toMatch(
+      new RegExp(`^<${stack.url}/unsubscribe\\?token=[\\w-]+\\.[\\w-]+>$`),
+    );
+    expect(email?.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const body = await (await customer(8001)).json();
+    expect(body).toMatchObject({
+      ordersCount: 1,
+      totalSpent: { amount: 1080, currency: 'JPY' },
+      journeys: { 'rum-baba-fans': 'first-rum-baba' },
+    });
+  });
+
+  it('sends no second email when Shopify delivers the same webhook again, or the same order version anew', async () => {
+    await subscribe(8002);
+    const delivery = { topic: 'orders/create', payload: order(90002, 8002, 3), eventId: 'evt-90002' };
+    expect((await deliver(stack.url, delivery)).status).toBe(200);
+    const again = await deliver(stack.url, delivery);
+    expect(JSON.parse(again.body)).toMatchObject({ status: 'duplicate' });
+    const updated = await deliver(stack.url, { topic: 'orders/updated', payload: order(90002, 8002, 3) });
+    expect(JSON.parse(updated.body)).toMatchObject({ status: 'stale' });
+    await settle();
+    expect(await emailsTo('customer8002@example.com')).toHaveLength(1);
+    expect(await (await customer(8002)).json()).toMatchObject({ ordersCount: 1 });
+  });
+
+  it.each([
+    ['a wrong secret', sign('{}', 'wrong-secret')],
+    ['a garbage signature', 'bm90LWEtc2lnbmF0dXJl'],
+    ['no signature', null],
+  ])('answers 401 to a webhook with %s and stores nothing', async (_name, signature) => {
+    const before = await itemCount();
+    const response = await deliver(stack.url, {
+      topic: 'orders/create',
+      payload: order(90003, 8003, 4),
+      signature,
+    });
+    expect(response.status).toBe(401);
+    await settle();
+    expect(await itemCount()).toBe(before);
+    expect((await customer(8003)).status).toBe(404);
+  });
+
+  it('sends nothing to a customer who is not subscribed, but still tracks their stage', async () => {
+    await subscribe(8004, 'not_subscribed');
+    await deliver(stack.url, { topic: 'orders/create', payload: order(90004, 8004, 5) });
+    await settle();
+    expect(await emailsTo('customer8004@example.com')).toHaveLength(0);
+    expect(await (await customer(8004)).json()).toMatchObject({
+      journeys: { 'rum-baba-fans': 'first-rum-baba' },
+    });
+  });
+
+  it('walks a customer through the whole Rum Baba journey, one email per stage', async () => {
+    await subscribe(8005);
+    await deliver(stack.url, { topic: 'orders/create', payload: order(90050, 8005, 1, [croissant]) });
+    await settle();
+    for (const [i, day] of [6, 13, 20].entries()) {
+      await deliver(stack.url, { topic: 'orders/create', payload: order(90051 + i, 8005, day) });
+      await settle();
+    }
+    const subjects = (await emailsTo('customer8005@example.com')).map((e) => e.subject);
+    expect(subjects).toEqual([
+      'A little thank-you from Demo Bakery: your next Rum Baba',
+      'Three ways to enjoy your Rum Baba',
+      "You're a Rum Baba fan: first look at our Savarin",
+    ]);
+    expect(await (await customer(8005)).json()).toMatchObject({
+      ordersCount: 4,
+      journeys: { 'rum-baba-fans': 'rum-baba-fan' },
+    });
+  });
+
+  it('puts stage and email events on the bus with deterministic ids', async () => {
+    const events = (await (await fetch(`${stack.url}/_local/events`)).json()) as {
+      'detail-type': string;
+      detail: { eventId: string };
+    }[];
+    const ids = events
+      .filter((e) => e.detail.eventId.includes('/8005/'))
+      .map((e) => `${e['detail-type']}: ${e.detail.eventId}`);
+    expect(ids).toContain(`Journey Stage Entered: ${DEMO_SHOP}/8005/rum-baba-fans/not-yet/entered/2`);
+    expect(ids.filter((id) => id.startsWith('Email Sent'))).toHaveLength(3);
+  });
+
+  it('guards the admin API with the bearer key and answers 404 for an unknown customer', async () => {
+    expect((await customer(8001, 'wrong')).status).toBe(401);
+    expect((await fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/8001`)).status).toBe(401);
+    expect((await customer(99999999)).status).toBe(404);
+  });
+
+  it('answers a quarantined authentic payload with 200 and an unknown route with 404', async () => {
+    const broken = await deliver(stack.url, { topic: 'orders/create', payload: { id: 'not-a-number' } });
+    expect(broken.status).toBe(200);
+    expect(JSON.parse(broken.body)).toMatchObject({ status: 'quarantined' });
+    expect((await fetch(`${stack.url}/webhooks/other`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('moves the local clock forward on request and validates the request', async () => {
+    const before = Date.now();
+    const response = await fetch(`${stack.url}/_local/advance-time`, {
+      method: 'POST',
+      body: JSON.stringify({ seconds: 86_400 }),
+    });
+    expect(response.status).toBe(200);
+    const { now } = (await response.json()) as { now: string };
+    expect(Date.parse(now) - before).toBeGreaterThanOrEqual(86_400_000);
+    const bad = await fetch(`${stack.url}/_local/advance-time`, {
+      method: 'POST',
+      body: JSON.stringify({ seconds: -5 }),
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('leaves nothing in the dead-letter queues', async () => {
+    expect(await (await fetch(`${stack.url}/_local/dead-letters`)).json()).toEqual([]);
+  });
+});
