@@ -50,7 +50,7 @@ export class LoyaltyLoopStack extends Stack {
       bus: this.journeyBus.bus,
       senderAddress: config.senderAddress,
       ...(config.senderIdentity ? { senderIdentity: config.senderIdentity } : {}),
-      publicBaseUrl: this.webhookApi.api.apiEndpoint,
+      api: this.webhookApi.api,
     });
     this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);
   }

@@ -1,4 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -19,8 +21,8 @@ export type EmailSenderProps = {
    * @default the domain of senderAddress
    */
   readonly senderIdentity?: string;
-  /** Base URL of the public API, for unsubscribe links. */
-  readonly publicBaseUrl: string;
+  /** The public HTTP API: unsubscribe links point at its `/unsubscribe` route, added here. */
+  readonly api: HttpApi;
 };
 
 const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
@@ -28,10 +30,12 @@ const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
 /**
  * The action function: re-checks the customer, claims the send ledger entry, sends through SES v2
  * with a configuration set (bounces and complaints suppressed account-wide), and may send only as
- * the configured identity through that configuration set.
+ * the configured identity through that configuration set. It also answers the unsubscribe links
+ * its emails carry.
  */
 export class EmailSender extends Construct {
   readonly action: LoyaltyFunction;
+  readonly unsubscribe: LoyaltyFunction;
   readonly configurationSet: ConfigurationSet;
   readonly unsubscribeKey: Secret;
   /** Stage events whose email failed after every retry, with the error, for redrive. */
@@ -63,12 +67,24 @@ export class EmailSender extends Construct {
       environment: {
         SENDER_ADDRESS: props.senderAddress,
         CONFIGURATION_SET_NAME: this.configurationSet.configurationSetName,
-        PUBLIC_BASE_URL: props.publicBaseUrl,
+        PUBLIC_BASE_URL: props.api.apiEndpoint,
       },
     })
       .useTable(props.table, 'readWrite')
       .useBus(props.bus)
       .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+
+    this.unsubscribe = new LoyaltyFunction(this, 'Unsubscribe', {
+      name: 'unsubscribe',
+      description: 'One-click unsubscribe (RFC 8058) for journey emails',
+    })
+      .useTable(props.table, 'readWrite')
+      .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+    props.api.addRoutes({
+      path: '/unsubscribe',
+      methods: [HttpMethod.GET, HttpMethod.POST],
+      integration: new HttpLambdaIntegration('UnsubscribeIntegration', this.unsubscribe),
+    });
 
     const stack = Stack.of(this);
     this.action.addToRolePolicy(

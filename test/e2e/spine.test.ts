@@ -175,6 +175,30 @@ describe('the local stack, over HTTP', () => {
     expect(ids.filter((id) => id.startsWith('Email Sent'))).toHaveLength(3);
   });
 
+  it('unsubscribes in one click from the link in the email, and sends nothing after', async () => {
+    await subscribe(8006);
+    await deliver(stack.url, { topic: 'orders/create', payload: order(90060, 8006, 7) });
+    await settle();
+    const [email] = await emailsTo('customer8006@example.com');
+    const link = /^<(.+)>$/.exec(email?.headers['List-Unsubscribe'] ?? '')?.[1] ?? '';
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Unsubscribe from Demo Bakery emails?');
+    const oneClick = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await (await customer(8006)).json()).toMatchObject({ emailMarketing: { state: 'unsubscribed' } });
+    await deliver(stack.url, { topic: 'orders/create', payload: order(90061, 8006, 14) });
+    await settle();
+    expect(await emailsTo('customer8006@example.com')).toHaveLength(1);
+    expect(await (await customer(8006)).json()).toMatchObject({
+      journeys: { 'rum-baba-fans': 'second-rum-baba' },
+    });
+  });
+
   it('guards the admin API with the bearer key and answers 404 for an unknown customer', async () => {
     expect((await customer(8001, 'wrong')).status).toBe(401);
     expect((await fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/8001`)).status).toBe(401);

@@ -38,7 +38,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(4);
+    expect(Object.keys(functions)).toHaveLength(5);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

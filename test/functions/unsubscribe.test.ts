@@ -1,0 +1,80 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
+import { aggregateFactory } from '../support/factories.ts';
+import { httpEvent, lambdaContext } from '../support/lambda.ts';
+
+process.env.TABLE_NAME = 'customers';
+process.env.UNSUBSCRIBE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:unsub';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const secrets = mockClient(SecretsManagerClient);
+let handler: typeof import('../../functions/unsubscribe/handler.ts')['handler'];
+
+const token = (key = 'unsub-key', expiresAt = Math.floor(Date.now() / 1000) + 3600) =>
+  createUnsubscribeToken({ shop: 'bakery-demo.myshopify.com', customerId: '7001', expiresAt }, key);
+
+const request = (method: 'GET' | 'POST', t: string, body?: string) => {
+  const base = httpEvent();
+  return handler(
+    httpEvent({
+      routeKey: `${method} /unsubscribe`,
+      queryStringParameters: { token: t },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      ...(body === undefined ? {} : { body }),
+      requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method } },
+    }),
+    lambdaContext(),
+  ) as Promise<APIGatewayProxyStructuredResultV2>;
+};
+
+beforeAll(async () => {
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'unsub-key' });
+  ({ handler } = await import('../../functions/unsubscribe/handler.ts'));
+});
+beforeEach(() => {
+  dynamo.reset();
+  dynamo.on(GetCommand).resolves({
+    Item: {
+      aggregate: aggregateFactory({
+        emailMarketing: { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z' },
+      }),
+    },
+  });
+  dynamo.on(TransactWriteCommand).resolves({});
+});
+
+describe('unsubscribe handler', () => {
+  it('shows a confirmation page on GET and changes nothing (link scanners fetch links)', async () => {
+    const response = await request('GET', token());
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toContain('text/html');
+    expect(response.body).toContain('<form method="post"');
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('unsubscribes on a one-click POST', async () => {
+    const response = await request('POST', token(), 'List-Unsubscribe=One-Click');
+    expect(response.statusCode).toBe(200);
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item?.aggregate).toMatchObject({ emailMarketing: { state: 'unsubscribed' } });
+  });
+
+  it.each([
+    ['signed with another key', () => token('other-key')],
+    ['expired', () => token('unsub-key', 1_000)],
+    ['garbage', () => 'nope'],
+  ])('answers 400 to a token %s and changes nothing', async (_name, make) => {
+    expect((await request('POST', make(), 'List-Unsubscribe=One-Click')).statusCode).toBe(400);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('changes nothing for a POST that does not ask to unsubscribe', async () => {
+    expect((await request('POST', token(), 'something=else')).statusCode).toBe(400);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+});
