@@ -6,7 +6,13 @@ import { dynamoDb } from '#adapters/clients.ts';
 import { CustomerStore, type WebhookRef } from '#adapters/customer-store.ts';
 import { readSecret, webhookSecrets } from '#adapters/secrets.ts';
 import { verifyShopifyHmac } from '#adapters/shopify/hmac.ts';
-import { ConsentPayload, OrderPayload, toConsentChange, toOrderFacts } from '#adapters/shopify/payloads.ts';
+import {
+  ConsentPayload,
+  OrderPayload,
+  SHOPIFY_API_VERSION,
+  toConsentChange,
+  toOrderFacts,
+} from '#adapters/shopify/payloads.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
 import { logger } from '#commons/logger.ts';
@@ -101,6 +107,16 @@ const ingest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     headers['x-shopify-webhook-id'] ??
     createHash('sha256').update(body).digest('hex');
   const webhook: WebhookRef = { shop, topic, eventId };
+  const apiVersion = headers['x-shopify-api-version'];
+  if (apiVersion && apiVersion !== SHOPIFY_API_VERSION) {
+    // Still parsed: the schemas read only long-stable fields. The subscription should be re-pinned.
+    logger.warn('webhook API version differs from the pinned one', {
+      apiVersion,
+      pinned: SHOPIFY_API_VERSION,
+      topic,
+      shop,
+    });
+  }
   const now = new Date();
   const handle = TOPICS[topic];
   if (!handle) {
