@@ -147,15 +147,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }
 
     const deadLetters = new DeadLetters(wiring.queues);
+    // Filled below; the bus routes to functions only once they run.
     const functions = new Map<string, LocalFunction>();
-    const aws = { endpoint: '' };
-    const emulatorBus = { bus: null as LocalEventBus | null };
-    // The emulator must listen before functions start, since their environment names its URL.
     const invoker = new AsyncInvoker(wiring.invokeConfigs, deadLetters, clock);
     const bus = new LocalEventBus(wiring.busNames, wiring.rules, functions, invoker, clock);
-    emulatorBus.bus = bus;
+    // The emulator listens before functions start: their environment names its URL.
     const emulator = new AwsEmulator(bus, secrets);
-    aws.endpoint = await emulator.listen();
+    const awsEndpoint = await emulator.listen();
     stops.push(() => emulator.close());
 
     for (const spec of wiring.functions.values()) {
@@ -173,8 +171,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
           AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
           AWS_ENDPOINT_URL_SESV2: ses.endpoint,
-          AWS_ENDPOINT_URL_EVENTBRIDGE: aws.endpoint,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint,
+          AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
         },
         clock,
       );

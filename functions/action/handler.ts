@@ -24,16 +24,15 @@ const store = new CustomerStore(dynamoDb, env.TABLE_NAME);
 /** Unsubscribe links stay valid for a year: people unsubscribe from old emails too. */
 const UNSUBSCRIBE_LINK_SECONDS = 365 * 24 * 3600;
 
+/** Renders the stage's template for this customer, sends it, and returns SES's message id. */
 const renderAndSend = async (
-  to: string,
-  shop: string,
-  customerId: string,
-  journeyId: string,
-  stageId: string,
+  detail: StageEnteredDetail,
   action: EmailAction,
   customer: CustomerAggregate,
+  to: string,
   now: Date,
 ): Promise<string> => {
+  const { shop, customerId, journeyId, stageId } = detail;
   const token = createUnsubscribeToken(
     { shop, customerId, expiresAt: Math.floor(now.getTime() / 1000) + UNSUBSCRIBE_LINK_SECONDS },
     await readSecret(env.UNSUBSCRIBE_SECRET_ARN),
@@ -82,7 +81,8 @@ export const handler = async (
   if (!customer) return skip('customer not found');
   if (customer.emailMarketing.state !== 'subscribed')
     return skip(`email marketing state is ${customer.emailMarketing.state}`);
-  if (!customer.email) return skip('no email address');
+  const { email } = customer;
+  if (!email) return skip('no email address');
   if (currentStage(journey, customer)?.id !== stageId) return skip('customer has left the stage');
 
   const now = new Date();
@@ -91,16 +91,7 @@ export const handler = async (
 
   let messageId: string;
   try {
-    messageId = await renderAndSend(
-      customer.email,
-      shop,
-      customerId,
-      journeyId,
-      stageId,
-      action,
-      customer,
-      now,
-    );
+    messageId = await renderAndSend(detail, action, customer, email, now);
   } catch (error) {
     // Nothing was sent: release the claim so the retry Lambda makes of this event can send.
     await store.finishSend(shop, customerId, journeyId, stageId, entryId, {
@@ -129,7 +120,7 @@ export const handler = async (
         entryId,
         template: action.template,
         messageId,
-        to: customer.email,
+        to: email,
         sentAt,
       },
     },
