@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  catalog,
+  catalogLine,
   consentPayload,
   DEMO_SHOP,
   type Delivery,
@@ -16,14 +17,6 @@ import {
  * stages customers reached and the emails the stack sent. Seeded, so runs are repeatable.
  */
 
-type Catalog = {
-  products: {
-    product_id: number;
-    title: string;
-    vendor: string;
-    variants: { variant_id: number; sku: string; price: string }[];
-  }[];
-};
 type DemoOptions = {
   customers: number;
   weeks: number;
@@ -52,9 +45,6 @@ const prng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const loadCatalog = (): Catalog =>
-  JSON.parse(readFileSync(new URL('../journeys/bakery-catalog.json', import.meta.url), 'utf8')) as Catalog;
-
 const post = async (url: string, body: unknown) => {
   const response = await fetch(url, {
     method: 'POST',
@@ -75,20 +65,9 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
   } = options;
   const random = prng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const catalog = loadCatalog();
   const lineFor = (productId: number): LineItemInput => {
-    const product = catalog.products.find((p) => p.product_id === productId);
-    if (!product) throw new Error(`product ${productId} is not in the catalog`);
-    const variant = pick(product.variants);
-    return {
-      product_id: product.product_id,
-      variant_id: variant.variant_id,
-      sku: variant.sku,
-      vendor: product.vendor,
-      title: product.title,
-      price: variant.price,
-      quantity: 1 + Math.floor(random() * 2),
-    };
+    const variants = catalog.products.find((p) => p.product_id === productId)?.variants.length ?? 1;
+    return catalogLine(productId, 1 + Math.floor(random() * 2), Math.floor(random() * variants));
   };
   const others = catalog.products.map((p) => p.product_id).filter((id) => !RUM_BABA_IDS.has(id));
 

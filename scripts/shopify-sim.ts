@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /**
  * Shopify as seen by Loyalty Loop: payload factories shaped like the Admin API's webhook
@@ -17,6 +18,37 @@ export type LineItemInput = {
   title: string;
   price: string;
   quantity: number;
+};
+
+type Catalog = {
+  products: {
+    product_id: number;
+    title: string;
+    vendor: string;
+    variants: { variant_id: number; sku: string; price: string }[];
+  }[];
+};
+
+/** The demo bakery's catalog (`journeys/bakery-catalog.json`). */
+export const catalog = JSON.parse(
+  readFileSync(new URL('../journeys/bakery-catalog.json', import.meta.url), 'utf8'),
+) as Catalog;
+
+/** An order line for a catalog product (its first variant unless told otherwise). */
+export const catalogLine = (productId: number, quantity = 1, variantIndex = 0): LineItemInput => {
+  const product = catalog.products.find((p) => p.product_id === productId);
+  const variant = product?.variants[variantIndex];
+  if (!product || !variant)
+    throw new Error(`product ${productId} (variant ${variantIndex}) is not in the catalog`);
+  return {
+    product_id: product.product_id,
+    variant_id: variant.variant_id,
+    sku: variant.sku,
+    vendor: product.vendor,
+    title: product.title,
+    price: variant.price,
+    quantity,
+  };
 };
 
 let nextLineId = 1_000_000;

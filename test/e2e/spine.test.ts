@@ -1,45 +1,26 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalEmail } from '../../local/ses.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
-import { consentPayload, DEMO_SHOP, deliver, orderPayload, sign } from '../../scripts/shopify-sim.ts';
-
-type Email = {
-  messageId: string;
-  from: string;
-  to: string[];
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-  sentAt: string;
-};
+import {
+  catalogLine,
+  consentPayload,
+  DEMO_SHOP,
+  deliver,
+  orderPayload,
+  sign,
+} from '../../scripts/shopify-sim.ts';
 
 let stack: LocalStack;
-const rumBaba = {
-  product_id: 8001000000001,
-  variant_id: 4500100000001,
-  sku: 'RB-001',
-  vendor: 'Demo Bakery',
-  title: 'Rum Baba',
-  price: '480',
-  quantity: 1,
-};
-const croissant = {
-  product_id: 8001000000003,
-  variant_id: 4500100000003,
-  sku: 'CR-001',
-  vendor: 'Demo Bakery',
-  title: 'Croissant',
-  price: '300',
-  quantity: 2,
-};
+const rumBaba = catalogLine(8001000000001);
+const croissant = catalogLine(8001000000003, 2);
 
 const settle = async () => {
   const response = await fetch(`${stack.url}/_local/settle`, { method: 'POST' });
   expect(response.status).toBe(200);
 };
-const emailsTo = async (address: string): Promise<Email[]> => {
-  const all = (await (await fetch(`${stack.url}/_local/emails`)).json()) as Email[];
+const emailsTo = async (address: string): Promise<LocalEmail[]> => {
+  const all = (await (await fetch(`${stack.url}/_local/emails`)).json()) as LocalEmail[];
   return all.filter((e) => e.to.includes(address));
 };
 const customer = async (id: number, key = 'local-admin-key') =>

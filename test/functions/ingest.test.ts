@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { consentPayload, orderPayload, sign } from '../../scripts/shopify-sim.ts';
+import { catalogLine, consentPayload, orderPayload, sign } from '../../scripts/shopify-sim.ts';
 import { httpEvent, lambdaContext } from '../support/lambda.ts';
 
 process.env.TABLE_NAME = 'customers';
@@ -15,15 +15,7 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const secrets = mockClient(SecretsManagerClient);
 let handler: typeof import('../../functions/ingest/handler.ts')['handler'];
 
-const rumBaba = {
-  product_id: 8001000000001,
-  variant_id: 4500100000001,
-  sku: 'RB-001',
-  vendor: 'Demo Bakery',
-  title: 'Rum Baba',
-  price: '480',
-  quantity: 1,
-};
+const rumBaba = catalogLine(8001000000001);
 const order = orderPayload({
   id: 9001,
   customerId: 7001,

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConsentPayload, OrderPayload, toConsentChange, toOrderFacts } from '#adapters/shopify/payloads.ts';
-import { consentPayload, orderPayload } from '../../scripts/shopify-sim.ts';
+import { catalogLine, consentPayload, orderPayload } from '../../scripts/shopify-sim.ts';
 
-const rumBabaLine = {
-  product_id: 8001000000001,
-  variant_id: 4500100000001,
-  sku: 'RB-001',
-  vendor: 'Demo Bakery',
-  title: 'Rum Baba',
-  price: '480',
-  quantity: 2,
-};
+const rumBabaLine = catalogLine(8001000000001, 2);
 
 describe('Shopify order payloads', () => {
   it('map to order facts in UTC with integer minor units', () => {
