@@ -39,4 +39,30 @@ export const templates: Record<string, EmailTemplate> = {
       text: `Pre-sale invitation: our new Savarin. Gift box code: ${code}.${textFooter(ctx)}`,
     };
   },
+  'morning-second-visit': (ctx) => {
+    const code = ctx.coupon?.code ?? '';
+    return {
+      subject: 'See you tomorrow morning? A coupon for your next sandwich',
+      html: layout(
+        ctx,
+        html`<h1>Thanks for starting your day with us</h1>` +
+          html`<p>Our Morning Sandwiches are made at 6 a.m. every day. Come back for another one:</p>` +
+          html`<p>code <strong>${code}</strong> takes care of your second visit.</p>`,
+      ),
+      text: `Thanks for starting your day with us. Code ${code} for your next Morning Sandwich.${textFooter(ctx)}`,
+    };
+  },
+  'morning-croissant-pairing': (ctx) => {
+    const code = ctx.coupon?.code ?? '';
+    return {
+      subject: 'For our morning regulars: a croissant with your sandwich',
+      html: layout(
+        ctx,
+        html`<h1>You are one of our morning regulars</h1>` +
+          html`<p>Thank you. Next time, pair your sandwich with a fresh croissant:</p>` +
+          html`<p>code <strong>${code}</strong>.</p>`,
+      ),
+      text: `Thank you, morning regular. Croissant pairing code: ${code}.${textFooter(ctx)}`,
+    };
+  },
 };

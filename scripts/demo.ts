@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { journeyConfig } from '../journeys/index.ts';
 import {
   catalog,
   catalogLine,
@@ -28,7 +29,10 @@ export type DemoSummary = {
   customers: number;
   webhooks: number;
   redeliveries: number;
-  stages: Record<string, number>;
+  /** Per journey: customers per current stage ('(none)' when in no stage). */
+  stages: Record<string, Record<string, number>>;
+  /** Customers per segment. */
+  segments: Record<string, number>;
   emailsBySubject: Record<string, number>;
   emailsSent: number;
   subscribed: number;
@@ -69,7 +73,9 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     const variants = catalog.products.find((p) => p.product_id === productId)?.variants.length ?? 1;
     return catalogLine(productId, 1 + Math.floor(random() * 2), Math.floor(random() * variants));
   };
-  const others = catalog.products.map((p) => p.product_id).filter((id) => !RUM_BABA_IDS.has(id));
+  const others = catalog.products
+    .map((p) => p.product_id)
+    .filter((id) => !RUM_BABA_IDS.has(id) && id !== 8001000000002);
 
   // Plan the story: each customer has a taste for Rum Baba and a number of visits.
   const days = weeks * 7;
@@ -80,6 +86,7 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
   for (let c = 0; c < customers; c++) {
     const customerId = 7_100 + c;
     const taste = pick([0.9, 0.9, 0.6, 0.3, 0]);
+    const morningHabit = pick([0.9, 0.5, 0, 0]);
     const visits = 1 + Math.floor(random() * 5);
     const visitDays = Array.from({ length: visits }, () => Math.floor(random() * days)).sort((a, b) => a - b);
     const state = random() < 0.8 ? 'subscribed' : 'not_subscribed';
@@ -91,6 +98,7 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     for (const day of visitDays) {
       const lines = [lineFor(pick(others))];
       if (random() < taste) lines.push(lineFor(random() < 0.8 ? 8001000000001 : 8001000000008));
+      if (random() < morningHabit) lines.push(lineFor(8001000000002));
       schedule(day, { topic: 'orders/create', payload: { customerId, orderId: nextOrderId++, lines } });
     }
   }
@@ -131,16 +139,23 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     if ((day + 1) % 7 === 0) log(`  week ${(day + 1) / 7}: ${webhooks} webhooks so far`);
   }
 
-  const stages: Record<string, number> = {};
+  const stages: Record<string, Record<string, number>> = {};
+  const segments: Record<string, number> = {};
   for (let c = 0; c < customers; c++) {
     const response = await fetch(`${baseUrl}/api/shops/${DEMO_SHOP}/customers/${7_100 + c}`, {
       headers: { authorization: `Bearer ${adminApiKey}` },
     });
     if (response.status !== 200)
       throw new Error(`admin API answered ${response.status} for customer ${7_100 + c}`);
-    const customer = (await response.json()) as { journeys: Record<string, string | null> };
-    const stage = customer.journeys['rum-baba-fans'] ?? '(none)';
-    stages[stage] = (stages[stage] ?? 0) + 1;
+    const customer = (await response.json()) as {
+      journeys: Record<string, string | null>;
+      segments: string[];
+    };
+    for (const [journeyId, stage] of Object.entries(customer.journeys)) {
+      const counts = (stages[journeyId] ??= {});
+      counts[stage ?? '(none)'] = (counts[stage ?? '(none)'] ?? 0) + 1;
+    }
+    for (const segmentId of customer.segments) segments[segmentId] = (segments[segmentId] ?? 0) + 1;
   }
   const emails = (await (await fetch(`${baseUrl}/_local/emails`)).json()) as {
     subject: string;
@@ -153,6 +168,7 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     webhooks,
     redeliveries,
     stages,
+    segments,
     emailsBySubject,
     emailsSent: emails.length,
     subscribed,
@@ -187,9 +203,14 @@ if (import.meta.main) {
   const lines = [
     '',
     `Webhooks sent: ${summary.webhooks} (+${summary.redeliveries} redelivered duplicates) for ${summary.customers} customers, ${summary.subscribed} subscribed to email`,
-    'Rum Baba Fans, where customers are now:',
-    ...['(none)', 'not-yet', 'first-rum-baba', 'second-rum-baba', 'rum-baba-fan'].map(
-      (s) => `  ${s.padEnd(16)} ${summary.stages[s] ?? 0}`,
+    ...journeyConfig.journeys.flatMap((journey) => [
+      `${journey.name}, where customers are now:`,
+      ...['(none)', ...journey.stages.map((s) => s.id)].map(
+        (s) => `  ${s.padEnd(16)} ${summary.stages[journey.id]?.[s] ?? 0}`,
+      ),
+    ]),
+    ...journeyConfig.segments.map(
+      (segment) => `Segment ${segment.name}: ${summary.segments[segment.id] ?? 0} customers`,
     ),
     `Emails sent by the stack: ${summary.emailsSent}`,
     ...Object.entries(summary.emailsBySubject).map(

@@ -7,7 +7,7 @@ import { CustomerStore } from '#adapters/customer-store.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json } from '#commons/http.ts';
-import { stageOf } from '#domain/journey.ts';
+import { segmentsOf, stageOf } from '#domain/journey.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
 const env = requireEnv('TABLE_NAME', 'ADMIN_API_KEY_SECRET_ARN');
@@ -32,7 +32,7 @@ const authenticate = async (event: APIGatewayProxyEventV2): Promise<void> => {
   }
 };
 
-/** GET /api/shops/{shop}/customers/{customerId}: the customer's aggregate and current journey stages. */
+/** GET /api/shops/{shop}/customers/{customerId}: the aggregate, journey stages and segments (as of its last change). */
 const getCustomer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   await authenticate(event);
   const path = CustomerPath.safeParse(event.pathParameters ?? {});
@@ -40,7 +40,11 @@ const getCustomer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayPro
     throw new HttpError(400, path.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const customer = await store.getAggregate(path.data.shop, path.data.customerId);
   if (!customer) throw new HttpError(404, 'customer not found');
-  return json(200, { ...customer, journeys: stageOf(journeyConfig.journeys, customer) });
+  return json(200, {
+    ...customer,
+    journeys: stageOf(journeyConfig.journeys, customer),
+    segments: segmentsOf(journeyConfig.segments, customer),
+  });
 };
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()

@@ -11,10 +11,19 @@ export type EmailMarketingState =
   | 'unknown';
 
 export type ProductStats = { orders: number; units: number };
+export type SelectorStats = { orders: number; units: number; firstAt: string | null; lastAt: string | null };
+export type FirstOrder = { orderId: string; placedAt: string; selectors: string[] };
+export type Address = { countryCode: string | null; provinceCode: string | null; updatedAt: string };
+
+/** How many of a customer's earliest orders keep their contents (for "the Nth order contained X"). */
+export const NTH_ORDER_LIMIT = 5;
+/** Distinct order tags, discount codes, channels and customer tags kept per customer. */
+export const MAX_DISTINCT_VALUES = 100;
 
 /**
  * Everything Loyalty Loop knows about one customer of one shop, kept as one DynamoDB item.
- * Its size is bounded by the number of distinct products bought, not by the number of orders.
+ * Its size is bounded by distinct products, selectors and capped value sets, never by the
+ * number of orders.
  */
 export type CustomerAggregate = {
   shop: string;
@@ -26,11 +35,21 @@ export type CustomerAggregate = {
   lastOrderAt: string | null;
   /** Per product id: orders containing it and units bought. */
   products: Record<string, ProductStats>;
-  /** Per selector key: orders containing at least one matching line. */
-  counters: Record<string, number>;
+  /** Per selector key: orders with a matching line, units, first and last such order. */
+  counters: Record<string, SelectorStats>;
+  /** The earliest counted orders (at most NTH_ORDER_LIMIT) with the selectors they matched. */
+  firstOrders: FirstOrder[];
+  /** Orders per order tag, discount code (upper case) and source channel. */
+  orderTags: Record<string, number>;
+  discountCodes: Record<string, number>;
+  channels: Record<string, number>;
+  /** Customer tags with the time of their last change (order-insensitive adds and removes). */
+  customerTags: Record<string, { present: boolean; at: string }>;
+  address: Address | null;
   emailMarketing: { state: EmailMarketingState; updatedAt: string | null };
   /** Incremented on every change; the optimistic-concurrency token and the stage entry id. */
   version: number;
+  /** When the last change was applied: the time its conditions are evaluated at. */
   updatedAt: string;
 };
 
@@ -44,6 +63,12 @@ export const emptyAggregate = (shop: string, customerId: string, now: string): C
   lastOrderAt: null,
   products: {},
   counters: {},
+  firstOrders: [],
+  orderTags: {},
+  discountCodes: {},
+  channels: {},
+  customerTags: {},
+  address: null,
   emailMarketing: { state: 'unknown', updatedAt: null },
   version: 0,
   updatedAt: now,
@@ -53,11 +78,25 @@ const earliest = (a: string | null, b: string): string =>
   a === null || Date.parse(b) < Date.parse(a) ? b : a;
 const latest = (a: string | null, b: string): string => (a === null || Date.parse(b) > Date.parse(a) ? b : a);
 
-const addTo = (record: Record<string, number>, key: string, delta: number): void => {
-  const next = (record[key] ?? 0) + delta;
-  if (next === 0) delete record[key];
-  else record[key] = next;
+/** Adds to a capped tally: a new key beyond the cap is not tracked; a count reaching 0 is removed. */
+const tally = (
+  record: Record<string, number>,
+  keys: readonly string[],
+  sign: 1 | -1,
+): Record<string, number> => {
+  const next = { ...record };
+  for (const key of keys) {
+    const before = next[key];
+    if (before === undefined && (sign === -1 || Object.keys(next).length >= MAX_DISTINCT_VALUES)) continue;
+    const after = (before ?? 0) + sign;
+    if (after <= 0) delete next[key];
+    else next[key] = after;
+  }
+  return next;
 };
+
+const byPlacement = (a: FirstOrder, b: FirstOrder) =>
+  Date.parse(a.placedAt) - Date.parse(b.placedAt) || a.orderId.localeCompare(b.orderId);
 
 /** Adds (sign 1) or takes out (sign -1) one order's contribution. */
 const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1): CustomerAggregate => {
@@ -69,29 +108,48 @@ const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1)
     if (after.orders <= 0) delete products[productId];
     else products[productId] = after;
   }
-  const counters = { ...agg.counters };
-  for (const key of c.counters) addTo(counters, key, sign);
-  const spent = sign === 1 ? c.spent : negate(c.spent);
-  const totalSpent = agg.totalSpent === null ? spent : addMoney(agg.totalSpent, spent);
-  const ordersCount = agg.ordersCount + sign;
-  if (ordersCount === 0) {
-    // No counted order left: exactly the state of a customer who never ordered.
-    return {
-      ...agg,
-      ordersCount,
-      totalSpent: null,
-      products,
-      counters,
-      firstOrderAt: null,
-      lastOrderAt: null,
-    };
+  const counters: Record<string, SelectorStats> = { ...agg.counters };
+  for (const [key, units] of Object.entries(c.selectors)) {
+    const before = counters[key] ?? { orders: 0, units: 0, firstAt: null, lastAt: null };
+    const orders = before.orders + sign;
+    if (orders <= 0) delete counters[key];
+    else
+      counters[key] = {
+        orders,
+        units: before.units + sign * units,
+        // Like the order dates: bounds move outwards only (see the README's limits).
+        firstAt: sign === 1 ? earliest(before.firstAt, c.placedAt) : before.firstAt,
+        lastAt: sign === 1 ? latest(before.lastAt, c.placedAt) : before.lastAt,
+      };
   }
-  return {
+  const firstOrders =
+    sign === 1
+      ? [
+          ...agg.firstOrders.filter((o) => o.orderId !== c.orderId),
+          { orderId: c.orderId, placedAt: c.placedAt, selectors: Object.keys(c.selectors).sort() },
+        ]
+          .sort(byPlacement)
+          .slice(0, NTH_ORDER_LIMIT)
+      : agg.firstOrders.filter((o) => o.orderId !== c.orderId);
+  const spent = sign === 1 ? c.spent : negate(c.spent);
+  const ordersCount = agg.ordersCount + sign;
+  const shared = {
     ...agg,
     ordersCount,
-    totalSpent,
     products,
     counters,
+    firstOrders,
+    orderTags: tally(agg.orderTags, c.tags, sign),
+    discountCodes: tally(agg.discountCodes, c.discountCodes, sign),
+    channels: tally(agg.channels, c.channel ? [c.channel] : [], sign),
+  };
+  if (ordersCount === 0) {
+    // No counted order left: exactly the state of a customer who never ordered.
+    return { ...shared, totalSpent: null, firstOrderAt: null, lastOrderAt: null };
+  }
+  return {
+    ...shared,
+    totalSpent: agg.totalSpent === null ? spent : addMoney(agg.totalSpent, spent),
     // Dates only move outwards: taking out the earliest or latest of several orders keeps the
     // old bound (recomputing it needs the other orders' dates; see the README's limits).
     firstOrderAt: sign === 1 ? earliest(agg.firstOrderAt, c.placedAt) : agg.firstOrderAt,
@@ -113,6 +171,12 @@ export const replaceContribution = (
   return { ...applySigned(without, next, 1), version: agg.version + 1, updatedAt: now };
 };
 
+const bump = (agg: CustomerAggregate, now: string): CustomerAggregate => ({
+  ...agg,
+  version: agg.version + 1,
+  updatedAt: now,
+});
+
 export type ConsentChange = { state: EmailMarketingState; updatedAt: string | null; email: string | null };
 
 /** Applies a consent update unless a newer one is already recorded. Returns null when nothing changes. */
@@ -127,14 +191,63 @@ export const applyConsent = (
   const email = change.email ?? agg.email;
   if (agg.emailMarketing.state === change.state && known === change.updatedAt && email === agg.email)
     return null;
-  return {
-    ...agg,
-    email,
-    emailMarketing: { state: change.state, updatedAt: change.updatedAt ?? known },
-    version: agg.version + 1,
-    updatedAt: now,
-  };
+  return bump(
+    { ...agg, email, emailMarketing: { state: change.state, updatedAt: change.updatedAt ?? known } },
+    now,
+  );
+};
+
+export type TagChange = { tags: readonly string[]; present: boolean; at: string };
+
+/**
+ * Adds or removes customer tags. Each tag keeps the time of its last change, so an add and a
+ * remove arriving out of order end as the later one says. Returns null when nothing changes.
+ */
+export const applyCustomerTags = (
+  agg: CustomerAggregate,
+  change: TagChange,
+  now: string,
+): CustomerAggregate | null => {
+  const customerTags = { ...agg.customerTags };
+  let changed = false;
+  for (const raw of change.tags) {
+    const tag = raw.trim();
+    if (!tag) continue;
+    const known = customerTags[tag];
+    if (known && Date.parse(known.at) >= Date.parse(change.at)) continue;
+    if (!known && Object.keys(customerTags).length >= MAX_DISTINCT_VALUES) continue;
+    customerTags[tag] = { present: change.present, at: change.at };
+    changed = true;
+  }
+  return changed ? bump({ ...agg, customerTags }, now) : null;
+};
+
+/** The aggregate with a newer default address, or unchanged (no version bump: callers bump once). */
+export const withAddress = (
+  agg: CustomerAggregate,
+  address: { countryCode: string | null; provinceCode: string | null } | null,
+  at: string,
+): CustomerAggregate => {
+  if (!address || (agg.address && Date.parse(agg.address.updatedAt) >= Date.parse(at))) return agg;
+  if (agg.address?.countryCode === address.countryCode && agg.address?.provinceCode === address.provinceCode)
+    return agg;
+  return { ...agg, address: { ...address, updatedAt: at } };
+};
+
+/** Records the customer's default address unless a newer one is known. Returns null when nothing changes. */
+export const applyAddress = (
+  agg: CustomerAggregate,
+  address: { countryCode: string | null; provinceCode: string | null },
+  at: string,
+  now: string,
+): CustomerAggregate | null => {
+  const next = withAddress(agg, address, at);
+  return next === agg ? null : bump(next, now);
 };
 
 export const withEmail = (agg: CustomerAggregate, email: string | null): CustomerAggregate =>
   email && !agg.email ? { ...agg, email } : agg;
+
+/** Whether the customer currently carries a tag. */
+export const hasCustomerTag = (agg: CustomerAggregate, tag: string): boolean =>
+  agg.customerTags[tag]?.present === true;

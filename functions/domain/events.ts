@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StageTransition } from './journey.ts';
+import type { SegmentTransition, StageTransition } from './journey.ts';
 
 /** The `source` of every event Loyalty Loop puts on its bus. */
 export const EVENT_SOURCE = 'loyalty-loop';
@@ -8,6 +8,8 @@ export const DetailType = {
   StageEntered: 'Journey Stage Entered',
   StageExited: 'Journey Stage Exited',
   EmailSent: 'Email Sent',
+  SegmentEntered: 'Segment Entered',
+  SegmentExited: 'Segment Exited',
 } as const;
 
 const base = {
@@ -44,10 +46,24 @@ export const EmailSentDetail = z.object({
 });
 export type EmailSentDetail = z.infer<typeof EmailSentDetail>;
 
+export const SegmentChangeDetail = z.object({
+  eventId: z.string().min(1),
+  shop: z.string().min(1),
+  customerId: z.string().min(1),
+  segmentId: z.string().min(1),
+  entryId: z.number().int().nonnegative(),
+  occurredAt: z.iso.datetime(),
+});
+export type SegmentChangeDetail = z.infer<typeof SegmentChangeDetail>;
+
 export type BusEvent =
   | { detailType: typeof DetailType.StageEntered; detail: StageEnteredDetail }
   | { detailType: typeof DetailType.StageExited; detail: StageExitedDetail }
-  | { detailType: typeof DetailType.EmailSent; detail: EmailSentDetail };
+  | { detailType: typeof DetailType.EmailSent; detail: EmailSentDetail }
+  | {
+      detailType: typeof DetailType.SegmentEntered | typeof DetailType.SegmentExited;
+      detail: SegmentChangeDetail;
+    };
 
 const eventId = (
   shop: string,
@@ -98,3 +114,20 @@ export const transitionEvents = (
     }
     return events;
   });
+
+export const segmentEvents = (
+  shop: string,
+  customerId: string,
+  transitions: readonly SegmentTransition[],
+): BusEvent[] =>
+  transitions.map((t) => ({
+    detailType: t.entered ? DetailType.SegmentEntered : DetailType.SegmentExited,
+    detail: {
+      eventId: `${shop}/${customerId}/segment/${t.segmentId}/${t.entered ? 'entered' : 'exited'}/${t.entryId}`,
+      shop,
+      customerId,
+      segmentId: t.segmentId,
+      entryId: t.entryId,
+      occurredAt: t.occurredAt,
+    },
+  }));

@@ -54,15 +54,27 @@ export const JourneySchema = z
   });
 export type Journey = z.infer<typeof JourneySchema>;
 
+export const SegmentSchema = z
+  .object({ id: Id, name: z.string().min(1), description: z.string().optional(), when: ConditionSchema })
+  .strict();
+export type Segment = z.infer<typeof SegmentSchema>;
+
+/** The time an aggregate's conditions are evaluated at: when its last change was applied. */
+export const evaluatedAt = (agg: CustomerAggregate): number => Date.parse(agg.updatedAt);
+
 /**
  * The stage a customer is in: the LAST stage in the journey's order whose condition holds, or
  * null when none does (the customer is not in the journey). Later stages are further along, so
  * when conditions overlap the customer is placed as far along as they qualify.
  */
-export const currentStage = (journey: Journey, agg: CustomerAggregate): Stage | null => {
+export const currentStage = (
+  journey: Journey,
+  agg: CustomerAggregate,
+  now = evaluatedAt(agg),
+): Stage | null => {
   for (let i = journey.stages.length - 1; i >= 0; i--) {
     const stage = journey.stages[i];
-    if (stage && evaluate(stage.when, agg)) return stage;
+    if (stage && evaluate(stage.when, agg, now)) return stage;
   }
   return null;
 };
@@ -77,8 +89,8 @@ export type StageTransition = {
 };
 
 /**
- * Compares a customer before and after a change. A journey whose stage differs yields one
- * transition (exit from `from`, entry into `to`); a journey whose stage is unchanged yields none.
+ * Compares a customer before and after a change, each evaluated at its own time. A journey whose
+ * stage differs yields one transition (exit from `from`, entry into `to`); an unchanged one none.
  */
 export const stageTransitions = (
   journeys: readonly Journey[],
@@ -99,11 +111,39 @@ export const stageOf = (
 ): Record<string, string | null> =>
   Object.fromEntries(journeys.map((j) => [j.id, currentStage(j, agg)?.id ?? null]));
 
-/** Distinct product selectors used anywhere in the journeys: what an order contribution counts. */
-export const selectorsOfJourneys = (journeys: readonly Journey[]): ProductSelector[] => {
+/** The ids of the segments a customer is in, evaluated at the aggregate's own time. */
+export const segmentsOf = (segments: readonly Segment[], agg: CustomerAggregate): string[] =>
+  segments.filter((segment) => evaluate(segment.when, agg, evaluatedAt(agg))).map((segment) => segment.id);
+
+export type SegmentTransition = { segmentId: string; entered: boolean; entryId: number; occurredAt: string };
+
+/** Segments the customer entered or left with this change. */
+export const segmentTransitions = (
+  segments: readonly Segment[],
+  before: CustomerAggregate | null,
+  after: CustomerAggregate,
+): SegmentTransition[] => {
+  const was = new Set(before ? segmentsOf(segments, before) : []);
+  const is = new Set(segmentsOf(segments, after));
+  return segments.flatMap((segment) =>
+    was.has(segment.id) === is.has(segment.id)
+      ? []
+      : [
+          {
+            segmentId: segment.id,
+            entered: is.has(segment.id),
+            entryId: after.version,
+            occurredAt: after.updatedAt,
+          },
+        ],
+  );
+};
+
+/** Distinct product selectors used anywhere in these conditions: what an order contribution counts. */
+export const selectorsOfConditions = (conditions: readonly Condition[]): ProductSelector[] => {
   const byKey = new Map<string, ProductSelector>();
-  for (const stage of journeys.flatMap((j) => j.stages)) {
-    for (const selector of selectorsOf(stage.when as Condition)) byKey.set(selectorKey(selector), selector);
+  for (const condition of conditions) {
+    for (const selector of selectorsOf(condition)) byKey.set(selectorKey(selector), selector);
   }
   return [...byKey.values()];
 };

@@ -23,6 +23,14 @@ export type OrderFacts = {
   lines: OrderLine[];
   cancelled: boolean;
   test: boolean;
+  /** Order tags as the merchant set them. */
+  tags: string[];
+  /** Discount codes applied to the order. */
+  discountCodes: string[];
+  /** Shopify's `source_name`: web, pos, shopify_draft_order, an app's id... */
+  channel: string | null;
+  /** The customer's default address as the order carried it. */
+  address: { countryCode: string | null; provinceCode: string | null } | null;
 };
 
 /**
@@ -67,16 +75,22 @@ export type OrderContribution = {
   spent: Money;
   /** Units per product id in this order. */
   products: Record<string, number>;
-  /** Selector keys (see `selectorKey`) this order has at least one line for. */
-  counters: string[];
+  /** Per selector key (see `selectorKey`) this order has a line for: the units of matching lines. */
+  selectors: Record<string, number>;
+  tags: string[];
+  discountCodes: string[];
+  channel: string | null;
 };
 
 export type ContributionOptions = {
-  /** The product selectors the configured journeys count orders by. */
+  /** The product selectors the configured journeys and segments count orders by. */
   selectors: readonly ProductSelector[];
   /** Count orders flagged `test: true` (default false). */
   countTestOrders?: boolean;
 };
+
+const distinct = (values: readonly string[]): string[] =>
+  [...new Set(values.map((v) => v.trim()).filter(Boolean))].sort();
 
 export const orderContribution = (order: OrderFacts, options: ContributionOptions): OrderContribution => {
   const products: Record<string, number> = {};
@@ -84,11 +98,12 @@ export const orderContribution = (order: OrderFacts, options: ContributionOption
     if (line.productId === null || line.quantity <= 0) continue;
     products[line.productId] = (products[line.productId] ?? 0) + line.quantity;
   }
-  const counters = new Set<string>();
+  const selectors: Record<string, number> = {};
   for (const selector of options.selectors) {
-    if (order.lines.some((line) => line.quantity > 0 && lineMatches(line, selector))) {
-      counters.add(selectorKey(selector));
-    }
+    const units = order.lines
+      .filter((line) => line.quantity > 0 && lineMatches(line, selector))
+      .reduce((n, l) => n + l.quantity, 0);
+    if (units > 0) selectors[selectorKey(selector)] = units;
   }
   return {
     orderId: order.orderId,
@@ -97,7 +112,10 @@ export const orderContribution = (order: OrderFacts, options: ContributionOption
     placedAt: order.placedAt,
     spent: money(order.total.amount, order.total.currency),
     products,
-    counters: [...counters].sort(),
+    selectors,
+    tags: distinct(order.tags),
+    discountCodes: distinct(order.discountCodes.map((c) => c.toUpperCase())),
+    channel: order.channel,
   };
 };
 

@@ -7,8 +7,8 @@ import { putBusEvents } from '#adapters/event-bus.ts';
 import { requireEnv } from '#commons/env.ts';
 import { logger } from '#commons/logger.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { transitionEvents } from '#domain/events.ts';
-import { stageTransitions } from '#domain/journey.ts';
+import { segmentEvents, transitionEvents } from '#domain/events.ts';
+import { segmentTransitions, stageTransitions } from '#domain/journey.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
 const env = requireEnv('EVENT_BUS_NAME');
@@ -20,7 +20,7 @@ const aggregateOf = (image: Record<string, unknown> | undefined): CustomerAggreg
       null)
     : null;
 
-/** One aggregate change → the journey stage transitions it causes → events on the bus. Throws to retry this record. */
+/** One aggregate change → the segment and journey stage transitions it causes → events on the bus. Throws to retry this record. */
 const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   const after = aggregateOf(record.dynamodb?.NewImage);
   if (!after) return; // a removed aggregate leaves no stage to enter

@@ -8,15 +8,19 @@ import { readSecret, webhookSecrets } from '#adapters/secrets.ts';
 import { verifyShopifyHmac } from '#adapters/shopify/hmac.ts';
 import {
   ConsentPayload,
+  CustomerPayload,
+  CustomerTagsPayload,
   OrderPayload,
   SHOPIFY_API_VERSION,
   toConsentChange,
+  toCustomerAddress,
   toOrderFacts,
 } from '#adapters/shopify/payloads.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
 import { logger } from '#commons/logger.ts';
-import { consentChange, orderChange } from '#domain/apply.ts';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import { consentChange, customerChange, orderChange, tagsChange } from '#domain/apply.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
 const env = requireEnv('TABLE_NAME', 'WEBHOOK_SECRET_ARN');
@@ -59,15 +63,19 @@ const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date)
   return { status: outcome, customerId: facts.customerId, orderId: facts.orderId };
 };
 
-const applyConsent = async (webhook: WebhookRef, payload: ConsentPayload, now: Date): Promise<Ingested> => {
-  const customerId = payload.customer_id;
-  const change = toConsentChange(payload);
+/** Applies a change that touches only the customer's aggregate (no order item). */
+const applyToCustomer = async (
+  webhook: WebhookRef,
+  customerId: string,
+  now: Date,
+  compute: (current: CustomerAggregate | null, nowIso: string) => CustomerAggregate | null,
+): Promise<Ingested> => {
   const outcome = await store.apply(
     webhook,
     customerId,
     null,
     (current) => {
-      const aggregate = consentChange(webhook.shop, customerId, current, change, now.toISOString());
+      const aggregate = compute(current, now.toISOString());
       return aggregate ? { aggregate } : null;
     },
     Math.floor(now.getTime() / 1000),
@@ -75,14 +83,50 @@ const applyConsent = async (webhook: WebhookRef, payload: ConsentPayload, now: D
   return { status: outcome, customerId };
 };
 
-const TOPICS: Record<
-  string,
-  (webhook: WebhookRef, body: Buffer, now: Date) => Promise<Ingested | { quarantine: string }>
-> = {
+type Topic = (webhook: WebhookRef, body: Buffer, now: Date) => Promise<Ingested | { quarantine: string }>;
+
+const tagTopic =
+  (present: boolean): Topic =>
+  (w, body, now) =>
+    withPayload(body, CustomerTagsPayload, (p) =>
+      applyToCustomer(w, p.customerId, now, (current, nowIso) =>
+        tagsChange(
+          w.shop,
+          p.customerId,
+          current,
+          { tags: p.tags, present, at: new Date(p.occurredAt).toISOString() },
+          nowIso,
+        ),
+      ),
+    );
+
+const customerTopic: Topic = (w, body, now) =>
+  withPayload(body, CustomerPayload, (p) =>
+    applyToCustomer(w, p.id, now, (current, nowIso) =>
+      customerChange(
+        w.shop,
+        p.id,
+        current,
+        { email: p.email ?? null, address: toCustomerAddress(p), at: new Date(p.updated_at).toISOString() },
+        nowIso,
+      ),
+    ),
+  );
+
+/** The topics Loyalty Loop subscribes to; any other topic is answered 200 and ignored. */
+const TOPICS: Record<string, Topic> = {
   'orders/create': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
   'orders/updated': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
   'customers/email_marketing_consent_update': (w, body, now) =>
-    withPayload(body, ConsentPayload, (p) => applyConsent(w, p, now)),
+    withPayload(body, ConsentPayload, (p) =>
+      applyToCustomer(w, p.customer_id, now, (current, nowIso) =>
+        consentChange(w.shop, p.customer_id, current, toConsentChange(p), nowIso),
+      ),
+    ),
+  'customer.tags_added': tagTopic(true),
+  'customer.tags_removed': tagTopic(false),
+  'customers/create': customerTopic,
+  'customers/update': customerTopic,
 };
 
 const withPayload = async <T>(body: Buffer, schema: ZodType<T>, apply: (payload: T) => Promise<Ingested>) => {

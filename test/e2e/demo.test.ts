@@ -14,7 +14,7 @@ afterAll(async () => {
 describe('npm run demo', () => {
   it('drives the Rum Baba journey: every customer placed, stage emails only to subscribers, none for duplicates', async () => {
     const summary = await runDemo(stack.url, { customers: 12, weeks: 3, seed: 11 });
-    const placed = Object.values(summary.stages).reduce((a, b) => a + b, 0);
+    const placed = Object.values(summary.stages['rum-baba-fans'] ?? {}).reduce((a, b) => a + b, 0);
     expect(placed).toBe(12);
     expect(summary.redeliveries).toBeGreaterThan(0);
     expect(summary.emailsSent).toBeGreaterThan(0);
@@ -22,10 +22,10 @@ describe('npm run demo', () => {
       to: string[];
       headers: Record<string, string>;
     }[];
-    // At most one email per customer per stage: three stage emails at most per address.
+    // At most one email per customer per stage entry: five stages have an email.
     const perAddress = new Map<string, number>();
     for (const email of emails) for (const to of email.to) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
-    expect(Math.max(...perAddress.values())).toBeLessThanOrEqual(3);
+    expect(Math.max(...perAddress.values())).toBeLessThanOrEqual(5);
     expect(perAddress.size).toBeLessThanOrEqual(summary.subscribed);
     expect(summary.emailsSent).toBe(Object.values(summary.emailsBySubject).reduce((a, b) => a + b, 0));
   });

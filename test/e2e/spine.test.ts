@@ -53,7 +53,7 @@ describe('the local stack, over HTTP', () => {
   it('reports healthy once every part is up', async () => {
     const response = await fetch(`${stack.url}/_local/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', rules: 3 });
+    expect(await response.json()).toMatchObject({ status: 'ok', rules: 5 });
   });
 
   it('turns a signed first Rum Baba order into one coupon email with one-click unsubscribe', async () => {

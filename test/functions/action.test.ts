@@ -7,7 +7,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { aggregateFactory } from '../support/factories.ts';
+import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 
 Object.assign(process.env, {
   TABLE_NAME: 'customers',
@@ -25,12 +25,11 @@ const bus = mockClient(EventBridgeClient);
 const secrets = mockClient(SecretsManagerClient);
 let handler: typeof import('../../functions/action/handler.ts')['handler'];
 
-const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 const subscribed = (overrides: Partial<CustomerAggregate> = {}) =>
   aggregateFactory({
     email: 'ann@example.com',
     ordersCount: 1,
-    counters: { [RUM_BABA_KEY]: 1 },
+    counters: rumBabaCounters(1),
     emailMarketing: { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z' },
     version: 2,
     ...overrides,
@@ -106,7 +105,7 @@ describe('action handler', () => {
       'email marketing state is unsubscribed',
     ],
     ['without an address', subscribed({ email: null }), 'no email address'],
-    ['already further along', subscribed({ counters: { [RUM_BABA_KEY]: 2 } }), 'customer has left the stage'],
+    ['already further along', subscribed({ counters: rumBabaCounters(2) }), 'customer has left the stage'],
   ])('sends nothing to a customer %s', async (_name, customer, reason) => {
     dynamo.on(GetCommand).resolves({ Item: { aggregate: customer } });
     expect(await handler(stageEntered())).toEqual({ status: 'skipped', reason });

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { aggregateFactory } from '../support/factories.ts';
+import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { httpEvent, lambdaContext } from '../support/lambda.ts';
 
 process.env.TABLE_NAME = 'customers';
@@ -38,7 +38,7 @@ beforeEach(() => {
     Item: {
       aggregate: aggregateFactory({
         ordersCount: 3,
-        counters: { 'productIds=8001000000001,8001000000008': 2 },
+        counters: rumBabaCounters(2),
       }),
     },
   });

@@ -4,7 +4,7 @@ import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-la
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { aggregateFactory } from '../support/factories.ts';
+import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { lambdaContext } from '../support/lambda.ts';
 
 process.env.EVENT_BUS_NAME = 'loyalty-bus';
@@ -13,7 +13,6 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const events = mockClient(EventBridgeClient);
 let handler: typeof import('../../functions/evaluate/handler.ts')['handler'];
 
-const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 const image = (aggregate: CustomerAggregate) =>
   marshall({ pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version, aggregate }) as Record<
     string,
@@ -42,7 +41,7 @@ const firstRumBaba = (customerId: string) =>
     aggregateFactory({
       customerId,
       ordersCount: 2,
-      counters: { [RUM_BABA_KEY]: 1 },
+      counters: rumBabaCounters(1),
       version: 2,
       updatedAt: '2026-11-02T00:00:00.000Z',
     }),

@@ -94,9 +94,18 @@ describe('LoyaltyLoop stack', () => {
     });
     const rules = template.findResources('AWS::Events::Rule');
     const stages = Object.values(rules)
-      .map((r) => r.Properties.EventPattern.detail.stageId[0])
+      .map(
+        (r) =>
+          `${r.Properties.EventPattern.detail.journeyId[0]}/${r.Properties.EventPattern.detail.stageId[0]}`,
+      )
       .sort();
-    expect(stages).toEqual(['first-rum-baba', 'rum-baba-fan', 'second-rum-baba']);
+    expect(stages).toEqual([
+      'morning-regulars/first-sandwich',
+      'morning-regulars/weekly-regular',
+      'rum-baba-fans/first-rum-baba',
+      'rum-baba-fans/rum-baba-fan',
+      'rum-baba-fans/second-rum-baba',
+    ]);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: Match.stringLikeRegexp('JourneyBus') },
       EventPattern: {

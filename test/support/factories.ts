@@ -1,4 +1,4 @@
-import { type CustomerAggregate, emptyAggregate } from '#domain/aggregate.ts';
+import { type CustomerAggregate, emptyAggregate, type SelectorStats } from '#domain/aggregate.ts';
 import type { OrderFacts, OrderLine } from '#domain/order.ts';
 
 export const RUM_BABA: OrderLine = {
@@ -44,6 +44,10 @@ export const orderFactory = (overrides: Partial<OrderFacts> = {}): OrderFacts =>
   lines: [RUM_BABA],
   cancelled: false,
   test: false,
+  tags: [],
+  discountCodes: [],
+  channel: 'web',
+  address: null,
   ...overrides,
 });
 
@@ -51,3 +55,14 @@ export const aggregateFactory = (overrides: Partial<CustomerAggregate> = {}): Cu
   ...emptyAggregate('bakery-demo.myshopify.com', '7001', '2026-11-01T00:00:00.000Z'),
   ...overrides,
 });
+
+export const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
+
+/** Selector counters as the aggregate keeps them: `orders` orders (one unit each), last on `lastAt`. */
+export const counter = (orders: number, lastAt = '2026-11-01T00:00:00.000Z') =>
+  orders > 0 ? { orders, units: orders, firstAt: lastAt, lastAt } : undefined;
+
+export const rumBabaCounters = (orders: number): Record<string, SelectorStats> => {
+  const stats = counter(orders);
+  return stats ? { [RUM_BABA_KEY]: stats } : {};
+};

@@ -15,7 +15,7 @@ describe('orderContribution', () => {
       orderFactory({ lines: [{ ...RUM_BABA, quantity: 3 }, RUM_BABA_GIFT, CROISSANT] }),
       options,
     );
-    expect(c.counters).toEqual([selectorKey(RUM_BABA_SELECTOR)]);
+    expect(c.selectors).toEqual({ [selectorKey(RUM_BABA_SELECTOR)]: 4 });
     expect(c.products).toEqual({ '8001000000001': 3, '8001000000008': 1, '8001000000003': 1 });
     expect(c.counts).toBe(true);
   });
@@ -35,8 +35,9 @@ describe('orderContribution', () => {
 
   it('ignores zero-quantity lines for product counters', () => {
     expect(
-      orderContribution(orderFactory({ lines: [{ ...RUM_BABA, quantity: 0 }, CROISSANT] }), options).counters,
-    ).toEqual([]);
+      orderContribution(orderFactory({ lines: [{ ...RUM_BABA, quantity: 0 }, CROISSANT] }), options)
+        .selectors,
+    ).toEqual({});
   });
 
   it('keys selectors independently of order and duplicates', () => {

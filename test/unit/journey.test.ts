@@ -6,13 +6,12 @@ import { currentStage, type Journey, stageTransitions } from '#domain/journey.ts
 import { journeyConfig } from '#journeys/index.ts';
 import { rumBabaFans } from '#journeys/rum-baba-fans.ts';
 import { templates } from '#journeys/templates.ts';
-import { aggregateFactory } from '../support/factories.ts';
+import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 
-const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 const customer = (orders: number, rumBabaOrders: number, version = 1) =>
   aggregateFactory({
     ordersCount: orders,
-    counters: rumBabaOrders ? { [RUM_BABA_KEY]: rumBabaOrders } : {},
+    counters: rumBabaCounters(rumBabaOrders),
     version,
   });
 
@@ -29,7 +28,10 @@ describe('the Rum Baba Fans journey', () => {
   });
 
   it('counts the orders the journey selects in the aggregate counters', () => {
-    expect(journeyConfig.selectors).toEqual([{ productIds: ['8001000000001', '8001000000008'] }]);
+    expect(journeyConfig.selectors).toEqual([
+      { productIds: ['8001000000001', '8001000000008'] },
+      { productIds: ['8001000000002'] },
+    ]);
   });
 
   it('turns a stage change into an exit and an entry with deterministic ids', () => {
@@ -73,7 +75,7 @@ describe('conditions', () => {
     [{ type: 'any', conditions: [] }, false],
     [{ type: 'ordersContaining', products: { skus: ['X'] }, count: { max: 0 } }, true],
   ] as const)('%j → %s', (condition, expected) => {
-    expect(evaluate(condition as never, agg)).toBe(expected);
+    expect(evaluate(condition as never, agg, Date.parse(agg.updatedAt))).toBe(expected);
   });
 });
 
@@ -111,7 +113,7 @@ describe('compileConfig', () => {
   it('rejects duplicate journey ids', () => {
     const j: Journey = { id: 'same', name: 'S', stages: [stage('a')] };
     expect(() => compileConfig({ brandName: 'x', journeys: [j, j], templates })).toThrow(
-      /same: duplicate journey id/,
+      /same: duplicate id/,
     );
   });
 });

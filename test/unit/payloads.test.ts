@@ -33,6 +33,10 @@ describe('Shopify order payloads', () => {
       ],
       cancelled: false,
       test: false,
+      tags: [],
+      discountCodes: [],
+      channel: 'web',
+      address: null,
     });
   });
 

@@ -21,6 +21,11 @@ const LineItem = z.object({
   quantity: z.number().int().nonnegative().max(1_000_000),
 });
 
+const Address = z.object({
+  country_code: z.string().nullish(),
+  province_code: z.string().nullish(),
+});
+
 /** The fields of an `orders/create` / `orders/updated` payload that Loyalty Loop reads. */
 export const OrderPayload = z.object({
   id: ShopifyId,
@@ -34,7 +39,16 @@ export const OrderPayload = z.object({
   total_price: Decimal,
   current_total_price: Decimal.nullish(),
   test: z.boolean().default(false),
-  customer: z.object({ id: ShopifyId, email: z.string().nullish() }).nullish(),
+  /** REST payloads carry tags as one comma-separated string. */
+  tags: z.string().max(10_000).nullish(),
+  discount_codes: z
+    .array(z.object({ code: z.string().max(255) }))
+    .max(100)
+    .nullish(),
+  source_name: z.string().max(255).nullish(),
+  customer: z
+    .object({ id: ShopifyId, email: z.string().nullish(), default_address: Address.nullish() })
+    .nullish(),
   line_items: z.array(LineItem).max(5_000),
 });
 export type OrderPayload = z.infer<typeof OrderPayload>;
@@ -52,6 +66,38 @@ export const ConsentPayload = z.object({
   }),
 });
 export type ConsentPayload = z.infer<typeof ConsentPayload>;
+
+/** Customer ids arrive as numbers or, in the newer customer.* topics, as `gid://shopify/Customer/123`. */
+const CustomerGid = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^(gid:\/\/shopify\/Customer\/)?\d+$/)])
+  .transform((id) => String(id).replace(/^gid:\/\/shopify\/Customer\//, ''));
+
+/** `customer.tags_added` / `customer.tags_removed`. */
+export const CustomerTagsPayload = z.object({
+  customerId: CustomerGid,
+  tags: z.array(z.string().max(255)).max(250),
+  occurredAt: Timestamp,
+});
+export type CustomerTagsPayload = z.infer<typeof CustomerTagsPayload>;
+
+/** `customers/create` / `customers/update`: the fields read (tags and consent have topics of their own). */
+export const CustomerPayload = z.object({
+  id: ShopifyId,
+  email: z.string().nullish(),
+  updated_at: Timestamp,
+  default_address: Address.nullish(),
+});
+export type CustomerPayload = z.infer<typeof CustomerPayload>;
+
+const toAddress = (address: z.infer<typeof Address> | null | undefined) =>
+  address
+    ? {
+        countryCode: address.country_code?.toUpperCase() || null,
+        provinceCode: address.province_code || null,
+      }
+    : null;
+
+export const toCustomerAddress = (payload: CustomerPayload) => toAddress(payload.default_address);
 
 const utc = (timestamp: string): string => new Date(timestamp).toISOString();
 
@@ -76,6 +122,13 @@ export const toOrderFacts = (order: OrderPayload): OrderFacts | null => {
     })),
     cancelled: order.cancelled_at != null,
     test: order.test,
+    tags: (order.tags ?? '')
+      .split(',')
+      .map((tag) => tag.trim())
+      .filter(Boolean),
+    discountCodes: (order.discount_codes ?? []).map((d) => d.code),
+    channel: order.source_name || null,
+    address: toAddress(order.customer.default_address),
   };
 };
 

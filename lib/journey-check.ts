@@ -1,0 +1,92 @@
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Catalog, definitionProblems } from '../functions/domain/config.ts';
+import type { EmailTemplate } from '../functions/domain/email.ts';
+import { PROJECT_ROOT } from './paths.ts';
+
+/** Files in the journeys folder that hold no definitions. */
+const NOT_DEFINITIONS = new Set(['index.ts', 'templates.ts']);
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export type CheckContext = {
+  templates: Readonly<Record<string, EmailTemplate>>;
+  catalog?: Catalog;
+  /** Ids the deployment registers (journeys/index.ts); a definition outside it is reported. */
+  registered?: ReadonlySet<string>;
+};
+
+/**
+ * Validates every journey and segment exported by the `.ts` files of `dir`, before anything
+ * else imports them. Each problem names the file, the definition and the path inside it:
+ * `journeys/rum-baba-fans.ts: rum-baba-fans.stages[1].action.template: no template named "x"`.
+ * An exported object with `stages` is a journey; one with `when` (and no stages) a segment.
+ */
+export const checkJourneyFiles = async (dir: string, context: CheckContext): Promise<string[]> => {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !NOT_DEFINITIONS.has(f))
+    .sort();
+  for (const file of files) {
+    const shown = relative(PROJECT_ROOT, join(dir, file)) || file;
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(join(dir, file)).href)) as Record<string, unknown>;
+    } catch (error) {
+      problems.push(`${shown}: cannot be loaded: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    for (const [exportName, value] of Object.entries(module)) {
+      if (!isObject(value) || !('stages' in value || 'when' in value)) continue;
+      const kind = 'stages' in value ? 'journey' : 'segment';
+      const name = typeof value.id === 'string' ? value.id : exportName;
+      const result = definitionProblems(kind, value, context);
+      problems.push(...result.problems.map((p) => `${shown}: ${name}${p}`));
+      if (!result.definition) continue;
+      const id = result.definition.value.id;
+      const other = seen.get(id);
+      if (other) problems.push(`${shown}: ${name}: id "${id}" is already used in ${other}`);
+      seen.set(id, shown);
+      if (context.registered && !context.registered.has(id)) {
+        problems.push(
+          `${shown}: ${name}: defined but not registered in journeys/index.ts, so it would never run`,
+        );
+      }
+    }
+  }
+  return problems;
+};
+
+/** Checks the project's own journeys folder with its templates, catalog and registry. */
+export const checkProjectJourneys = async (dir = join(PROJECT_ROOT, 'journeys')): Promise<string[]> => {
+  const { templates } = (await import(pathToFileURL(join(dir, 'templates.ts')).href)) as {
+    templates: Record<string, EmailTemplate>;
+  };
+  const catalog = (await import(pathToFileURL(join(dir, 'bakery-catalog.json')).href, {
+    with: { type: 'json' },
+  })) as { default: Catalog };
+  const problems = await checkJourneyFiles(dir, { templates, catalog: catalog.default });
+  if (problems.length > 0) return problems;
+  // Only now is the registry safe to import: it compiles (and would throw on) the same definitions.
+  const { journeyConfig } = (await import(
+    pathToFileURL(join(dir, 'index.ts')).href
+  )) as typeof import('../journeys/index.ts');
+  const registered = new Set([
+    ...journeyConfig.journeys.map((j) => j.id),
+    ...journeyConfig.segments.map((s) => s.id),
+  ]);
+  return checkJourneyFiles(dir, { templates, catalog: catalog.default, registered });
+};
+
+/** Prints problems the way a person wants to read them; true when there were none. */
+export const reportJourneyProblems = (
+  problems: readonly string[],
+  write: (text: string) => void,
+): boolean => {
+  if (problems.length === 0) return true;
+  write(`Invalid journey definitions (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  return false;
+};
