@@ -9,7 +9,7 @@ import { logger } from '#commons/logger.ts';
 import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { DetailType, StageEnteredDetail } from '#domain/events.ts';
-import { currentStage, type EmailAction } from '#domain/journey.ts';
+import { type EmailAction, sendDecision } from '#domain/journey.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
 const env = requireEnv(
@@ -74,16 +74,13 @@ export const handler = async (
     logger.info('email skipped', { shop, customerId, journeyId, stageId, entryId, reason });
     return { status: 'skipped', reason };
   };
-  const journey = journeyConfig.journeys.find((j) => j.id === journeyId);
-  const action = journey?.stages.find((s) => s.id === stageId)?.action;
-  if (!journey || !action) return skip('stage no longer has an action');
-  const customer = await store.getAggregate(shop, customerId);
-  if (!customer) return skip('customer not found');
-  if (customer.emailMarketing.state !== 'subscribed')
-    return skip(`email marketing state is ${customer.emailMarketing.state}`);
-  const { email } = customer;
-  if (!email) return skip('no email address');
-  if (currentStage(journey, customer)?.id !== stageId) return skip('customer has left the stage');
+  const decision = sendDecision(
+    journeyConfig.journeys.find((j) => j.id === journeyId),
+    stageId,
+    await store.getAggregate(shop, customerId),
+  );
+  if (!decision.send) return skip(decision.reason);
+  const { action, email, customer } = decision;
 
   const now = new Date();
   const claim = await store.claimSend(shop, customerId, journeyId, stageId, entryId, now.toISOString());

@@ -110,10 +110,7 @@ export const ConditionSchema: z.ZodType<Condition> = z.lazy(() =>
         units: CountRange.optional(),
         lastOrder: DateCondition.optional(),
       })
-      .strict()
-      .refine((c) => c.count !== undefined || c.units !== undefined || c.lastOrder !== undefined, {
-        message: 'give count, units or lastOrder',
-      }),
+      .strict(),
     z
       .object({
         type: z.literal('nthOrderContains'),

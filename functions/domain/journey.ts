@@ -157,3 +157,29 @@ export const actionStages = (
       stage.action ? [{ journey, stage: { ...stage, action: stage.action } }] : [],
     ),
   );
+
+export type SendDecision =
+  | { send: true; action: EmailAction; email: string; customer: CustomerAggregate }
+  | { send: false; reason: string };
+
+/**
+ * Whether a stage entry's email goes out now: the stage still has an action, the customer is
+ * subscribed to email marketing, has an address, and is still in that stage. (The send ledger
+ * then makes it once per entry.)
+ */
+export const sendDecision = (
+  journey: Journey | undefined,
+  stageId: string,
+  customer: CustomerAggregate | null,
+): SendDecision => {
+  const action = journey?.stages.find((s) => s.id === stageId)?.action;
+  if (!journey || !action) return { send: false, reason: 'stage no longer has an action' };
+  if (!customer) return { send: false, reason: 'customer not found' };
+  if (customer.emailMarketing.state !== 'subscribed') {
+    return { send: false, reason: `email marketing state is ${customer.emailMarketing.state}` };
+  }
+  if (!customer.email) return { send: false, reason: 'no email address' };
+  if (currentStage(journey, customer)?.id !== stageId)
+    return { send: false, reason: 'customer has left the stage' };
+  return { send: true, action, email: customer.email, customer };
+};
