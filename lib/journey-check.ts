@@ -60,8 +60,13 @@ export const checkJourneyFiles = async (dir: string, context: CheckContext): Pro
   return problems;
 };
 
-/** Checks the project's own journeys folder with its templates, catalog and registry. */
-export const checkProjectJourneys = async (dir = join(PROJECT_ROOT, 'journeys')): Promise<string[]> => {
+/**
+ * Checks the project's journeys folder (or LOYALTY_LOOP_JOURNEYS_DIR) with its templates, catalog
+ * and registry.
+ */
+export const checkProjectJourneys = async (
+  dir = process.env.LOYALTY_LOOP_JOURNEYS_DIR ?? join(PROJECT_ROOT, 'journeys'),
+): Promise<string[]> => {
   const { templates } = (await import(pathToFileURL(join(dir, 'templates.ts')).href)) as {
     templates: Record<string, EmailTemplate>;
   };

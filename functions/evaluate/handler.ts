@@ -26,14 +26,19 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   if (!after) return; // a removed aggregate leaves no stage to enter
   const before = aggregateOf(record.dynamodb?.OldImage);
   const transitions = stageTransitions(journeyConfig.journeys, before, after);
-  if (transitions.length === 0) return;
-  const events = transitionEvents(after.shop, after.customerId, transitions);
+  const segments = segmentTransitions(journeyConfig.segments, before, after);
+  const events = [
+    ...segmentEvents(after.shop, after.customerId, segments),
+    ...transitionEvents(after.shop, after.customerId, transitions),
+  ];
+  if (events.length === 0) return;
   await putBusEvents(eventBridge, env.EVENT_BUS_NAME, events);
-  logger.info('stage transitions', {
+  logger.info('transitions', {
     shop: after.shop,
     customerId: after.customerId,
     version: after.version,
     transitions,
+    segments,
   });
 };
 

@@ -90,6 +90,38 @@ describe('evaluate handler', () => {
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 
+  it('puts Segment Entered when a change (here: a new tag, 60 days after the last order) makes a lapsing regular', async () => {
+    const lastOrder = '2026-09-01T00:00:00.000Z';
+    const before = aggregateFactory({
+      ordersCount: 3,
+      lastOrderAt: lastOrder,
+      firstOrderAt: lastOrder,
+      version: 3,
+      updatedAt: lastOrder,
+    });
+    const after = {
+      ...before,
+      version: 4,
+      updatedAt: '2026-10-31T00:00:00.000Z',
+      customerTags: { vip: { present: true, at: '2026-10-31T00:00:00.000Z' } },
+    };
+    const result = await handler(
+      { Records: [record('1', before, after)] } as DynamoDBStreamEvent,
+      lambdaContext(),
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entries.map((e) => e.DetailType)).toEqual(['Segment Entered']);
+    expect(JSON.parse(entries[0]?.Detail ?? '{}')).toEqual({
+      eventId: 'bakery-demo.myshopify.com/7001/segment/lapsing-regulars/entered/4',
+      shop: 'bakery-demo.myshopify.com',
+      customerId: '7001',
+      segmentId: 'lapsing-regulars',
+      entryId: 4,
+      occurredAt: '2026-10-31T00:00:00.000Z',
+    });
+  });
+
   it('fails only the record whose events EventBridge rejected', async () => {
     events
       .on(PutEventsCommand)

@@ -132,6 +132,38 @@ describe('ingest handler', () => {
     });
   });
 
+  it.each([
+    ['customer.tags_added', true],
+    ['customer.tags_removed', false],
+  ])('applies %s, with a GraphQL customer id', async (topic, present) => {
+    const payload = {
+      customerId: 'gid://shopify/Customer/7001',
+      tags: ['vip'],
+      occurredAt: '2026-11-03T00:00:00Z',
+    };
+    const response = await invoke(webhook(topic, payload));
+    expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001' });
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item?.aggregate).toMatchObject({
+      customerTags: { vip: { present, at: '2026-11-03T00:00:00.000Z' } },
+    });
+  });
+
+  it('records the default address from customers/update', async () => {
+    const payload = {
+      id: 7001,
+      email: 'ann@example.com',
+      updated_at: '2026-11-03T09:00:00+09:00',
+      default_address: { country_code: 'jp', province_code: 'JP-13' },
+    };
+    await invoke(webhook('customers/update', payload));
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item?.aggregate).toMatchObject({
+      email: 'ann@example.com',
+      address: { countryCode: 'JP', provinceCode: 'JP-13', updatedAt: '2026-11-03T00:00:00.000Z' },
+    });
+  });
+
   it('ignores an order without a customer', async () => {
     const guest = orderPayload({
       id: 1,

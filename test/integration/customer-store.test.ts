@@ -1,11 +1,13 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomerStore } from '#adapters/customer-store.ts';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { consentChange, orderChange } from '#domain/apply.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { DynamoDbLocal } from '../../local/dynamodb.ts';
-import { orderFactory } from '../support/factories.ts';
+import { orderFactory, RUM_BABA } from '../support/factories.ts';
 
 const SHOP = 'bakery-demo.myshopify.com';
 let db: DynamoDbLocal;
@@ -141,6 +143,48 @@ describe('CustomerStore on DynamoDB Local', () => {
       at: '2026-11-24T00:00:02.000Z',
     });
     expect(await claim()).toBe('already-sent');
+  });
+
+  it('keeps a customer with 10,000 orders well under the 400 KB item limit', async () => {
+    const { store: s } = await freshStore();
+    let aggregate: CustomerAggregate | null = null;
+    const products = ['8001000000001', '8001000000002', '8001000000003', '8001000000005', '8001000000008'];
+    for (let i = 0; i < 10_000; i++) {
+      const facts = orderFactory({
+        orderId: String(1_000_000 + i),
+        placedAt: new Date(Date.parse('2020-01-01T00:00:00Z') + i * 3_600_000).toISOString(),
+        updatedAt: new Date(Date.parse('2020-01-01T00:00:00Z') + i * 3_600_000).toISOString(),
+        lines: [{ ...RUM_BABA, productId: products[i % products.length] ?? null, quantity: 1 + (i % 3) }],
+        tags: [`campaign-${i % 500}`, 'web'],
+        discountCodes: [`CODE-${i}`],
+        channel: i % 7 === 0 ? 'pos' : 'web',
+      });
+      const change = orderChange(
+        SHOP,
+        aggregate,
+        undefined,
+        facts,
+        journeyConfig,
+        '2026-11-24T00:00:00.000Z',
+      );
+      if (change === 'stale') throw new Error('unexpected');
+      aggregate = change.aggregate;
+    }
+    if (!aggregate) throw new Error('no aggregate');
+    const item = { pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version, aggregate };
+    const bytes = Buffer.byteLength(JSON.stringify(marshall(item, { removeUndefinedValues: true })));
+    expect(aggregate.ordersCount).toBe(10_000);
+    expect(bytes).toBeLessThan(40 * 1024); // a tenth of DynamoDB's limit
+    // DynamoDB Local enforces the real limit: the item must be accepted.
+    await s.apply(
+      { shop: SHOP, eventId: 'big', topic: 'orders/create' },
+      '7001',
+      null,
+      () => ({ aggregate: { ...(aggregate as CustomerAggregate), version: 1 } }),
+      1_800_000_000,
+    );
+    expect((await s.getAggregate(SHOP, '7001'))?.ordersCount).toBe(10_000);
+    console.info(`aggregate of a 10,000-order customer: ${bytes} bytes as DynamoDB JSON`);
   });
 
   it('quarantines a payload with its headers', async () => {

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalEmail } from '../../local/ses.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { catalogLine, consentPayload, DEMO_SHOP, deliver, orderPayload } from '../../scripts/shopify-sim.ts';
+
+let stack: LocalStack;
+const DAY = 86_400;
+
+const post = async (path: string, body: unknown = {}) => {
+  const response = await fetch(`${stack.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+};
+/** The stack's clock: orders are dated by it, as Shopify's would be. */
+const now = async () => Date.parse(String((await post('/_local/advance-time', { seconds: 1 })).now));
+const subjectsTo = async (address: string) =>
+  ((await (await fetch(`${stack.url}/_local/emails`)).json()) as LocalEmail[])
+    .filter((e) => e.to.includes(address))
+    .map((e) => e.subject);
+const customer = async (id: number) =>
+  (await (
+    await fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
+      headers: { authorization: 'Bearer local-admin-key' },
+    })
+  ).json()) as {
+    journeys: Record<string, string | null>;
+    segments: string[];
+    customerTags: Record<string, { present: boolean }>;
+  };
+const order = async (id: number, customerId: number, at: number, productId: number) => {
+  const response = await deliver(stack.url, {
+    topic: 'orders/create',
+    payload: orderPayload({
+      id,
+      customerId,
+      createdAt: new Date(at).toISOString(),
+      lines: [catalogLine(productId)],
+    }),
+  });
+  expect(response.status).toBe(200);
+  await post('/_local/settle');
+};
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, logLevel: 'ERROR' });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the demo journeys through the local stack', () => {
+  it('Morning Regulars: a second-visit coupon after the first sandwich, a pairing offer to a weekly regular', async () => {
+    await deliver(stack.url, {
+      topic: 'customers/email_marketing_consent_update',
+      payload: consentPayload(8101, 'subscribed', new Date().toISOString()),
+    });
+    const t = await now();
+    await order(91001, 8101, t, 8001000000002);
+    await post('/_local/advance-time', { seconds: 5 * DAY });
+    await order(91002, 8101, t + 5 * DAY * 1000, 8001000000002);
+    await post('/_local/advance-time', { seconds: 6 * DAY });
+    await order(91003, 8101, t + 11 * DAY * 1000, 8001000000002);
+    expect(await subjectsTo('customer8101@example.com')).toEqual([
+      'See you tomorrow morning? A coupon for your next sandwich',
+      'For our morning regulars: a croissant with your sandwich',
+    ]);
+    expect((await customer(8101)).journeys).toEqual({
+      'rum-baba-fans': 'not-yet',
+      'morning-regulars': 'weekly-regular',
+    });
+  });
+
+  it('Lapsing regulars: 46 days after a third order, the next change puts the customer in the segment', async () => {
+    const t = await now();
+    for (const [i, day] of [0, 3, 6].entries())
+      await order(92001 + i, 8102, t + day * DAY * 1000, 8001000000003);
+    await post('/_local/advance-time', { seconds: 6 * DAY + 46 * DAY });
+    const tagged = await deliver(stack.url, {
+      topic: 'customer.tags_added',
+      payload: {
+        customerId: 'gid://shopify/Customer/8102',
+        tags: ['wholesale-lead'],
+        occurredAt: new Date(await now()).toISOString(),
+      },
+    });
+    expect(tagged.status).toBe(200);
+    await post('/_local/settle');
+    const events = (await (await fetch(`${stack.url}/_local/events`)).json()) as {
+      'detail-type': string;
+      detail: { customerId: string; segmentId?: string };
+    }[];
+    expect(
+      events.filter((e) => e.detail.customerId === '8102' && e['detail-type'].startsWith('Segment')),
+    ).toEqual([
+      expect.objectContaining({
+        'detail-type': 'Segment Entered',
+        detail: expect.objectContaining({ segmentId: 'lapsing-regulars' }),
+      }),
+    ]);
+    const body = await customer(8102);
+    expect(body.segments).toEqual(['lapsing-regulars']);
+    expect(body.customerTags['wholesale-lead']?.present).toBe(true);
+  });
+});

@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CustomerAggregate, emptyAggregate } from '#domain/aggregate.ts';
+import { type Condition, evaluate } from '#domain/conditions.ts';
+import { currentStage } from '#domain/journey.ts';
+import { selectorKey } from '#domain/order.ts';
+import { journeyConfig } from '#journeys/index.ts';
+import { rumBabaFans } from '#journeys/rum-baba-fans.ts';
+
+const RUM_BABA = { productIds: ['8001000000001', '8001000000008'] };
+const NOW = Date.parse('2026-11-24T00:00:00Z');
+const iso = fc.integer({ min: NOW - 400 * 86_400_000, max: NOW }).map((t) => new Date(t).toISOString());
+const range = fc
+  .tuple(
+    fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+    fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+  )
+  .map(([a, b]) => (a !== undefined && b !== undefined && a > b ? { min: b, max: a } : { min: a, max: b }))
+  .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)));
+
+const aggregate: fc.Arbitrary<CustomerAggregate> = fc
+  .record({
+    orders: fc.integer({ min: 0, max: 8 }),
+    rumBaba: fc.integer({ min: 0, max: 8 }),
+    spent: fc.integer({ min: 0, max: 50_000 }),
+    last: iso,
+    tags: fc.subarray(['vip', 'tokyo', 'wholesale']),
+    state: fc.constantFrom('subscribed', 'not_subscribed', 'unsubscribed', 'unknown' as const),
+    country: fc.constantFrom('JP', 'FR', null),
+  })
+  .map(({ orders, rumBaba, spent, last, tags, state, country }) => ({
+    ...emptyAggregate('shop', '1', new Date(NOW).toISOString()),
+    ordersCount: orders,
+    totalSpent: orders > 0 ? { amount: spent, currency: 'JPY' } : null,
+    firstOrderAt: orders > 0 ? last : null,
+    lastOrderAt: orders > 0 ? last : null,
+    counters:
+      rumBaba > 0
+        ? { [selectorKey(RUM_BABA)]: { orders: rumBaba, units: rumBaba, firstAt: last, lastAt: last } }
+        : {},
+    customerTags: Object.fromEntries(tags.map((t) => [t, { present: true, at: last }])),
+    address: country ? { countryCode: country, provinceCode: null, updatedAt: last } : null,
+    emailMarketing: { state, updatedAt: null },
+  }));
+
+const leaf: fc.Arbitrary<Condition> = fc.oneof(
+  range.map((count): Condition => ({ type: 'ordersCount', count })),
+  range.map((count): Condition => ({ type: 'ordersContaining', products: RUM_BABA, count })),
+  fc
+    .integer({ min: 0, max: 50_000 })
+    .map((min): Condition => ({ type: 'totalSpent', amount: { currency: 'JPY', min } })),
+  fc
+    .integer({ min: 1, max: 400 })
+    .map((days): Condition => ({ type: 'lastOrderDate', date: { withinLastDays: days } })),
+  fc
+    .integer({ min: 1, max: 400 })
+    .map((days): Condition => ({ type: 'lastOrderDate', date: { moreThanDaysAgo: days } })),
+  fc.constantFrom('vip', 'tokyo', 'other').map((tag): Condition => ({ type: 'customerTag', tags: [tag] })),
+  fc.constantFrom('JP', 'FR').map((c): Condition => ({ type: 'address', countryCodes: [c] })),
+  fc.constant<Condition>({ type: 'emailMarketing', states: ['subscribed'] }),
+);
+const condition: fc.Arbitrary<Condition> = fc.letrec<{ c: Condition }>((tie) => ({
+  c: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.array(tie('c'), { maxLength: 3 }).map((conditions): Condition => ({ type: 'all', conditions })),
+    fc.array(tie('c'), { maxLength: 3 }).map((conditions): Condition => ({ type: 'any', conditions })),
+    tie('c').map((c): Condition => ({ type: 'not', condition: c })),
+  ),
+})).c;
+
+const holds = (c: Condition, a: CustomerAggregate) => evaluate(c, a, NOW);
+
+describe('the evaluator (properties)', () => {
+  it('is deterministic', () => {
+    fc.assert(fc.property(condition, aggregate, (c, a) => holds(c, a) === holds(c, structuredClone(a))));
+  });
+
+  it('not(not c) ≡ c', () => {
+    fc.assert(
+      fc.property(
+        condition,
+        aggregate,
+        (c, a) => holds({ type: 'not', condition: { type: 'not', condition: c } }, a) === holds(c, a),
+      ),
+    );
+  });
+
+  it("obeys De Morgan's laws", () => {
+    fc.assert(
+      fc.property(fc.array(condition, { maxLength: 4 }), aggregate, (cs, a) => {
+        const notAll = holds({ type: 'not', condition: { type: 'all', conditions: cs } }, a);
+        const anyNot = holds(
+          { type: 'any', conditions: cs.map((c): Condition => ({ type: 'not', condition: c })) },
+          a,
+        );
+        const notAny = holds({ type: 'not', condition: { type: 'any', conditions: cs } }, a);
+        const allNot = holds(
+          { type: 'all', conditions: cs.map((c): Condition => ({ type: 'not', condition: c })) },
+          a,
+        );
+        return notAll === anyNot && notAny === allNot;
+      }),
+    );
+  });
+
+  it('holds for all([]) and not for any([])', () => {
+    fc.assert(
+      fc.property(
+        aggregate,
+        (a) => holds({ type: 'all', conditions: [] }, a) && !holds({ type: 'any', conditions: [] }, a),
+      ),
+    );
+  });
+
+  it('places customers in count-based journeys monotonically: more orders never move a stage back', () => {
+    const index = (a: CustomerAggregate) => {
+      const stage = currentStage(rumBabaFans, a, NOW);
+      return stage ? rumBabaFans.stages.indexOf(stage) : -1;
+    };
+    fc.assert(
+      fc.property(aggregate, fc.integer({ min: 1, max: 5 }), (a, more) => {
+        const before = a.counters[selectorKey(RUM_BABA)]?.orders ?? 0;
+        const after: CustomerAggregate = {
+          ...a,
+          ordersCount: a.ordersCount + more,
+          counters: {
+            [selectorKey(RUM_BABA)]: {
+              orders: before + more,
+              units: before + more,
+              firstAt: null,
+              lastAt: null,
+            },
+          },
+        };
+        return a.ordersCount < before || index(after) >= index(a);
+      }),
+    );
+  });
+
+  it('evaluates the deployed journeys without throwing for any customer', () => {
+    fc.assert(
+      fc.property(aggregate, (a) => {
+        for (const journey of journeyConfig.journeys) currentStage(journey, a, NOW);
+        return true;
+      }),
+    );
+    expect(journeyConfig.journeys.length).toBeGreaterThan(0);
+  });
+});
