@@ -152,8 +152,9 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
       segments: string[];
     };
     for (const [journeyId, stage] of Object.entries(customer.journeys)) {
-      const counts = (stages[journeyId] ??= {});
+      const counts = stages[journeyId] ?? {};
       counts[stage ?? '(none)'] = (counts[stage ?? '(none)'] ?? 0) + 1;
+      stages[journeyId] = counts;
     }
     for (const segmentId of customer.segments) segments[segmentId] = (segments[segmentId] ?? 0) + 1;
   }

@@ -147,8 +147,8 @@ export const compileConfig = (config: JourneyConfig): CompiledConfig => {
     if (result.definition.kind === 'journey') journeys.push(result.definition.value);
     else segments.push(result.definition.value);
   };
-  config.journeys.forEach((j, i) => check('journey', j, i));
-  (config.segments ?? []).forEach((s, i) => check('segment', s, i));
+  for (const [i, journey] of config.journeys.entries()) check('journey', journey, i);
+  for (const [i, segment] of (config.segments ?? []).entries()) check('segment', segment, i);
   if (problems.length > 0)
     throw new JourneyConfigError(`invalid journey configuration:\n  - ${problems.join('\n  - ')}`);
   const conditions = [
