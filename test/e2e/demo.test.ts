@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../scripts/demo.ts';
+import { useLocalStack } from '../support/local-stack.ts';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, logLevel: 'ERROR' });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const local = useLocalStack();
 
 describe('npm run demo', () => {
   it('drives the Rum Baba journey: every customer placed, stage emails only to subscribers, none for duplicates', async () => {
-    const summary = await runDemo(stack.url, { customers: 12, weeks: 3, seed: 11 });
+    const summary = await runDemo(local.stack.url, { customers: 12, weeks: 3, seed: 11 });
     const placed = Object.values(summary.stages['rum-baba-fans'] ?? {}).reduce((a, b) => a + b, 0);
     expect(placed).toBe(12);
     expect(summary.redeliveries).toBeGreaterThan(0);
     expect(summary.emailsSent).toBeGreaterThan(0);
-    const emails = (await (await fetch(`${stack.url}/_local/emails`)).json()) as {
+    const emails = (await (await fetch(`${local.stack.url}/_local/emails`)).json()) as {
       to: string[];
       headers: Record<string, string>;
     }[];

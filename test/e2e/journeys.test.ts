@@ -1,25 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalEmail } from '../../local/ses.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { catalogLine, consentPayload, DEMO_SHOP, deliver, orderPayload } from '../../scripts/shopify-sim.ts';
+import { useLocalStack } from '../support/local-stack.ts';
 
-let stack: LocalStack;
+const local = useLocalStack();
 const DAY = 86_400;
 
 const post = async (path: string, body: unknown = {}) => {
-  const response = await fetch(`${stack.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  const response = await fetch(`${local.stack.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
   expect(response.status).toBe(200);
   return (await response.json()) as Record<string, unknown>;
 };
 /** The stack's clock: orders are dated by it, as Shopify's would be. */
 const now = async () => Date.parse(String((await post('/_local/advance-time', { seconds: 1 })).now));
 const subjectsTo = async (address: string) =>
-  ((await (await fetch(`${stack.url}/_local/emails`)).json()) as LocalEmail[])
+  ((await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[])
     .filter((e) => e.to.includes(address))
     .map((e) => e.subject);
 const customer = async (id: number) =>
   (await (
-    await fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
+    await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
       headers: { authorization: 'Bearer local-admin-key' },
     })
   ).json()) as {
@@ -28,7 +28,7 @@ const customer = async (id: number) =>
     customerTags: Record<string, { present: boolean }>;
   };
 const order = async (id: number, customerId: number, at: number, productId: number) => {
-  const response = await deliver(stack.url, {
+  const response = await deliver(local.stack.url, {
     topic: 'orders/create',
     payload: orderPayload({
       id,
@@ -41,16 +41,9 @@ const order = async (id: number, customerId: number, at: number, productId: numb
   await post('/_local/settle');
 };
 
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, logLevel: 'ERROR' });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
 describe('the demo journeys through the local stack', () => {
   it('Morning Regulars: a second-visit coupon after the first sandwich, a pairing offer to a weekly regular', async () => {
-    await deliver(stack.url, {
+    await deliver(local.stack.url, {
       topic: 'customers/email_marketing_consent_update',
       payload: consentPayload(8101, 'subscribed', new Date().toISOString()),
     });
@@ -75,7 +68,7 @@ describe('the demo journeys through the local stack', () => {
     for (const [i, day] of [0, 3, 6].entries())
       await order(92001 + i, 8102, t + day * DAY * 1000, 8001000000003);
     await post('/_local/advance-time', { seconds: 6 * DAY + 46 * DAY });
-    const tagged = await deliver(stack.url, {
+    const tagged = await deliver(local.stack.url, {
       topic: 'customer.tags_added',
       payload: {
         customerId: 'gid://shopify/Customer/8102',
@@ -85,7 +78,7 @@ describe('the demo journeys through the local stack', () => {
     });
     expect(tagged.status).toBe(200);
     await post('/_local/settle');
-    const events = (await (await fetch(`${stack.url}/_local/events`)).json()) as {
+    const events = (await (await fetch(`${local.stack.url}/_local/events`)).json()) as {
       'detail-type': string;
       detail: { customerId: string; segmentId?: string };
     }[];

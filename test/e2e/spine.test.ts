@@ -1,7 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalEmail } from '../../local/ses.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import {
   catalogLine,
   consentPayload,
@@ -10,27 +9,32 @@ import {
   orderPayload,
   sign,
 } from '../../scripts/shopify-sim.ts';
+import { useLocalStack } from '../support/local-stack.ts';
 
-let stack: LocalStack;
+const local = useLocalStack();
 const rumBaba = catalogLine(8001000000001);
 const croissant = catalogLine(8001000000003, 2);
 
 const settle = async () => {
-  const response = await fetch(`${stack.url}/_local/settle`, { method: 'POST' });
+  const response = await fetch(`${local.stack.url}/_local/settle`, { method: 'POST' });
   expect(response.status).toBe(200);
 };
 const emailsTo = async (address: string): Promise<LocalEmail[]> => {
-  const all = (await (await fetch(`${stack.url}/_local/emails`)).json()) as LocalEmail[];
+  const all = (await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[];
   return all.filter((e) => e.to.includes(address));
 };
 const customer = async (id: number, key = 'local-admin-key') =>
-  fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
+  fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
     headers: { authorization: `Bearer ${key}` },
   });
 const itemCount = async () =>
-  (await stack.dynamoDb.client.send(new ScanCommand({ TableName: stack.tableName, Select: 'COUNT' }))).Count;
+  (
+    await local.stack.dynamoDb.client.send(
+      new ScanCommand({ TableName: local.stack.tableName, Select: 'COUNT' }),
+    )
+  ).Count;
 const subscribe = (id: number, state = 'subscribed') =>
-  deliver(stack.url, {
+  deliver(local.stack.url, {
     topic: 'customers/email_marketing_consent_update',
     payload: consentPayload(id, state, '2026-11-01T10:00:00+09:00'),
   });
@@ -42,23 +46,16 @@ const order = (id: number, customerId: number, day: number, lines = [rumBaba]) =
     lines,
   });
 
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, logLevel: 'ERROR' });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
-
 describe('the local stack, over HTTP', () => {
   it('reports healthy once every part is up', async () => {
-    const response = await fetch(`${stack.url}/_local/health`);
+    const response = await fetch(`${local.stack.url}/_local/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok', rules: 5 });
   });
 
   it('turns a signed first Rum Baba order into one coupon email with one-click unsubscribe', async () => {
     await subscribe(8001);
-    const response = await deliver(stack.url, {
+    const response = await deliver(local.stack.url, {
       topic: 'orders/create',
       payload: order(90001, 8001, 2, [rumBaba, croissant]),
     });
@@ -73,7 +70,7 @@ describe('the local stack, over HTTP', () => {
     });
     expect(email?.html).toContain('RUMBABA-AGAIN');
     expect(email?.headers['List-Unsubscribe']).toMatch(
-      new RegExp(`^<${stack.url}/unsubscribe\\?token=[\\w-]+\\.[\\w-]+>$`),
+      new RegExp(`^<${local.stack.url}/unsubscribe\\?token=[\\w-]+\\.[\\w-]+>$`),
     );
     expect(email?.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const body = await (await customer(8001)).json();
@@ -87,10 +84,13 @@ describe('the local stack, over HTTP', () => {
   it('sends no second email when Shopify delivers the same webhook again, or the same order version anew', async () => {
     await subscribe(8002);
     const delivery = { topic: 'orders/create', payload: order(90002, 8002, 3), eventId: 'evt-90002' };
-    expect((await deliver(stack.url, delivery)).status).toBe(200);
-    const again = await deliver(stack.url, delivery);
+    expect((await deliver(local.stack.url, delivery)).status).toBe(200);
+    const again = await deliver(local.stack.url, delivery);
     expect(JSON.parse(again.body)).toMatchObject({ status: 'duplicate' });
-    const updated = await deliver(stack.url, { topic: 'orders/updated', payload: order(90002, 8002, 3) });
+    const updated = await deliver(local.stack.url, {
+      topic: 'orders/updated',
+      payload: order(90002, 8002, 3),
+    });
     expect(JSON.parse(updated.body)).toMatchObject({ status: 'stale' });
     await settle();
     expect(await emailsTo('customer8002@example.com')).toHaveLength(1);
@@ -103,7 +103,7 @@ describe('the local stack, over HTTP', () => {
     ['no signature', null],
   ])('answers 401 to a webhook with %s and stores nothing', async (_name, signature) => {
     const before = await itemCount();
-    const response = await deliver(stack.url, {
+    const response = await deliver(local.stack.url, {
       topic: 'orders/create',
       payload: order(90003, 8003, 4),
       signature,
@@ -116,7 +116,7 @@ describe('the local stack, over HTTP', () => {
 
   it('sends nothing to a customer who is not subscribed, but still tracks their stage', async () => {
     await subscribe(8004, 'not_subscribed');
-    await deliver(stack.url, { topic: 'orders/create', payload: order(90004, 8004, 5) });
+    await deliver(local.stack.url, { topic: 'orders/create', payload: order(90004, 8004, 5) });
     await settle();
     expect(await emailsTo('customer8004@example.com')).toHaveLength(0);
     expect(await (await customer(8004)).json()).toMatchObject({
@@ -126,10 +126,10 @@ describe('the local stack, over HTTP', () => {
 
   it('walks a customer through the whole Rum Baba journey, one email per stage', async () => {
     await subscribe(8005);
-    await deliver(stack.url, { topic: 'orders/create', payload: order(90050, 8005, 1, [croissant]) });
+    await deliver(local.stack.url, { topic: 'orders/create', payload: order(90050, 8005, 1, [croissant]) });
     await settle();
     for (const [i, day] of [6, 13, 20].entries()) {
-      await deliver(stack.url, { topic: 'orders/create', payload: order(90051 + i, 8005, day) });
+      await deliver(local.stack.url, { topic: 'orders/create', payload: order(90051 + i, 8005, day) });
       await settle();
     }
     const subjects = (await emailsTo('customer8005@example.com')).map((e) => e.subject);
@@ -145,7 +145,7 @@ describe('the local stack, over HTTP', () => {
   });
 
   it('puts stage and email events on the bus with deterministic ids', async () => {
-    const events = (await (await fetch(`${stack.url}/_local/events`)).json()) as {
+    const events = (await (await fetch(`${local.stack.url}/_local/events`)).json()) as {
       'detail-type': string;
       detail: { eventId: string };
     }[];
@@ -158,7 +158,7 @@ describe('the local stack, over HTTP', () => {
 
   it('unsubscribes in one click from the link in the email, and sends nothing after', async () => {
     await subscribe(8006);
-    await deliver(stack.url, { topic: 'orders/create', payload: order(90060, 8006, 7) });
+    await deliver(local.stack.url, { topic: 'orders/create', payload: order(90060, 8006, 7) });
     await settle();
     const [email] = await emailsTo('customer8006@example.com');
     const link = /^<(.+)>$/.exec(email?.headers['List-Unsubscribe'] ?? '')?.[1] ?? '';
@@ -172,7 +172,7 @@ describe('the local stack, over HTTP', () => {
     });
     expect(oneClick.status).toBe(200);
     expect(await (await customer(8006)).json()).toMatchObject({ emailMarketing: { state: 'unsubscribed' } });
-    await deliver(stack.url, { topic: 'orders/create', payload: order(90061, 8006, 14) });
+    await deliver(local.stack.url, { topic: 'orders/create', payload: order(90061, 8006, 14) });
     await settle();
     expect(await emailsTo('customer8006@example.com')).toHaveLength(1);
     expect(await (await customer(8006)).json()).toMatchObject({
@@ -182,27 +182,30 @@ describe('the local stack, over HTTP', () => {
 
   it('guards the admin API with the bearer key and answers 404 for an unknown customer', async () => {
     expect((await customer(8001, 'wrong')).status).toBe(401);
-    expect((await fetch(`${stack.url}/api/shops/${DEMO_SHOP}/customers/8001`)).status).toBe(401);
+    expect((await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/8001`)).status).toBe(401);
     expect((await customer(99999999)).status).toBe(404);
   });
 
   it('answers a quarantined authentic payload with 200 and an unknown route with 404', async () => {
-    const broken = await deliver(stack.url, { topic: 'orders/create', payload: { id: 'not-a-number' } });
+    const broken = await deliver(local.stack.url, {
+      topic: 'orders/create',
+      payload: { id: 'not-a-number' },
+    });
     expect(broken.status).toBe(200);
     expect(JSON.parse(broken.body)).toMatchObject({ status: 'quarantined' });
-    expect((await fetch(`${stack.url}/webhooks/other`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${local.stack.url}/webhooks/other`, { method: 'POST' })).status).toBe(404);
   });
 
   it('moves the local clock forward on request and validates the request', async () => {
     const before = Date.now();
-    const response = await fetch(`${stack.url}/_local/advance-time`, {
+    const response = await fetch(`${local.stack.url}/_local/advance-time`, {
       method: 'POST',
       body: JSON.stringify({ seconds: 86_400 }),
     });
     expect(response.status).toBe(200);
     const { now } = (await response.json()) as { now: string };
     expect(Date.parse(now) - before).toBeGreaterThanOrEqual(86_400_000);
-    const bad = await fetch(`${stack.url}/_local/advance-time`, {
+    const bad = await fetch(`${local.stack.url}/_local/advance-time`, {
       method: 'POST',
       body: JSON.stringify({ seconds: -5 }),
     });
@@ -210,6 +213,6 @@ describe('the local stack, over HTTP', () => {
   });
 
   it('leaves nothing in the dead-letter queues', async () => {
-    expect(await (await fetch(`${stack.url}/_local/dead-letters`)).json()).toEqual([]);
+    expect(await (await fetch(`${local.stack.url}/_local/dead-letters`)).json()).toEqual([]);
   });
 });
