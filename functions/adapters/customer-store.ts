@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -82,6 +83,27 @@ export class CustomerStore {
     return Item ? (Item.contribution as OrderContribution) : undefined;
   }
 
+  /** Every order contribution stored for a customer (all pages, strongly consistent). */
+  async listOrders(shop: string, customerId: string): Promise<OrderContribution[]> {
+    const orders: OrderContribution[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :order)',
+          ExpressionAttributeValues: { ':pk': customerKey(shop, customerId), ':order': 'ORDER#' },
+          ProjectionExpression: 'contribution',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) orders.push(item.contribution as OrderContribution);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return orders;
+  }
+
   /**
    * Applies one webhook's effect on one customer atomically: the webhook marker, the order item
    * (if any) and the aggregate are written in one transaction, guarded by the webhook id (dedupe),
@@ -95,7 +117,9 @@ export class CustomerStore {
     compute: (
       current: CustomerAggregate | null,
       storedOrder: OrderContribution | undefined,
-    ) => CustomerChange | 'stale',
+      /** Every stored order of the customer: for the rare change that must rebuild the aggregate. */
+      otherOrders: () => Promise<OrderContribution[]>,
+    ) => CustomerChange | 'stale' | Promise<CustomerChange | 'stale'>,
     nowSeconds: number,
   ): Promise<ApplyOutcome> {
     const pk = customerKey(webhook.shop, customerId);
@@ -118,7 +142,7 @@ export class CustomerStore {
         this.getAggregate(webhook.shop, customerId),
         orderId ? this.getOrder(webhook.shop, customerId, orderId) : Promise.resolve(undefined),
       ]);
-      const change = compute(current, storedOrder);
+      const change = await compute(current, storedOrder, () => this.listOrders(webhook.shop, customerId));
       const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
         marker,
       ];

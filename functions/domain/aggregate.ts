@@ -158,8 +158,37 @@ const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1)
 };
 
 /**
+ * Whether taking `previous` out of the aggregate (to replace it with `next`) moves a bound that
+ * the aggregate cannot recompute on its own: the first or last order date, a selection's first
+ * or last date, or the list of first orders. Then the order-derived fields must be rebuilt from
+ * every stored order (`rebuildFromOrders`), which is exact, instead of updated incrementally.
+ */
+export const removalMovesBounds = (
+  agg: CustomerAggregate,
+  previous: OrderContribution | undefined,
+  next: OrderContribution,
+): boolean => {
+  if (!previous?.counts) return false;
+  const unchanged =
+    next.counts &&
+    next.placedAt === previous.placedAt &&
+    Object.keys(next.selectors).sort().join() === Object.keys(previous.selectors).sort().join();
+  if (unchanged) return false;
+  return (
+    previous.placedAt === agg.firstOrderAt ||
+    previous.placedAt === agg.lastOrderAt ||
+    agg.firstOrders.some((o) => o.orderId === previous.orderId) ||
+    Object.keys(previous.selectors).some(
+      (key) =>
+        agg.counters[key]?.firstAt === previous.placedAt || agg.counters[key]?.lastAt === previous.placedAt,
+    )
+  );
+};
+
+/**
  * Replaces an order's previous contribution (if any) with its new one. Applying the same pair
- * twice is prevented by the caller (`supersedes`); the result does not depend on arrival order.
+ * twice is prevented by the caller (`supersedes`); the result does not depend on arrival order
+ * (when `removalMovesBounds`, use `rebuildFromOrders` instead).
  */
 export const replaceContribution = (
   agg: CustomerAggregate,
@@ -169,6 +198,38 @@ export const replaceContribution = (
 ): CustomerAggregate => {
   const without = previous ? applySigned(agg, previous, -1) : agg;
   return { ...applySigned(without, next, 1), version: agg.version + 1, updatedAt: now };
+};
+
+/**
+ * The aggregate with every order-derived field recomputed from all of the customer's orders
+ * (in the order they were placed). Customer fields (email, consent, tags, address) are kept.
+ */
+export const rebuildFromOrders = (
+  agg: CustomerAggregate,
+  orders: readonly OrderContribution[],
+  now: string,
+): CustomerAggregate => {
+  const reset: CustomerAggregate = {
+    ...agg,
+    ordersCount: 0,
+    totalSpent: null,
+    firstOrderAt: null,
+    lastOrderAt: null,
+    products: {},
+    counters: {},
+    firstOrders: [],
+    orderTags: {},
+    discountCodes: {},
+    channels: {},
+  };
+  const placed = [...orders].sort(
+    (a, b) => Date.parse(a.placedAt) - Date.parse(b.placedAt) || a.orderId.localeCompare(b.orderId),
+  );
+  return {
+    ...placed.reduce((acc, order) => applySigned(acc, order, 1), reset),
+    version: agg.version + 1,
+    updatedAt: now,
+  };
 };
 
 const bump = (agg: CustomerAggregate, now: string): CustomerAggregate => ({

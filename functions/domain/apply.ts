@@ -5,6 +5,8 @@ import {
   type ConsentChange,
   type CustomerAggregate,
   emptyAggregate,
+  rebuildFromOrders,
+  removalMovesBounds,
   replaceContribution,
   type TagChange,
   withAddress,
@@ -18,12 +20,18 @@ import {
   supersedes,
 } from './order.ts';
 
-export type OrderChange = { aggregate: CustomerAggregate; order: OrderContribution } | 'stale';
+export type OrderChange =
+  | { aggregate: CustomerAggregate; order: OrderContribution }
+  | 'stale'
+  /** The change moves a bound: call again with the customer's other stored orders. */
+  | 'needs-other-orders';
 
 /**
  * The effect of one version of an order on its customer: replace the stored contribution if this
  * version is newer, else nothing ('stale'). Delivering versions in any order, any number of
- * times, ends in the same aggregate as delivering the newest once.
+ * times, ends in the same aggregate as delivering the newest once. When taking the old version
+ * out moves a bound (see `removalMovesBounds`), the aggregate is rebuilt from `otherOrders`
+ * (every other stored order of the customer); without them the answer is 'needs-other-orders'.
  */
 export const orderChange = (
   shop: string,
@@ -32,6 +40,7 @@ export const orderChange = (
   facts: OrderFacts,
   options: ContributionOptions,
   now: string,
+  otherOrders?: readonly OrderContribution[],
 ): OrderChange => {
   const next = orderContribution(facts, options);
   if (!supersedes(next, stored)) return 'stale';
@@ -40,7 +49,29 @@ export const orderChange = (
     facts.address,
     facts.updatedAt,
   );
-  return { aggregate: replaceContribution(base, stored, next, now), order: next };
+  if (!removalMovesBounds(base, stored, next))
+    return { aggregate: replaceContribution(base, stored, next, now), order: next };
+  if (!otherOrders) return 'needs-other-orders';
+  const others = otherOrders.filter((o) => o.orderId !== next.orderId);
+  return { aggregate: rebuildFromOrders(base, [...others, next], now), order: next };
+};
+
+/** `orderChange`, fetching the customer's other orders through `loadOtherOrders` only when it must. */
+export const orderChangeLoading = async (
+  shop: string,
+  current: CustomerAggregate | null,
+  stored: OrderContribution | undefined,
+  facts: OrderFacts,
+  options: ContributionOptions,
+  now: string,
+  loadOtherOrders: () => Promise<readonly OrderContribution[]>,
+): Promise<{ aggregate: CustomerAggregate; order: OrderContribution } | 'stale'> => {
+  const change = orderChange(shop, current, stored, facts, options, now);
+  if (change !== 'needs-other-orders') return change;
+  const rebuilt = orderChange(shop, current, stored, facts, options, now, await loadOtherOrders());
+  if (rebuilt === 'needs-other-orders')
+    throw new Error('orderChange asked again for the orders it was given');
+  return rebuilt;
 };
 
 export const consentChange = (

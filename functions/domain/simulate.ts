@@ -3,7 +3,7 @@ import { consentChange, customerChange, orderChange, tagsChange } from './apply.
 import type { CompiledConfig } from './config.ts';
 import { segmentsOf, segmentTransitions, sendDecision, stageOf, stageTransitions } from './journey.ts';
 import type { Money } from './money.ts';
-import type { OrderFacts, OrderLine } from './order.ts';
+import type { OrderContribution, OrderFacts, OrderLine } from './order.ts';
 
 /**
  * A journey test helper for merchants: play a customer's timeline (orders, consent, tags,
@@ -90,7 +90,7 @@ export const simulateCustomer = (
     aggregate: null,
   };
   const ledger = new Set<string>();
-  const orders = new Map<string, ReturnType<typeof orderChange>>();
+  const orders = new Map<string, OrderContribution>();
   let current: CustomerAggregate | null = null;
   let nextOrder = 1;
 
@@ -124,16 +124,10 @@ export const simulateCustomer = (
         address: null,
       };
       const stored = orders.get(id);
-      const change = orderChange(
-        SHOP,
-        current,
-        stored && stored !== 'stale' ? stored.order : undefined,
-        facts,
-        config,
-        at,
-      );
-      if (change !== 'stale') {
-        orders.set(id, change);
+      const others = [...orders.values()].filter((o) => o.orderId !== id);
+      const change = orderChange(SHOP, current, stored, facts, config, at, others);
+      if (change !== 'stale' && change !== 'needs-other-orders') {
+        orders.set(id, change.order);
         next = change.aggregate;
       }
     } else if ('consent' in entry) {

@@ -20,7 +20,7 @@ import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
 import { logger } from '#commons/logger.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { consentChange, customerChange, orderChange, tagsChange } from '#domain/apply.ts';
+import { consentChange, customerChange, orderChangeLoading, tagsChange } from '#domain/apply.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
 const env = requireEnv('TABLE_NAME', 'WEBHOOK_SECRET_ARN');
@@ -57,7 +57,8 @@ const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date)
     webhook,
     facts.customerId,
     facts.orderId,
-    (current, stored) => orderChange(webhook.shop, current, stored, facts, journeyConfig, now.toISOString()),
+    (current, stored, otherOrders) =>
+      orderChangeLoading(webhook.shop, current, stored, facts, journeyConfig, now.toISOString(), otherOrders),
     Math.floor(now.getTime() / 1000),
   );
   return { status: outcome, customerId: facts.customerId, orderId: facts.orderId };

@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomerStore } from '#adapters/customer-store.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { consentChange, orderChange } from '#domain/apply.ts';
+import { consentChange, orderChange, orderChangeLoading } from '#domain/apply.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { DynamoDbLocal } from '../../local/dynamodb.ts';
 import { orderFactory, RUM_BABA } from '../support/factories.ts';
@@ -45,7 +45,8 @@ const applyOrder = (s: CustomerStore, eventId: string, facts: ReturnType<typeof 
     { shop: SHOP, eventId, topic: 'orders/create' },
     facts.customerId,
     facts.orderId,
-    (current, stored) => orderChange(SHOP, current, stored, facts, journeyConfig, '2026-11-24T00:00:00.000Z'),
+    (current, stored, others) =>
+      orderChangeLoading(SHOP, current, stored, facts, journeyConfig, '2026-11-24T00:00:00.000Z', others),
     1_800_000_000,
   );
 
@@ -74,6 +75,31 @@ describe('CustomerStore on DynamoDB Local', () => {
     expect(await store.getAggregate(SHOP, '7001')).toMatchObject({
       ordersCount: 1,
       totalSpent: { amount: 960, currency: 'JPY' },
+    });
+  });
+
+  it('recomputes the first order date exactly when the earliest of several orders is cancelled', async () => {
+    ({ store } = await freshStore());
+    const early = orderFactory({
+      orderId: '1',
+      placedAt: '2026-10-01T00:00:00.000Z',
+      updatedAt: '2026-10-01T00:00:00.000Z',
+    });
+    const late = orderFactory({
+      orderId: '2',
+      placedAt: '2026-10-05T00:00:00.000Z',
+      updatedAt: '2026-10-05T00:00:00.000Z',
+    });
+    await applyOrder(store, 'e1', early);
+    await applyOrder(store, 'e2', late);
+    expect(
+      await applyOrder(store, 'e3', { ...early, cancelled: true, updatedAt: '2026-10-06T00:00:00.000Z' }),
+    ).toBe('applied');
+    expect(await store.getAggregate(SHOP, '7001')).toMatchObject({
+      ordersCount: 1,
+      firstOrderAt: '2026-10-05T00:00:00.000Z',
+      lastOrderAt: '2026-10-05T00:00:00.000Z',
+      firstOrders: [{ orderId: '2', placedAt: '2026-10-05T00:00:00.000Z' }],
     });
   });
 
@@ -167,7 +193,7 @@ describe('CustomerStore on DynamoDB Local', () => {
         journeyConfig,
         '2026-11-24T00:00:00.000Z',
       );
-      if (change === 'stale') throw new Error('unexpected');
+      if (typeof change === 'string') throw new Error(`unexpected ${change}`);
       aggregate = change.aggregate;
     }
     if (!aggregate) throw new Error('no aggregate');

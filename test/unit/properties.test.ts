@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CustomerAggregate, emptyAggregate } from '#domain/aggregate.ts';
+import { orderChange } from '#domain/apply.ts';
 import { type Condition, evaluate } from '#domain/conditions.ts';
 import { currentStage } from '#domain/journey.ts';
-import { selectorKey } from '#domain/order.ts';
+import { type OrderContribution, type OrderFacts, selectorKey } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { rumBabaFans } from '#journeys/rum-baba-fans.ts';
 
@@ -146,5 +147,108 @@ describe('the evaluator (properties)', () => {
       }),
     );
     expect(journeyConfig.journeys.length).toBeGreaterThan(0);
+  });
+});
+
+describe('applying order versions (properties)', () => {
+  const day = (n: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + n * 86_400_000).toISOString();
+  const version = fc.record({
+    updated: fc.integer({ min: 0, max: 20 }),
+    cancelled: fc.boolean(),
+    rumBaba: fc.integer({ min: 0, max: 2 }),
+    sandwich: fc.integer({ min: 0, max: 2 }),
+    tag: fc.constantFrom('gift', 'pickup', null),
+  });
+  // Every version of an order has its own updated_at, as in Shopify (a change always moves it).
+  const versions = fc.uniqueArray(version, { minLength: 1, maxLength: 3, selector: (v) => v.updated });
+  const history = fc.array(fc.record({ placed: fc.integer({ min: 0, max: 30 }), versions }), {
+    minLength: 1,
+    maxLength: 6,
+  });
+  const facts = (
+    orderId: string,
+    placed: number,
+    v: { updated: number; cancelled: boolean; rumBaba: number; sandwich: number; tag: string | null },
+  ): OrderFacts => ({
+    orderId,
+    customerId: '1',
+    email: 'a@example.com',
+    placedAt: day(placed),
+    updatedAt: day(placed + v.updated),
+    total: { amount: 480 * v.rumBaba + 520 * v.sandwich + 100, currency: 'JPY' },
+    lines: [
+      {
+        productId: '8001000000001',
+        variantId: null,
+        sku: null,
+        vendor: null,
+        title: 'Rum Baba',
+        quantity: v.rumBaba,
+      },
+      {
+        productId: '8001000000002',
+        variantId: null,
+        sku: null,
+        vendor: null,
+        title: 'Morning Sandwich',
+        quantity: v.sandwich,
+      },
+    ],
+    cancelled: v.cancelled,
+    test: false,
+    tags: v.tag ? [v.tag] : [],
+    discountCodes: [],
+    channel: 'web',
+    address: null,
+  });
+
+  /** Applies deliveries the way the store does: newest version per order wins, others rebuilt on demand. */
+  const applyAll = (deliveries: readonly OrderFacts[]) => {
+    const stored = new Map<string, OrderContribution>();
+    let agg: CustomerAggregate | null = null;
+    for (const f of deliveries) {
+      const others = [...stored.values()].filter((o) => o.orderId !== f.orderId);
+      const change = orderChange(
+        'shop',
+        agg,
+        stored.get(f.orderId),
+        f,
+        journeyConfig,
+        '2026-06-01T00:00:00.000Z',
+        others,
+      );
+      if (typeof change === 'string') continue;
+      stored.set(f.orderId, change.order);
+      agg = change.aggregate;
+    }
+    return agg;
+  };
+
+  it('end in the same aggregate for any arrival order and duplication as the newest versions applied once', () => {
+    fc.assert(
+      fc.property(
+        history,
+        fc.integer({ min: 1, max: 3 }),
+        fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })),
+        (orders, copies, randoms) => {
+          const all = orders.flatMap((o, i) => o.versions.map((v) => facts(String(i), o.placed, v)));
+          const newest = orders.map((o, i) => {
+            const best = o.versions.reduce((a, b) => (b.updated > a.updated ? b : a));
+            return facts(String(i), o.placed, best);
+          });
+          const it = randoms[Symbol.iterator]();
+          const shuffled = Array.from({ length: copies }, () => all)
+            .flat()
+            .map((f) => ({ f, key: it.next().value as number }))
+            .sort((a, b) => a.key - b.key)
+            .map(({ f }) => f);
+          const expected = applyAll(newest);
+          const actual = applyAll(shuffled);
+          const strip = (a: CustomerAggregate | null) => (a ? { ...a, version: 0, updatedAt: '' } : null);
+          expect(strip(actual)).toEqual(strip(expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
