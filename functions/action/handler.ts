@@ -80,6 +80,8 @@ export const handler = async (
     await store.getAggregate(shop, customerId),
   );
   if (!decision.send) return skip(decision.reason);
+  if ((await store.getShopStatus(shop)).uninstalledAt !== null)
+    return skip('the app is uninstalled from this shop');
   const { action, email, customer } = decision;
 
   const now = new Date();

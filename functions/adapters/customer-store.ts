@@ -17,7 +17,11 @@ export const ItemKind = {
   Webhook: 'webhook',
   Send: 'send',
   Quarantine: 'quarantine',
+  Shop: 'shop',
 } as const;
+
+const shopKey = (shop: string) => ({ pk: `SHOP#${shop}`, sk: 'STATUS' });
+export type ShopStatus = { uninstalledAt: string | null };
 
 /** DynamoDB items are at most 400 KB; a quarantined body is cut to fit, with its full size noted. */
 const QUARANTINE_BODY_LIMIT = 300 * 1024;
@@ -83,6 +87,65 @@ export class CustomerStore {
     return Item ? (Item.contribution as OrderContribution) : undefined;
   }
 
+  async getShopStatus(shop: string): Promise<ShopStatus> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: shopKey(shop), ConsistentRead: true }),
+    );
+    return { uninstalledAt: typeof Item?.uninstalledAt === 'string' ? Item.uninstalledAt : null };
+  }
+
+  /**
+   * Records that the app was uninstalled from a shop (deduplicated like every webhook). An older
+   * uninstall arriving late does not overwrite a newer one.
+   */
+  async markUninstalled(
+    webhook: WebhookRef,
+    at: string,
+    nowSeconds: number,
+  ): Promise<'applied' | 'duplicate' | 'stale'> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: this.markerPut(webhook, null, nowSeconds) },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...shopKey(webhook.shop), kind: ItemKind.Shop, uninstalledAt: at },
+                ConditionExpression:
+                  'attribute_not_exists(pk) OR attribute_not_exists(uninstalledAt) OR uninstalledAt < :at',
+                ExpressionAttributeValues: { ':at': at },
+              },
+            },
+          ],
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      return isConditionFailure(error.CancellationReasons?.[0]) ? 'duplicate' : 'stale';
+    }
+  }
+
+  /** A webhook triggered after the uninstall means the app was installed again: sending resumes. */
+  async clearUninstalled(shop: string, triggeredAt: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: shopKey(shop),
+          UpdateExpression: 'REMOVE uninstalledAt SET reinstalledAt = :at',
+          ConditionExpression: 'uninstalledAt < :at',
+          ExpressionAttributeValues: { ':at': triggeredAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   /** Every order contribution stored for a customer (all pages, strongly consistent). */
   async listOrders(shop: string, customerId: string): Promise<OrderContribution[]> {
     const orders: OrderContribution[] = [];
@@ -123,20 +186,7 @@ export class CustomerStore {
     nowSeconds: number,
   ): Promise<ApplyOutcome> {
     const pk = customerKey(webhook.shop, customerId);
-    const marker = {
-      Put: {
-        TableName: this.tableName,
-        Item: {
-          pk: `SHOP#${webhook.shop}#WEBHOOK#${webhook.eventId}`,
-          sk: 'WEBHOOK',
-          kind: ItemKind.Webhook,
-          topic: webhook.topic,
-          customerId,
-          expiresAt: nowSeconds + WEBHOOK_MEMORY_SECONDS,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
+    const marker = { Put: this.markerPut(webhook, customerId, nowSeconds) };
     for (let attempt = 1; ; attempt++) {
       const [current, storedOrder] = await Promise.all([
         this.getAggregate(webhook.shop, customerId),
@@ -194,6 +244,22 @@ export class CustomerStore {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
       }
     }
+  }
+
+  /** The de-duplication marker of one webhook: written once, in the same transaction as its effect. */
+  private markerPut(webhook: WebhookRef, customerId: string | null, nowSeconds: number) {
+    return {
+      TableName: this.tableName,
+      Item: {
+        pk: `SHOP#${webhook.shop}#WEBHOOK#${webhook.eventId}`,
+        sk: 'WEBHOOK',
+        kind: ItemKind.Webhook,
+        topic: webhook.topic,
+        ...(customerId ? { customerId } : {}),
+        expiresAt: nowSeconds + WEBHOOK_MEMORY_SECONDS,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
   }
 
   /** Keeps an authentic webhook that could not be used, with its headers, for inspection and redrive. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ZodType } from 'zod';
+import { type ZodType, z } from 'zod';
 import { dynamoDb } from '#adapters/clients.ts';
 import { CustomerStore, type WebhookRef } from '#adapters/customer-store.ts';
 import { readSecret, webhookSecrets } from '#adapters/secrets.ts';
@@ -19,6 +19,7 @@ import {
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
 import { logger } from '#commons/logger.ts';
+import { countMetric } from '#commons/metrics.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { consentChange, customerChange, orderChangeLoading, tagsChange } from '#domain/apply.ts';
 import { journeyConfig } from '#journeys/index.ts';
@@ -52,7 +53,10 @@ const parse = <T>(
 
 const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date): Promise<Ingested> => {
   const facts = toOrderFacts(payload);
-  if (!facts) return { status: 'ignored', reason: 'order has no customer' };
+  if (!facts) {
+    countMetric('GuestOrderIgnored');
+    return { status: 'ignored', reason: 'order has no customer' };
+  }
   const outcome = await store.apply(
     webhook,
     facts.customerId,
@@ -84,7 +88,12 @@ const applyToCustomer = async (
   return { status: outcome, customerId };
 };
 
-type Topic = (webhook: WebhookRef, body: Buffer, now: Date) => Promise<Ingested | { quarantine: string }>;
+type Topic = (
+  webhook: WebhookRef,
+  body: Buffer,
+  now: Date,
+  triggeredAt: string,
+) => Promise<Ingested | { quarantine: string }>;
 
 const tagTopic =
   (present: boolean): Topic =>
@@ -128,7 +137,37 @@ const TOPICS: Record<string, Topic> = {
   'customer.tags_removed': tagTopic(false),
   'customers/create': customerTopic,
   'customers/update': customerTopic,
+  'orders/cancelled': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
+  'app/uninstalled': (w, body, now, triggeredAt) =>
+    withPayload(body, z.looseObject({}), async () => {
+      const status = await store.markUninstalled(w, triggeredAt, Math.floor(now.getTime() / 1000));
+      shopStatusCache.delete(w.shop);
+      return { status: status === 'applied' ? 'uninstalled' : status };
+    }),
 };
+
+/** Shops seen uninstalled, cached a minute per Lambda environment, to spare a read per webhook. */
+const shopStatusCache = new Map<string, { uninstalledAt: string | null; until: number }>();
+
+/** A webhook triggered after an uninstall means the app is installed again: sending resumes. */
+const resumeIfReinstalled = async (shop: string, triggeredAt: string, now: number): Promise<void> => {
+  let cached = shopStatusCache.get(shop);
+  if (!cached || cached.until < now) {
+    cached = { ...(await store.getShopStatus(shop)), until: now + 60_000 };
+    shopStatusCache.set(shop, cached);
+  }
+  if (
+    cached.uninstalledAt !== null &&
+    cached.uninstalledAt < triggeredAt &&
+    (await store.clearUninstalled(shop, triggeredAt))
+  ) {
+    shopStatusCache.delete(shop);
+    logger.info('app reinstalled: sending resumes', { shop, triggeredAt });
+  }
+};
+
+/** Shopify's shop domain header: lower-case, one label, then .myshopify.com. */
+const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]{0,99}\.myshopify\.com$/;
 
 const withPayload = async <T>(body: Buffer, schema: ZodType<T>, apply: (payload: T) => Promise<Ingested>) => {
   const parsed = parse(body, schema);
@@ -168,13 +207,17 @@ const ingest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     logger.info('ignored topic', { topic, shop });
     return json(200, { status: 'ignored', reason: `topic "${topic}" is not handled` });
   }
-  const result = shop
-    ? await handle(webhook, body, now)
-    : { quarantine: 'missing X-Shopify-Shop-Domain header' };
+  const triggeredAt = toIsoOrNull(headers['x-shopify-triggered-at']) ?? now.toISOString();
+  const result = SHOP_DOMAIN.test(shop)
+    ? await handle(webhook, body, now, triggeredAt)
+    : { quarantine: `missing or invalid X-Shopify-Shop-Domain header: "${shop.slice(0, 100)}"` };
+  if (SHOP_DOMAIN.test(shop) && topic !== 'app/uninstalled')
+    await resumeIfReinstalled(shop, triggeredAt, now.getTime());
   if ('quarantine' in result) {
     logger.warn('quarantined webhook', { topic, shop, eventId, reason: result.quarantine });
+    countMetric('WebhookQuarantined');
     await store.quarantine(
-      { ...webhook, shop: shop || 'unknown' },
+      { ...webhook, shop: SHOP_DOMAIN.test(shop) ? shop : 'unknown' },
       result.quarantine,
       headers,
       body,
@@ -184,6 +227,11 @@ const ingest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   }
   logger.info('webhook applied', { topic, shop, eventId, ...result });
   return json(200, result);
+};
+
+const toIsoOrNull = (value: string | undefined): string | null => {
+  const time = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
 };
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()

@@ -59,6 +59,7 @@ export class LoyaltyFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `loyalty-loop-${props.name}`,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_NAMESPACE: 'LoyaltyLoop',
         ...props.environment,
       },
       ...(props.asyncFailureQueue

@@ -113,6 +113,17 @@ describe('action handler', () => {
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  it('sends nothing for a shop the app was uninstalled from', async () => {
+    dynamo
+      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com', sk: 'STATUS' } })
+      .resolves({ Item: { uninstalledAt: '2026-11-05T00:00:00.000Z' } });
+    expect(await handler(stageEntered())).toEqual({
+      status: 'skipped',
+      reason: 'the app is uninstalled from this shop',
+    });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
   it('sends nothing when the ledger already holds this stage entry', async () => {
     dynamo.on(PutCommand).rejects(
       Object.assign(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }), {

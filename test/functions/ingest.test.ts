@@ -1,6 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -162,6 +168,55 @@ describe('ingest handler', () => {
       email: 'ann@example.com',
       address: { countryCode: 'JP', provinceCode: 'JP-13', updatedAt: '2026-11-03T00:00:00.000Z' },
     });
+  });
+
+  it('applies orders/cancelled like any newer version of the order', async () => {
+    const cancelled = {
+      ...order,
+      updated_at: '2026-11-03T09:00:00+09:00',
+      cancelled_at: '2026-11-03T09:00:00+09:00',
+    };
+    const response = await invoke(webhook('orders/cancelled', cancelled));
+    expect(JSON.parse(String(response.body))).toMatchObject({ status: 'applied' });
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item?.contribution).toMatchObject({ counts: false });
+  });
+
+  it('records app/uninstalled at the time Shopify triggered it', async () => {
+    const event = webhook('app/uninstalled', { id: 1, domain: 'bakery-demo.myshopify.com' });
+    event.headers['x-shopify-triggered-at'] = '2026-11-05T00:00:00Z';
+    const response = await invoke(event);
+    expect(JSON.parse(String(response.body))).toEqual({ status: 'uninstalled' });
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item).toMatchObject({
+      pk: 'SHOP#bakery-demo.myshopify.com',
+      sk: 'STATUS',
+      uninstalledAt: '2026-11-05T00:00:00.000Z',
+    });
+  });
+
+  it('resumes a shop when a webhook triggered after its uninstall arrives (a reinstall)', async () => {
+    dynamo
+      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com', sk: 'STATUS' } })
+      .resolves({ Item: { uninstalledAt: '2026-11-05T00:00:00.000Z' } });
+    dynamo.on(UpdateCommand).resolves({});
+    const event = webhook('orders/create', order);
+    event.headers['x-shopify-triggered-at'] = '2026-11-06T00:00:00Z';
+    await invoke(event);
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'REMOVE uninstalledAt SET reinstalledAt = :at',
+      ConditionExpression: 'uninstalledAt < :at',
+    });
+  });
+
+  it('quarantines a webhook whose shop header is not a myshopify.com domain', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const event = webhook('orders/create', order);
+    event.headers['x-shopify-shop-domain'] = 'evil.example.com';
+    const response = await invoke(event);
+    expect(JSON.parse(String(response.body))).toMatchObject({ status: 'quarantined' });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.pk).toBe('SHOP#unknown#QUARANTINE');
   });
 
   it('ignores an order without a customer', async () => {
