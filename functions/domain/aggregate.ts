@@ -49,7 +49,11 @@ export type CustomerAggregate = {
   emailMarketing: { state: EmailMarketingState; updatedAt: string | null };
   /** Incremented on every change; the optimistic-concurrency token and the stage entry id. */
   version: number;
-  /** When the last change was applied: the time its conditions are evaluated at. */
+  /**
+   * The evaluation time: the latest event time of any change applied (an order's updated_at, a
+   * consent's time, a tag change's occurredAt...). Conditions are evaluated at this time. A late,
+   * older event never moves it back, so it does not depend on arrival order.
+   */
   updatedAt: string;
 };
 
@@ -197,7 +201,11 @@ export const replaceContribution = (
   now: string,
 ): CustomerAggregate => {
   const without = previous ? applySigned(agg, previous, -1) : agg;
-  return { ...applySigned(without, next, 1), version: agg.version + 1, updatedAt: now };
+  return {
+    ...applySigned(without, next, 1),
+    version: agg.version + 1,
+    updatedAt: latest(agg.updatedAt, now),
+  };
 };
 
 /**
@@ -228,14 +236,14 @@ export const rebuildFromOrders = (
   return {
     ...placed.reduce((acc, order) => applySigned(acc, order, 1), reset),
     version: agg.version + 1,
-    updatedAt: now,
+    updatedAt: latest(agg.updatedAt, now),
   };
 };
 
 const bump = (agg: CustomerAggregate, now: string): CustomerAggregate => ({
   ...agg,
   version: agg.version + 1,
-  updatedAt: now,
+  updatedAt: latest(agg.updatedAt, now),
 });
 
 export type ConsentChange = { state: EmailMarketingState; updatedAt: string | null; email: string | null };

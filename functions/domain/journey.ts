@@ -59,7 +59,7 @@ export const SegmentSchema = z
   .strict();
 export type Segment = z.infer<typeof SegmentSchema>;
 
-/** The time an aggregate's conditions are evaluated at: when its last change was applied. */
+/** The time an aggregate's conditions are evaluated at: its event time (see CustomerAggregate.updatedAt). */
 export const evaluatedAt = (agg: CustomerAggregate): number => Date.parse(agg.updatedAt);
 
 /**

@@ -62,25 +62,30 @@ const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date)
     facts.customerId,
     facts.orderId,
     (current, stored, otherOrders) =>
-      orderChangeLoading(webhook.shop, current, stored, facts, journeyConfig, now.toISOString(), otherOrders),
+      // Evaluated at the order version's own time (its updated_at), not at processing time.
+      orderChangeLoading(webhook.shop, current, stored, facts, journeyConfig, facts.updatedAt, otherOrders),
     Math.floor(now.getTime() / 1000),
   );
   return { status: outcome, customerId: facts.customerId, orderId: facts.orderId };
 };
 
-/** Applies a change that touches only the customer's aggregate (no order item). */
+/**
+ * Applies a change that touches only the customer's aggregate (no order item). `eventAt` is when
+ * the change happened in Shopify: the time the customer's conditions are evaluated at.
+ */
 const applyToCustomer = async (
   webhook: WebhookRef,
   customerId: string,
   now: Date,
-  compute: (current: CustomerAggregate | null, nowIso: string) => CustomerAggregate | null,
+  eventAt: string,
+  compute: (current: CustomerAggregate | null, eventAt: string) => CustomerAggregate | null,
 ): Promise<Ingested> => {
   const outcome = await store.apply(
     webhook,
     customerId,
     null,
     (current) => {
-      const aggregate = compute(current, now.toISOString());
+      const aggregate = compute(current, eventAt);
       return aggregate ? { aggregate } : null;
     },
     Math.floor(now.getTime() / 1000),
@@ -98,41 +103,38 @@ type Topic = (
 const tagTopic =
   (present: boolean): Topic =>
   (w, body, now) =>
-    withPayload(body, CustomerTagsPayload, (p) =>
-      applyToCustomer(w, p.customerId, now, (current, nowIso) =>
-        tagsChange(
-          w.shop,
-          p.customerId,
-          current,
-          { tags: p.tags, present, at: new Date(p.occurredAt).toISOString() },
-          nowIso,
-        ),
-      ),
-    );
+    withPayload(body, CustomerTagsPayload, (p) => {
+      const at = new Date(p.occurredAt).toISOString();
+      return applyToCustomer(w, p.customerId, now, at, (current, eventAt) =>
+        tagsChange(w.shop, p.customerId, current, { tags: p.tags, present, at }, eventAt),
+      );
+    });
 
 const customerTopic: Topic = (w, body, now) =>
-  withPayload(body, CustomerPayload, (p) =>
-    applyToCustomer(w, p.id, now, (current, nowIso) =>
+  withPayload(body, CustomerPayload, (p) => {
+    const at = new Date(p.updated_at).toISOString();
+    return applyToCustomer(w, p.id, now, at, (current, eventAt) =>
       customerChange(
         w.shop,
         p.id,
         current,
-        { email: p.email ?? null, address: toCustomerAddress(p), at: new Date(p.updated_at).toISOString() },
-        nowIso,
+        { email: p.email ?? null, address: toCustomerAddress(p), at },
+        eventAt,
       ),
-    ),
-  );
+    );
+  });
 
 /** The topics Loyalty Loop subscribes to; any other topic is answered 200 and ignored. */
 const TOPICS: Record<string, Topic> = {
   'orders/create': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
   'orders/updated': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
-  'customers/email_marketing_consent_update': (w, body, now) =>
-    withPayload(body, ConsentPayload, (p) =>
-      applyToCustomer(w, p.customer_id, now, (current, nowIso) =>
-        consentChange(w.shop, p.customer_id, current, toConsentChange(p), nowIso),
-      ),
-    ),
+  'customers/email_marketing_consent_update': (w, body, now, triggeredAt) =>
+    withPayload(body, ConsentPayload, (p) => {
+      const change = toConsentChange(p);
+      return applyToCustomer(w, p.customer_id, now, change.updatedAt ?? triggeredAt, (current, eventAt) =>
+        consentChange(w.shop, p.customer_id, current, change, eventAt),
+      );
+    }),
   'customer.tags_added': tagTopic(true),
   'customer.tags_removed': tagTopic(false),
   'customers/create': customerTopic,

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { simulateCustomer, type TimelineEntry } from '#domain/simulate.ts';
+import { journeyConfig } from '#journeys/index.ts';
+import type { LocalEmail } from '../../local/ses.ts';
+import {
+  catalogLine,
+  consentPayload,
+  type Delivery,
+  deliver,
+  type LineItemInput,
+  orderPayload,
+} from '../../scripts/shopify-sim.ts';
+import { useLocalStack } from '../support/local-stack.ts';
+
+const local = useLocalStack();
+const SHOP_A = 'in-order.myshopify.com';
+const SHOP_B = 'shuffled.myshopify.com';
+const CUSTOMERS = 200;
+const ORDERS_PER_CUSTOMER = 5;
+const PRODUCTS = [8001000000001, 8001000000008, 8001000000002, 8001000000003, 8001000000005];
+const DAY = 86_400_000;
+
+/** mulberry32, so the story and the shuffle are the same on every run. */
+const prng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+type Version = {
+  topic: string;
+  at: number;
+  lines: LineItemInput[];
+  cancelled: boolean;
+  orderId: number;
+  placed: number;
+};
+
+/** Every order's versions for one customer: created, sometimes updated (an item added), sometimes cancelled. */
+const customerStory = (random: () => number, index: number, start: number): Version[] => {
+  const versions: Version[] = [];
+  for (let o = 0; o < ORDERS_PER_CUSTOMER; o++) {
+    const orderId = 700_000 + index * 10 + o;
+    const placed = start + (o * 7 + Math.floor(random() * 5)) * DAY;
+    const lines = [catalogLine(PRODUCTS[Math.floor(random() * PRODUCTS.length)] ?? 8001000000003)];
+    versions.push({ topic: 'orders/create', at: placed, lines, cancelled: false, orderId, placed });
+    if (random() < 0.3) {
+      const more = [...lines, catalogLine(PRODUCTS[Math.floor(random() * PRODUCTS.length)] ?? 8001000000003)];
+      versions.push({
+        topic: 'orders/updated',
+        at: placed + 3_600_000,
+        lines: more,
+        cancelled: false,
+        orderId,
+        placed,
+      });
+    }
+    if (random() < 0.15) {
+      const last = versions.at(-1) as Version;
+      versions.push({ ...last, topic: 'orders/cancelled', at: placed + 2 * 3_600_000, cancelled: true });
+    }
+  }
+  return versions;
+};
+
+const toDelivery = (shop: string, customerId: number, v: Version): Delivery => ({
+  shop,
+  topic: v.topic,
+  eventId: `${shop}/${v.orderId}/${v.at}`,
+  payload: orderPayload({
+    id: v.orderId,
+    customerId,
+    createdAt: new Date(v.placed).toISOString(),
+    updatedAt: new Date(v.at).toISOString(),
+    lines: v.lines,
+    cancelledAt: v.cancelled ? new Date(v.at).toISOString() : null,
+  }),
+});
+
+const deliverAll = async (deliveries: readonly Delivery[], concurrency: number) => {
+  let next = 0;
+  const statuses: number[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        if (delivery) statuses.push((await deliver(local.stack.url, delivery)).status);
+      }
+    }),
+  );
+  return statuses;
+};
+const settle = async () =>
+  expect((await fetch(`${local.stack.url}/_local/settle`, { method: 'POST' })).status).toBe(200);
+const aggregate = async (shop: string, customerId: number) => {
+  const response = await fetch(`${local.stack.url}/api/shops/${shop}/customers/${customerId}`, {
+    headers: { authorization: 'Bearer local-admin-key' },
+  });
+  const {
+    shop: _s,
+    customerId: _c,
+    email: _e,
+    version: _v,
+    updatedAt: _u,
+    emailMarketing: _m,
+    ...rest
+  } = (await response.json()) as Record<string, unknown>;
+  return rest;
+};
+
+describe('redelivery: 1,000 orders for 200 customers, delivered three times in shuffled order', () => {
+  it('ends in the aggregates of one in-order pass, and never sends an email twice', {
+    timeout: 600_000,
+  }, async () => {
+    const random = prng(42);
+    const start = Date.now() - 60 * DAY;
+    const stories = Array.from({ length: CUSTOMERS }, (_, i) => customerStory(random, i, start));
+    const consent = (shop: string, id: number) => ({
+      shop,
+      topic: 'customers/email_marketing_consent_update',
+      payload: consentPayload(id, 'subscribed', new Date(start).toISOString()),
+    });
+
+    // Shop A: one pass in order; a round holds each customer's next version, settled before the next.
+    await deliverAll(
+      stories.map((_, i) => consent(SHOP_A, 10_000 + i)),
+      8,
+    );
+    await settle();
+    const rounds = Math.max(...stories.map((s) => s.length));
+    for (let r = 0; r < rounds; r++) {
+      const round = stories.flatMap((s, i) => {
+        const v = s[r];
+        return v ? [toDelivery(SHOP_A, 10_000 + i, v)] : [];
+      });
+      expect((await deliverAll(round, 8)).every((status) => status === 200)).toBe(true);
+      await settle();
+    }
+
+    // Shop B: the same story, every delivery three times, all shuffled (updates often before creates).
+    await deliverAll(
+      stories.map((_, i) => consent(SHOP_B, 20_000 + i)),
+      8,
+    );
+    await settle();
+    const shuffled = stories
+      .flatMap((s, i) => s.flatMap((v) => [0, 1, 2].map(() => toDelivery(SHOP_B, 20_000 + i, v))))
+      .map((d) => ({ d, key: random() }))
+      .sort((a, b) => a.key - b.key)
+      .map(({ d }) => d);
+    expect(shuffled.length).toBeGreaterThanOrEqual(3 * CUSTOMERS * ORDERS_PER_CUSTOMER);
+    const statuses = await deliverAll(shuffled, 16);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await settle();
+
+    for (let i = 0; i < CUSTOMERS; i++) {
+      expect(await aggregate(SHOP_B, 20_000 + i)).toEqual(await aggregate(SHOP_A, 10_000 + i));
+    }
+
+    const emails = (await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[];
+    const events = (await (await fetch(`${local.stack.url}/_local/events`)).json()) as {
+      'detail-type': string;
+      detail: { eventId: string; shop: string };
+    }[];
+    const sentEvents = events.filter((e) => e['detail-type'] === 'Email Sent');
+    // One SES email per Email Sent event, and no stage entry announced as sent twice.
+    expect(emails).toHaveLength(sentEvents.length);
+    expect(new Set(sentEvents.map((e) => e.detail.eventId)).size).toBe(sentEvents.length);
+
+    // Shop A's emails are exactly what the journey simulator says the in-order story sends.
+    const expected = stories.flatMap((story, i) => {
+      const timeline: TimelineEntry[] = [
+        { at: new Date(start).toISOString(), consent: 'subscribed' },
+        ...story.map((v) => ({
+          at: new Date(v.at).toISOString(),
+          order: {
+            id: String(v.orderId),
+            placedAt: new Date(v.placed).toISOString(),
+            cancelled: v.cancelled,
+            lines: v.lines.map((l) => ({
+              productId: String(l.product_id),
+              sku: l.sku,
+              quantity: l.quantity,
+            })),
+          },
+        })),
+      ];
+      return simulateCustomer(journeyConfig, timeline)
+        .actions.filter((a) => a.sent)
+        .map((a) => `customer${10_000 + i}@example.com ${a.template}`);
+    });
+    const templatesBySubject = new Map(
+      Object.entries(journeyConfig.templates).map(([name, template]) => [
+        template({
+          shopName: journeyConfig.brandName,
+          customerEmail: '',
+          coupon: { code: '' },
+          unsubscribeUrl: '',
+          ordersCount: 0,
+          totalSpent: null,
+        }).subject,
+        name,
+      ]),
+    );
+    const actualA = emails
+      .filter((e) => e.to.some((to) => /^customer1\d{4}@/.test(to)))
+      .map((e) => `${e.to[0]} ${templatesBySubject.get(e.subject)}`);
+    expect(actualA.sort()).toEqual(expected.sort());
+    expect(expected.length).toBeGreaterThan(100);
+    console.info(
+      `redelivery: ${stories.flat().length} order versions for ${CUSTOMERS} customers; ${shuffled.length} shuffled deliveries; ` +
+        `${actualA.length} emails in order, ${sentEvents.length - actualA.length} shuffled, none twice`,
+    );
+  });
+});
