@@ -94,6 +94,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async () => undefined;
   const server: Server = createServer((req, res) => {
     if (!ready) {
+      req.resume();
       send(res, 503, { status: 'starting' });
       return;
     }
@@ -241,7 +242,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           body = await readBody(req, MAX_REQUEST_BYTES);
         } catch (error) {
           if (error instanceof BodyTooLarge) {
-            send(res, 413, { message: 'Request Entity Too Large' });
+            // The rest of the body is still arriving: close rather than reuse this connection.
+            send(res, 413, { message: 'Request Entity Too Large' }, { connection: 'close' });
             return;
           }
           throw error;
@@ -257,6 +259,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         }
         return;
       }
+      req.resume(); // drain an unread body, or the client waits for us to read it
       send(res, 404, { message: 'Not Found' });
     };
 
