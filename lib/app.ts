@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { journeyConfig } from '../journeys/index.ts';
 import { readStackConfig } from './config.ts';
 import { LoyaltyLoopStack } from './loyalty-loop-stack.ts';
@@ -11,6 +12,9 @@ export const buildApp = (options: { outdir?: string; context?: Record<string, un
     ...(options.outdir ? { outdir: options.outdir } : {}),
     ...(options.context ? { context: options.context } : {}),
   });
+  // cdk-nag's AwsSolutions rules run on every synth (deploy, local stack, tests): a finding without
+  // an acknowledgement and its reason fails synthesis.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new LoyaltyLoopStack(app, STACK_NAME, {
     config: readStackConfig(app),
     journeys: journeyConfig.journeys,

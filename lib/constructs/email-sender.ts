@@ -8,7 +8,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConfigurationSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { deadLetterQueue } from './defaults.ts';
+import { acknowledgeManualRotation, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
 export type EmailSenderProps = {
@@ -57,6 +57,11 @@ export class EmailSender extends Construct {
       description: 'HMAC key that signs one-click unsubscribe links',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
+    acknowledgeManualRotation(
+      this.unsubscribeKey,
+      'It signs the unsubscribe links of emails already sent (valid a year); rotating it would silently break ' +
+        'those links, which the law and mailbox providers require to keep working.',
+    );
 
     this.failedSends = deadLetterQueue(this, 'FailedSends');
     this.action = new LoyaltyFunction(this, 'Action', {

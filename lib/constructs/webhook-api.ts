@@ -1,9 +1,11 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeManualRotation } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
 export type WebhookApiProps = {
@@ -61,7 +63,26 @@ export class WebhookApi extends Construct {
       .useTable(props.table, 'read')
       .useSecret(this.adminApiKey, 'ADMIN_API_KEY_SECRET_ARN');
 
+    acknowledgeManualRotation(
+      this.webhookSecret,
+      "It holds the Shopify app's client secret, which only Shopify can rotate; during a rotation it holds the " +
+        'current and previous secret (README, Deploy).',
+    );
+    acknowledgeManualRotation(
+      this.adminApiKey,
+      'A bearer key handed to the admin API caller; rotating it is a coordinated change of the caller too ' +
+        '(put a new value; functions re-read it within 5 minutes).',
+    );
+
     this.api = new HttpApi(this, 'Api', { description: 'Loyalty Loop: Shopify webhooks and admin API' });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Every route authenticates in its function, as the callers require: Shopify signs webhooks with an ' +
+        'HMAC of the raw body (verified in constant time; API Gateway authorizers cannot see the raw body), the ' +
+        'admin API checks a bearer key from Secrets Manager in constant time, and unsubscribe links carry a ' +
+        'signed, expiring token (RFC 8058 one-click requires an unauthenticated POST).',
+    });
     this.api.addRoutes({
       path: '/webhooks/shopify',
       methods: [HttpMethod.POST],
@@ -73,10 +94,29 @@ export class WebhookApi extends Construct {
       integration: new HttpLambdaIntegration('AdminIntegration', this.admin),
     });
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage | undefined;
-    stage?.addPropertyOverride('DefaultRouteSettings', {
+    if (!stage) throw new Error('WebhookApi: the HTTP API has no default stage');
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    stage.addPropertyOverride('DefaultRouteSettings', {
       ThrottlingRateLimit: rateLimit,
       ThrottlingBurstLimit: rateLimit * 2,
     });
+    // One JSON line per request: no query strings or bodies (unsubscribe tokens, customer data).
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        time: '$context.requestTime',
+        method: '$context.httpMethod',
+        route: '$context.routeKey',
+        status: '$context.status',
+        latencyMs: '$context.responseLatency',
+        integrationError: '$context.integrationErrorMessage',
+        sourceIp: '$context.identity.sourceIp',
+      }),
+    };
 
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/shopify` });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });

@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
@@ -172,5 +176,68 @@ describe('LoyaltyLoop stack', () => {
     expect(() =>
       buildApp({ context: { ...cdkContext, 'loyaltyLoop:senderAddress': 'not-an-address' } }),
     ).toThrow(/loyaltyLoop:senderAddress: loyaltyLoop:senderAddress must be an email address/);
+  });
+});
+
+describe('cdk-nag (AwsSolutions) on every synth', () => {
+  const synthTo = (mutate: (stack: Stack) => void = () => undefined) => {
+    const outdir = mkdtempSync(join(tmpdir(), 'nag-'));
+    const { app, stack } = buildApp({ context: cdkContext, outdir });
+    mutate(stack);
+    try {
+      app.synth();
+      return JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+        pluginReports: unknown[];
+      };
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  };
+
+  it('passes with zero unacknowledged findings', () => {
+    expect(synthTo().pluginReports).toEqual([]);
+  });
+
+  it('fails synth on a new finding (the checks really run)', () => {
+    expect(() => synthTo((stack) => new Queue(stack, 'QueueWithoutDeadLetterQueue'))).toThrow(
+      /QueueWithoutDeadLetterQueue[\s\S]*AwsSolutions-SQS3/,
+    );
+  });
+
+  it('gives every acknowledgement a reason a security reviewer can check', () => {
+    const { stack } = buildApp({ context: cdkContext });
+    const acknowledgements = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([key, reason]) => ({
+          id: key.replace(/^Annotation::/, ''),
+          reason,
+        })),
+      );
+    const ids = new Set(acknowledgements.map((a) => a.id));
+    expect([...ids].sort()).toEqual([
+      'AwsSolutions-APIG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-SMG4',
+      'AwsSolutions-SQS3',
+    ]);
+    for (const a of acknowledgements) expect(a.reason.length, a.id).toBeGreaterThan(80);
+  });
+
+  it('logs API access without query strings or bodies', () => {
+    const format = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: { Format: format } });
+    expect(Object.keys(JSON.parse(format.asString()))).toEqual([
+      'requestId',
+      'time',
+      'method',
+      'route',
+      'status',
+      'latencyMs',
+      'integrationError',
+      'sourceIp',
+    ]);
   });
 });
