@@ -57,10 +57,11 @@ export type CustomerAggregate = {
   updatedAt: string;
 };
 
-export const emptyAggregate = (shop: string, customerId: string, now: string): CustomerAggregate => ({
-  shop,
-  customerId,
-  email: null,
+/**
+ * The order-derived fields of a customer without counted orders. Everything an order can change is
+ * listed here once, so resetting (no orders left, or a rebuild) cannot forget a field.
+ */
+const noOrders = () => ({
   ordersCount: 0,
   totalSpent: null,
   firstOrderAt: null,
@@ -71,6 +72,13 @@ export const emptyAggregate = (shop: string, customerId: string, now: string): C
   orderTags: {},
   discountCodes: {},
   channels: {},
+});
+
+export const emptyAggregate = (shop: string, customerId: string, now: string): CustomerAggregate => ({
+  shop,
+  customerId,
+  email: null,
+  ...noOrders(),
   customerTags: {},
   address: null,
   emailMarketing: { state: 'unknown', updatedAt: null },
@@ -149,7 +157,7 @@ const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1)
   };
   if (ordersCount === 0) {
     // No counted order left: exactly the state of a customer who never ordered.
-    return { ...shared, totalSpent: null, firstOrderAt: null, lastOrderAt: null };
+    return { ...shared, ...noOrders() };
   }
   return {
     ...shared,
@@ -217,19 +225,7 @@ export const rebuildFromOrders = (
   orders: readonly OrderContribution[],
   now: string,
 ): CustomerAggregate => {
-  const reset: CustomerAggregate = {
-    ...agg,
-    ordersCount: 0,
-    totalSpent: null,
-    firstOrderAt: null,
-    lastOrderAt: null,
-    products: {},
-    counters: {},
-    firstOrders: [],
-    orderTags: {},
-    discountCodes: {},
-    channels: {},
-  };
+  const reset: CustomerAggregate = { ...agg, ...noOrders() };
   const placed = [...orders].sort(
     (a, b) => Date.parse(a.placedAt) - Date.parse(b.placedAt) || a.orderId.localeCompare(b.orderId),
   );

@@ -1,7 +1,6 @@
 import type { Condition } from './conditions.ts';
 import type { EmailTemplate } from './email.ts';
 import {
-  actionStages,
   type Journey,
   JourneySchema,
   type Segment,
@@ -163,6 +162,3 @@ export const compileConfig = (config: JourneyConfig): CompiledConfig => {
     selectors: selectorsOfConditions(conditions),
   };
 };
-
-/** The EventBridge rules the configuration needs: one per journey stage with an action. */
-export const compiledRules = (config: CompiledConfig) => actionStages(config.journeys);
