@@ -6,6 +6,7 @@ import type { StackConfig } from './config.ts';
 import { CustomerStore } from './constructs/customer-store.ts';
 import { EmailSender } from './constructs/email-sender.ts';
 import { JourneyBus } from './constructs/journey-bus.ts';
+import { Privacy } from './constructs/privacy.ts';
 import { SegmentEngine } from './constructs/segment-engine.ts';
 import { WebhookApi } from './constructs/webhook-api.ts';
 
@@ -22,6 +23,7 @@ export class LoyaltyLoopStack extends Stack {
   readonly journeyBus: JourneyBus;
   readonly segmentEngine: SegmentEngine;
   readonly emailSender: EmailSender;
+  readonly privacy: Privacy;
 
   constructor(scope: Construct, id: string, props: LoyaltyLoopStackProps) {
     super(scope, id, props);
@@ -53,5 +55,6 @@ export class LoyaltyLoopStack extends Stack {
       api: this.webhookApi.api,
     });
     this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);
+    this.privacy = new Privacy(this, 'Privacy', { table: this.store.table });
   }
 }

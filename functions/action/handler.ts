@@ -6,6 +6,7 @@ import { putBusEvents } from '#adapters/event-bus.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { requireEnv } from '#commons/env.ts';
 import { logger } from '#commons/logger.ts';
+import { suppressionHash } from '#commons/suppression.ts';
 import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { DetailType, StageEnteredDetail } from '#domain/events.ts';
@@ -83,6 +84,8 @@ export const handler = async (
   if ((await store.getShopStatus(shop)).uninstalledAt !== null)
     return skip('the app is uninstalled from this shop');
   const { action, email, customer } = decision;
+  if (await store.isSuppressed(shop, suppressionHash(shop, email)))
+    return skip('the address opted out before');
 
   const now = new Date();
   const claim = await store.claimSend(shop, customerId, journeyId, stageId, entryId, now.toISOString());

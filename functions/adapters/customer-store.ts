@@ -1,9 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -18,7 +20,25 @@ export const ItemKind = {
   Send: 'send',
   Quarantine: 'quarantine',
   Shop: 'shop',
+  Privacy: 'privacy',
+  Suppression: 'suppression',
 } as const;
+
+/** A compliance request, recorded at once and carried out by the privacy function. */
+export type PrivacyRequest =
+  | { type: 'customer-redact'; customerId: string; email: string | null }
+  | { type: 'shop-redact' };
+
+export const privacyKey = (shop: string, request: PrivacyRequest) => ({
+  pk: `SHOP#${shop}#PRIVACY`,
+  sk: request.type === 'customer-redact' ? `customer-redact#${request.customerId}` : 'shop-redact',
+});
+const suppressionKey = (shop: string, hash: string) => ({
+  pk: `SHOP#${shop}#SUPPRESSED#${hash}`,
+  sk: 'SUPPRESSED',
+});
+type Key = { pk: string; sk: string };
+const BATCH_WRITE_LIMIT = 25;
 
 const shopKey = (shop: string) => ({ pk: `SHOP#${shop}`, sk: 'STATUS' });
 export type ShopStatus = { uninstalledAt: string | null };
@@ -144,6 +164,170 @@ export class CustomerStore {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
+  }
+
+  /** Records a compliance request (deduplicated like every webhook); the privacy function carries it out. */
+  async requestPrivacy(
+    webhook: WebhookRef,
+    request: PrivacyRequest,
+    at: string,
+    nowSeconds: number,
+  ): Promise<'applied' | 'duplicate'> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: this.markerPut(webhook, null, nowSeconds) },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...privacyKey(webhook.shop, request),
+                  kind: ItemKind.Privacy,
+                  status: 'pending',
+                  shop: webhook.shop,
+                  request,
+                  receivedAt: at,
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && isConditionFailure(error.CancellationReasons?.[0]))
+        return 'duplicate';
+      throw error;
+    }
+  }
+
+  async finishPrivacy(
+    key: Key,
+    outcome: { status: 'done'; deleted: number; at: string } | { status: 'pending'; cursor: Key },
+  ): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        // Once done, the request keeps no address in clear text: only the customer id it concerned.
+        UpdateExpression:
+          outcome.status === 'done'
+            ? 'SET #status = :status, progress = :progress REMOVE #request.email'
+            : 'SET #status = :status, progress = :progress',
+        ExpressionAttributeNames:
+          outcome.status === 'done'
+            ? { '#status': 'status', '#request': 'request' }
+            : { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': outcome.status, ':progress': outcome },
+      }),
+    );
+  }
+
+  async suppress(shop: string, hash: string, at: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...suppressionKey(shop, hash), kind: ItemKind.Suppression, since: at },
+      }),
+    );
+  }
+
+  async isSuppressed(shop: string, hash: string): Promise<boolean> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: suppressionKey(shop, hash), ConsistentRead: true }),
+    );
+    return Item !== undefined;
+  }
+
+  /** Deletes keys in batches of 25, retrying what DynamoDB leaves unprocessed. */
+  private async deleteKeys(keys: readonly Key[]): Promise<number> {
+    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+      let requests = keys.slice(i, i + BATCH_WRITE_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= 8)
+          throw new Error(`DynamoDB left ${requests.length} deletes unprocessed after 8 attempts`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const { UnprocessedItems } = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+    return keys.length;
+  }
+
+  /** Deletes every item of one customer (aggregate, orders, send ledger). */
+  async deleteCustomer(shop: string, customerId: string): Promise<number> {
+    const keys: Key[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': customerKey(shop, customerId) },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      keys.push(...((page.Items ?? []) as Key[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return this.deleteKeys(keys);
+  }
+
+  /** Deletes quarantined payloads of a shop whose body contains any of `needles`. */
+  async deleteQuarantineMentioning(shop: string, needles: readonly string[]): Promise<number> {
+    const keys: Key[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `SHOP#${shop}#QUARANTINE` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const body = Buffer.from(String(item.bodyBase64 ?? ''), 'base64').toString('utf8');
+        if (needles.some((needle) => needle && body.includes(needle)))
+          keys.push({ pk: item.pk, sk: item.sk });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return this.deleteKeys(keys);
+  }
+
+  /**
+   * Deletes every item of a shop except `keep` (the request being carried out), scanning until
+   * `deadline` (epoch ms); returns where to continue, or null when done.
+   */
+  async deleteShopItems(
+    shop: string,
+    keep: Key,
+    deadline: number,
+    from?: Key,
+  ): Promise<{ deleted: number; cursor: Key | null }> {
+    let deleted = 0;
+    let start: Record<string, unknown> | undefined = from;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :prefix) OR pk = :shop',
+          ExpressionAttributeValues: { ':prefix': `SHOP#${shop}#`, ':shop': `SHOP#${shop}` },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      const keys = ((page.Items ?? []) as Key[]).filter((k) => !(k.pk === keep.pk && k.sk === keep.sk));
+      deleted += await this.deleteKeys(keys);
+      start = page.LastEvaluatedKey;
+      if (start && Date.now() > deadline) return { deleted, cursor: start as Key };
+    } while (start);
+    return { deleted, cursor: null };
   }
 
   /** Every order contribution stored for a customer (all pages, strongly consistent). */

@@ -9,6 +9,7 @@ import { verifyShopifyHmac } from '#adapters/shopify/hmac.ts';
 import {
   ConsentPayload,
   CustomerPayload,
+  CustomerRedactPayload,
   CustomerTagsPayload,
   OrderPayload,
   SHOPIFY_API_VERSION,
@@ -140,6 +141,26 @@ const TOPICS: Record<string, Topic> = {
   'customers/create': customerTopic,
   'customers/update': customerTopic,
   'orders/cancelled': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
+  'customers/redact': (w, body, now, triggeredAt) =>
+    withPayload(body, CustomerRedactPayload, async (p) => {
+      const request = {
+        type: 'customer-redact' as const,
+        customerId: p.customer.id,
+        email: p.customer.email ?? null,
+      };
+      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
+      return { status: status === 'applied' ? 'redaction requested' : status, customerId: p.customer.id };
+    }),
+  'shop/redact': (w, body, now, triggeredAt) =>
+    withPayload(body, z.looseObject({}), async () => {
+      const status = await store.requestPrivacy(
+        w,
+        { type: 'shop-redact' },
+        triggeredAt,
+        Math.floor(now.getTime() / 1000),
+      );
+      return { status: status === 'applied' ? 'redaction requested' : status };
+    }),
   'app/uninstalled': (w, body, now, triggeredAt) =>
     withPayload(body, z.looseObject({}), async () => {
       const status = await store.markUninstalled(w, triggeredAt, Math.floor(now.getTime() / 1000));

@@ -65,6 +65,7 @@ beforeEach(() => {
   ses.reset();
   bus.reset();
   dynamo.on(GetCommand).resolves({ Item: { aggregate: subscribed() } });
+  dynamo.on(GetCommand, { Key: { sk: 'SUPPRESSED' } }).resolves({});
   dynamo.on(PutCommand).resolves({});
   dynamo.on(UpdateCommand).resolves({});
   ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
@@ -120,6 +121,17 @@ describe('action handler', () => {
     expect(await handler(stageEntered())).toEqual({
       status: 'skipped',
       reason: 'the app is uninstalled from this shop',
+    });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('sends nothing to an address that opted out before its customer was redacted', async () => {
+    dynamo
+      .on(GetCommand, { Key: { sk: 'SUPPRESSED' } })
+      .resolves({ Item: { since: '2026-11-01T00:00:00.000Z' } });
+    expect(await handler(stageEntered())).toEqual({
+      status: 'skipped',
+      reason: 'the address opted out before',
     });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });

@@ -219,6 +219,25 @@ describe('ingest handler', () => {
     expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item?.pk).toBe('SHOP#unknown#QUARANTINE');
   });
 
+  it('records customers/redact as a pending privacy request and answers at once', async () => {
+    const payload = {
+      shop_id: 1,
+      shop_domain: 'bakery-demo.myshopify.com',
+      customer: { id: 7001, email: 'ann@example.com' },
+      orders_to_redact: [9001],
+    };
+    const response = await invoke(webhook('customers/redact', payload));
+    expect(JSON.parse(String(response.body))).toEqual({ status: 'redaction requested', customerId: '7001' });
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[1]?.Put?.Item).toMatchObject({
+      pk: 'SHOP#bakery-demo.myshopify.com#PRIVACY',
+      sk: 'customer-redact#7001',
+      kind: 'privacy',
+      status: 'pending',
+      request: { type: 'customer-redact', customerId: '7001', email: 'ann@example.com' },
+    });
+  });
+
   it('ignores an order without a customer', async () => {
     const guest = orderPayload({
       id: 1,

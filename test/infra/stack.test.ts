@@ -42,7 +42,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(5);
+    expect(Object.keys(functions)).toHaveLength(6);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -89,6 +89,33 @@ describe('LoyaltyLoop stack', () => {
     expect(JSON.parse(filter.asString())).toEqual({
       eventName: ['INSERT', 'MODIFY'],
       dynamodb: { NewImage: { kind: { S: ['aggregate'] } } },
+    });
+  });
+
+  it('feeds only pending privacy requests, one at a time, to the privacy function (5-minute timeout)', () => {
+    const privacy = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-privacy' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      Timeout: 300,
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-privacy' }) },
+    });
+    const filter = new Capture();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: privacy },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FilterCriteria: { Filters: [{ Pattern: filter }] },
+      DestinationConfig: {
+        OnFailure: {
+          Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('PrivacyDeadLetterQueue'), 'Arn'] },
+        },
+      },
+    });
+    expect(JSON.parse(filter.asString())).toEqual({
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { kind: { S: ['privacy'] }, status: { S: ['pending'] } } },
     });
   });
 

@@ -89,6 +89,13 @@ export const CustomerPayload = z.object({
 });
 export type CustomerPayload = z.infer<typeof CustomerPayload>;
 
+/** `customers/redact` (mandatory compliance topic): the customer whose data must be erased. */
+export const CustomerRedactPayload = z.object({
+  shop_domain: z.string().nullish(),
+  customer: z.object({ id: ShopifyId, email: z.string().nullish() }),
+  orders_to_redact: z.array(ShopifyId).max(100_000).nullish(),
+});
+
 const toAddress = (address: z.infer<typeof Address> | null | undefined) =>
   address
     ? {
