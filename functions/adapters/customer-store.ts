@@ -27,11 +27,17 @@ export const ItemKind = {
 /** A compliance request, recorded at once and carried out by the privacy function. */
 export type PrivacyRequest =
   | { type: 'customer-redact'; customerId: string; email: string | null }
+  | { type: 'data-request'; requestId: string; customerId: string; email: string | null }
   | { type: 'shop-redact' };
 
 export const privacyKey = (shop: string, request: PrivacyRequest) => ({
   pk: `SHOP#${shop}#PRIVACY`,
-  sk: request.type === 'customer-redact' ? `customer-redact#${request.customerId}` : 'shop-redact',
+  sk:
+    request.type === 'customer-redact'
+      ? `customer-redact#${request.customerId}`
+      : request.type === 'data-request'
+        ? `data-request#${request.requestId}`
+        : 'shop-redact',
 });
 const suppressionKey = (shop: string, hash: string) => ({
   pk: `SHOP#${shop}#SUPPRESSED#${hash}`,
@@ -39,6 +45,8 @@ const suppressionKey = (shop: string, hash: string) => ({
 });
 type Key = { pk: string; sk: string };
 const BATCH_WRITE_LIMIT = 25;
+/** How long a data-request export is kept for the merchant to fetch (then DynamoDB's TTL removes it). */
+const EXPORT_KEPT_SECONDS = 30 * 24 * 3600;
 
 const shopKey = (shop: string) => ({ pk: `SHOP#${shop}`, sk: 'STATUS' });
 export type ShopStatus = { uninstalledAt: string | null };
@@ -257,9 +265,9 @@ export class CustomerStore {
     return keys.length;
   }
 
-  /** Deletes every item of one customer (aggregate, orders, send ledger). */
-  async deleteCustomer(shop: string, customerId: string): Promise<number> {
-    const keys: Key[] = [];
+  /** Every item of one customer (aggregate, orders, send ledger), as stored. */
+  async customerItems(shop: string, customerId: string): Promise<(Record<string, unknown> & Key)[]> {
+    const items: (Record<string, unknown> & Key)[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -267,19 +275,22 @@ export class CustomerStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': customerKey(shop, customerId) },
-          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      keys.push(...((page.Items ?? []) as Key[]));
+      items.push(...((page.Items ?? []) as (Record<string, unknown> & Key)[]));
       start = page.LastEvaluatedKey;
     } while (start);
-    return this.deleteKeys(keys);
+    return items;
   }
 
-  /** Deletes quarantined payloads of a shop whose body contains any of `needles`. */
-  async deleteQuarantineMentioning(shop: string, needles: readonly string[]): Promise<number> {
-    const keys: Key[] = [];
+  /** Quarantined payloads of a shop whose body contains any of `needles`, with their body decoded. */
+  async quarantineMentioning(
+    shop: string,
+    needles: readonly string[],
+  ): Promise<(Record<string, unknown> & Key & { body: string })[]> {
+    const found: (Record<string, unknown> & Key & { body: string })[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -292,12 +303,48 @@ export class CustomerStore {
       );
       for (const item of page.Items ?? []) {
         const body = Buffer.from(String(item.bodyBase64 ?? ''), 'base64').toString('utf8');
-        if (needles.some((needle) => needle && body.includes(needle)))
-          keys.push({ pk: item.pk, sk: item.sk });
+        if (needles.some((needle) => needle && body.includes(needle))) found.push({ ...(item as Key), body });
       }
       start = page.LastEvaluatedKey;
     } while (start);
-    return this.deleteKeys(keys);
+    return found;
+  }
+
+  /** Deletes the given items (by their keys). */
+  async deleteItems(items: readonly Key[]): Promise<number> {
+    return this.deleteKeys(items.map(({ pk, sk }) => ({ pk, sk })));
+  }
+
+  async finishDataRequest(key: Key, exported: string, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        // The export is personal data: it expires (TTL) once the merchant has had time to hand it over.
+        UpdateExpression:
+          'SET #status = :done, exportJson = :export, progress = :progress, expiresAt = :expires',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':done': 'done',
+          ':export': exported,
+          ':progress': { status: 'done', at },
+          ':expires': Math.floor(Date.parse(at) / 1000) + EXPORT_KEPT_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /** A data request's export: null when unknown, 'pending' until it is ready. */
+  async getDataRequest(shop: string, requestId: string): Promise<string | 'pending' | null> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `SHOP#${shop}#PRIVACY`, sk: `data-request#${requestId}` },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return null;
+    return typeof Item.exportJson === 'string' ? Item.exportJson : 'pending';
   }
 
   /**

@@ -32,13 +32,17 @@ const authenticate = async (event: APIGatewayProxyEventV2): Promise<void> => {
   }
 };
 
-/** GET /api/shops/{shop}/customers/{customerId}: the aggregate, journey stages and segments (as of its last change). */
-const getCustomer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  await authenticate(event);
-  const path = CustomerPath.safeParse(event.pathParameters ?? {});
+const parsePath = <T>(schema: z.ZodType<T>, event: APIGatewayProxyEventV2): T => {
+  const path = schema.safeParse(event.pathParameters ?? {});
   if (!path.success)
     throw new HttpError(400, path.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const customer = await store.getAggregate(path.data.shop, path.data.customerId);
+  return path.data;
+};
+
+/** GET /api/shops/{shop}/customers/{customerId}: the aggregate, journey stages and segments (as of its last change). */
+const getCustomer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const { shop, customerId } = parsePath(CustomerPath, event);
+  const customer = await store.getAggregate(shop, customerId);
   if (!customer) throw new HttpError(404, 'customer not found');
   return json(200, {
     ...customer,
@@ -47,6 +51,33 @@ const getCustomer = async (event: APIGatewayProxyEventV2): Promise<APIGatewayPro
   });
 };
 
+const DataRequestPath = z.object({
+  shop: CustomerPath.shape.shop,
+  requestId: z.string().regex(/^\d{1,20}$/, 'expected a numeric data request id'),
+});
+
+/** GET /api/shops/{shop}/data-requests/{requestId}: the export of a customers/data_request, for the merchant to hand over. */
+const getDataRequest = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const { shop, requestId } = parsePath(DataRequestPath, event);
+  const exported = await store.getDataRequest(shop, requestId);
+  if (exported === null) throw new HttpError(404, 'data request not found');
+  if (exported === 'pending') return json(202, { status: 'pending' });
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: exported };
+};
+
+const ROUTES: Record<string, (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>> =
+  {
+    'GET /api/shops/{shop}/customers/{customerId}': getCustomer,
+    'GET /api/shops/{shop}/data-requests/{requestId}': getDataRequest,
+  };
+
+const route = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  await authenticate(event);
+  const handle = ROUTES[event.routeKey];
+  if (!handle) throw new HttpError(404, `no route ${event.routeKey}`);
+  return handle(event);
+};
+
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrors())
-  .handler(getCustomer);
+  .handler(route);

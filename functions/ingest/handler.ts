@@ -11,6 +11,7 @@ import {
   CustomerPayload,
   CustomerRedactPayload,
   CustomerTagsPayload,
+  DataRequestPayload,
   OrderPayload,
   SHOPIFY_API_VERSION,
   toConsentChange,
@@ -150,6 +151,17 @@ const TOPICS: Record<string, Topic> = {
       };
       const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
       return { status: status === 'applied' ? 'redaction requested' : status, customerId: p.customer.id };
+    }),
+  'customers/data_request': (w, body, now, triggeredAt) =>
+    withPayload(body, DataRequestPayload, async (p) => {
+      const request = {
+        type: 'data-request' as const,
+        requestId: p.data_request.id,
+        customerId: p.customer.id,
+        email: p.customer.email ?? null,
+      };
+      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
+      return { status: status === 'applied' ? 'export requested' : status, customerId: p.customer.id };
     }),
   'shop/redact': (w, body, now, triggeredAt) =>
     withPayload(body, z.looseObject({}), async () => {

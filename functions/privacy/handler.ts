@@ -21,6 +21,15 @@ type RequestItem = {
   progress?: { cursor?: { pk: string; sk: string } };
 };
 
+/** What identifies a customer inside a raw payload: their id in its JSON forms, and their address. */
+const needlesFor = (customerId: string, email: string | null) => [
+  `:${customerId},`,
+  `:${customerId}}`,
+  `"${customerId}"`,
+  `/Customer/${customerId}"`,
+  ...(email ? [email] : []),
+];
+
 /**
  * customers/redact: keeps only what honours an opt-out (a hash of the address, if the customer
  * had unsubscribed), then deletes the customer's items and the quarantined payloads naming them.
@@ -34,17 +43,55 @@ const redactCustomer = async (
   if (email && customer && ['unsubscribed', 'not_subscribed'].includes(customer.emailMarketing.state)) {
     await store.suppress(shop, suppressionHash(shop, email), new Date().toISOString());
   }
-  const id = request.customerId;
-  const deleted =
-    (await store.deleteCustomer(shop, id)) +
-    (await store.deleteQuarantineMentioning(shop, [
-      `:${id},`,
-      `:${id}}`,
-      `"${id}"`,
-      `/Customer/${id}"`,
-      ...(email ? [email] : []),
-    ]));
-  return deleted;
+  return store.deleteItems([
+    ...(await store.customerItems(shop, request.customerId)),
+    ...(await store.quarantineMentioning(shop, needlesFor(request.customerId, email))),
+  ]);
+};
+
+/** Exports stay in one DynamoDB item; a larger history is summarised (order ids only). */
+const MAX_EXPORT_BYTES = 300 * 1024;
+
+/** customers/data_request: everything held about the customer, as one JSON document. */
+const exportCustomer = async (shop: string, request: Extract<PrivacyRequest, { type: 'data-request' }>) => {
+  const items = await store.customerItems(shop, request.customerId);
+  const aggregate = items.find((i) => i.sk === 'AGGREGATE')?.aggregate ?? null;
+  const email = (aggregate as { email?: string | null } | null)?.email ?? request.email;
+  const orders = items.filter((i) => String(i.sk).startsWith('ORDER#')).map((i) => i.contribution);
+  const emailsSent = items
+    .filter((i) => String(i.sk).startsWith('SEND#'))
+    .map(({ journeyId, stageId, entryId, status, claimedAt, finishedAt }) => ({
+      journeyId,
+      stageId,
+      entryId,
+      status,
+      claimedAt,
+      finishedAt,
+    }));
+  const quarantined = (await store.quarantineMentioning(shop, needlesFor(request.customerId, email))).map(
+    (q) => ({
+      receivedAt: q.receivedAt,
+      topic: q.topic,
+      body: q.body,
+    }),
+  );
+  const document = {
+    shop,
+    customerId: request.customerId,
+    generatedAt: new Date().toISOString(),
+    aggregate,
+    orders,
+    emailsSent,
+    quarantined,
+  };
+  const full = JSON.stringify(document);
+  if (Buffer.byteLength(full) <= MAX_EXPORT_BYTES) return full;
+  const orderIds = orders.map((o) => (o as { orderId?: string }).orderId);
+  return JSON.stringify({
+    ...document,
+    orders: { count: orders.length, orderIds, note: 'history too large to embed' },
+    quarantined: quarantined.length,
+  });
 };
 
 /** One privacy request per record; a shop redaction too large for one run continues in the next. */
@@ -55,6 +102,15 @@ const recordHandler = async (record: DynamoDBRecord, context: Context): Promise<
   if (item.status !== 'pending') return;
   const key = privacyKey(item.shop, item.request);
   const at = new Date().toISOString();
+  if (item.request.type === 'data-request') {
+    await store.finishDataRequest(key, await exportCustomer(item.shop, item.request), at);
+    logger.info('data request exported', {
+      shop: item.shop,
+      customerId: item.request.customerId,
+      requestId: item.request.requestId,
+    });
+    return;
+  }
   if (item.request.type === 'customer-redact') {
     const deleted = await redactCustomer(item.shop, item.request);
     await store.finishPrivacy(key, { status: 'done', deleted, at });

@@ -88,11 +88,13 @@ export class WebhookApi extends Construct {
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('IngestIntegration', this.ingest),
     });
-    this.api.addRoutes({
-      path: '/api/shops/{shop}/customers/{customerId}',
-      methods: [HttpMethod.GET],
-      integration: new HttpLambdaIntegration('AdminIntegration', this.admin),
-    });
+    const adminIntegration = new HttpLambdaIntegration('AdminIntegration', this.admin);
+    for (const path of [
+      '/api/shops/{shop}/customers/{customerId}',
+      '/api/shops/{shop}/data-requests/{requestId}',
+    ]) {
+      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: adminIntegration });
+    }
     const stage = this.api.defaultStage?.node.defaultChild as CfnStage | undefined;
     if (!stage) throw new Error('WebhookApi: the HTTP API has no default stage');
     const accessLogs = new LogGroup(this, 'AccessLogs', {

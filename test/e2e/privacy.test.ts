@@ -108,6 +108,51 @@ describe('mandatory compliance topics', () => {
     expect(await emailsTo()).toEqual(sentBefore);
   });
 
+  it('customers/data_request exports everything held about the customer to the admin API', async () => {
+    const email = 'export-me@example.com';
+    await deliver(local.stack.url, {
+      topic: 'customers/email_marketing_consent_update',
+      payload: consentPayload(8401, 'subscribed', new Date().toISOString(), email),
+    });
+    await order(98001, 8401, email);
+    await settle();
+    await order(98002, 8401, email);
+    await settle();
+    const requested = await deliver(local.stack.url, {
+      topic: 'customers/data_request',
+      payload: {
+        shop_id: 1,
+        shop_domain: DEMO_SHOP,
+        orders_requested: [98001, 98002],
+        customer: { id: 8401, email, phone: null },
+        data_request: { id: 555 },
+      },
+    });
+    expect(JSON.parse(requested.body)).toMatchObject({ status: 'export requested' });
+    await settle();
+    const response = await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/data-requests/555`, {
+      headers: { authorization: 'Bearer local-admin-key' },
+    });
+    expect(response.status).toBe(200);
+    const exported = (await response.json()) as {
+      customerId: string;
+      aggregate: { email: string; ordersCount: number };
+      orders: { orderId: string }[];
+      emailsSent: { stageId: string; status: string }[];
+    };
+    expect(exported.customerId).toBe('8401');
+    expect(exported.aggregate).toMatchObject({ email, ordersCount: 2 });
+    expect(exported.orders.map((o) => o.orderId).sort()).toEqual(['98001', '98002']);
+    expect(exported.emailsSent.map((e) => `${e.stageId}:${e.status}`).sort()).toEqual([
+      'first-rum-baba:sent',
+      'second-rum-baba:sent',
+    ]);
+    const unknown = await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/data-requests/556`, {
+      headers: { authorization: 'Bearer local-admin-key' },
+    });
+    expect(unknown.status).toBe(404);
+  });
+
   it('shop/redact removes everything of that shop and nothing of another', async () => {
     const gone = 'leaving-shop.myshopify.com';
     for (const [i, id] of [8301, 8302, 8303].entries())

@@ -67,6 +67,24 @@ describe('admin handler', () => {
     expect((await request('Bearer admin-key')).statusCode).toBe(404);
   });
 
+  it('answers a data request export: 202 while pending, 200 with the document when done', async () => {
+    const dataRequest = () =>
+      handler(
+        httpEvent({
+          routeKey: 'GET /api/shops/{shop}/data-requests/{requestId}',
+          headers: { authorization: 'Bearer admin-key' },
+          pathParameters: { shop: 'bakery-demo.myshopify.com', requestId: '555' },
+        }),
+        lambdaContext(),
+      ) as Promise<APIGatewayProxyStructuredResultV2>;
+    dynamo.on(GetCommand).resolves({ Item: { status: 'pending' } });
+    expect((await dataRequest()).statusCode).toBe(202);
+    dynamo.on(GetCommand).resolves({ Item: { status: 'done', exportJson: '{"customerId":"7001"}' } });
+    expect(await dataRequest()).toMatchObject({ statusCode: 200, body: '{"customerId":"7001"}' });
+    dynamo.on(GetCommand).resolves({});
+    expect((await dataRequest()).statusCode).toBe(404);
+  });
+
   it('answers 400 for a malformed shop or customer id', async () => {
     expect((await request('Bearer admin-key', 'evil.example.com')).statusCode).toBe(400);
     expect((await request('Bearer admin-key', 'bakery-demo.myshopify.com', '../7001')).statusCode).toBe(400);

@@ -35,9 +35,16 @@ describe('LoyaltyLoop stack', () => {
       RouteKey: 'POST /webhooks/shopify',
       Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
     });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'GET /api/shops/{shop}/customers/{customerId}',
-    });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey,
+    );
+    expect(routes.sort()).toEqual([
+      'GET /api/shops/{shop}/customers/{customerId}',
+      'GET /api/shops/{shop}/data-requests/{requestId}',
+      'GET /unsubscribe',
+      'POST /unsubscribe',
+      'POST /webhooks/shopify',
+    ]);
   });
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {

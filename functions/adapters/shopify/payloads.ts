@@ -89,6 +89,14 @@ export const CustomerPayload = z.object({
 });
 export type CustomerPayload = z.infer<typeof CustomerPayload>;
 
+/** `customers/data_request` (mandatory compliance topic): a customer asked for their data. */
+export const DataRequestPayload = z.object({
+  shop_domain: z.string().nullish(),
+  customer: z.object({ id: ShopifyId, email: z.string().nullish() }),
+  orders_requested: z.array(ShopifyId).max(100_000).nullish(),
+  data_request: z.object({ id: ShopifyId }),
+});
+
 /** `customers/redact` (mandatory compliance topic): the customer whose data must be erased. */
 export const CustomerRedactPayload = z.object({
   shop_domain: z.string().nullish(),
