@@ -131,28 +131,13 @@ export class CustomerStore {
     at: string,
     nowSeconds: number,
   ): Promise<'applied' | 'duplicate' | 'stale'> {
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: this.markerPut(webhook, null, nowSeconds) },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...shopKey(webhook.shop), kind: ItemKind.Shop, uninstalledAt: at },
-                ConditionExpression:
-                  'attribute_not_exists(pk) OR attribute_not_exists(uninstalledAt) OR uninstalledAt < :at',
-                ExpressionAttributeValues: { ':at': at },
-              },
-            },
-          ],
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      return isConditionFailure(error.CancellationReasons?.[0]) ? 'duplicate' : 'stale';
-    }
+    return this.putWithMarker(webhook, nowSeconds, {
+      TableName: this.tableName,
+      Item: { ...shopKey(webhook.shop), kind: ItemKind.Shop, uninstalledAt: at },
+      ConditionExpression:
+        'attribute_not_exists(pk) OR attribute_not_exists(uninstalledAt) OR uninstalledAt < :at',
+      ExpressionAttributeValues: { ':at': at },
+    });
   }
 
   /** A webhook triggered after the uninstall means the app was installed again: sending resumes. */
@@ -180,34 +165,73 @@ export class CustomerStore {
     request: PrivacyRequest,
     at: string,
     nowSeconds: number,
-  ): Promise<'applied' | 'duplicate'> {
+  ): Promise<'applied' | 'duplicate' | 'stale'> {
+    return this.putWithMarker(webhook, nowSeconds, {
+      TableName: this.tableName,
+      Item: {
+        ...privacyKey(webhook.shop, request),
+        kind: ItemKind.Privacy,
+        status: 'pending',
+        shop: webhook.shop,
+        request,
+        receivedAt: at,
+      },
+    });
+  }
+
+  /**
+   * Writes one item together with the webhook's de-duplication marker. `duplicate`: the webhook
+   * was applied before; `stale`: the item's own condition failed (a newer state is stored). Any
+   * other cancellation (a conflicting write) is thrown, so the webhook is retried.
+   */
+  private async putWithMarker(
+    webhook: WebhookRef,
+    nowSeconds: number,
+    put: NonNullable<
+      NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number]['Put']
+    >,
+  ): Promise<'applied' | 'duplicate' | 'stale'> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
-          TransactItems: [
-            { Put: this.markerPut(webhook, null, nowSeconds) },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...privacyKey(webhook.shop, request),
-                  kind: ItemKind.Privacy,
-                  status: 'pending',
-                  shop: webhook.shop,
-                  request,
-                  receivedAt: at,
-                },
-              },
-            },
-          ],
+          TransactItems: [{ Put: this.markerPut(webhook, null, nowSeconds) }, { Put: put }],
         }),
       );
       return 'applied';
     } catch (error) {
-      if (error instanceof TransactionCanceledException && isConditionFailure(error.CancellationReasons?.[0]))
-        return 'duplicate';
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [marker, item] = error.CancellationReasons ?? [];
+      if (isConditionFailure(marker)) return 'duplicate';
+      if (isConditionFailure(item)) return 'stale';
       throw error;
     }
+  }
+
+  /** Every item of one partition (optionally only sort keys with a prefix), all pages. */
+  private async queryPartition(
+    pk: string,
+    options: { skPrefix?: string; projection?: string } = {},
+  ): Promise<(Record<string, unknown> & Key)[]> {
+    const items: (Record<string, unknown> & Key)[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: options.skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          ExpressionAttributeValues: {
+            ':pk': pk,
+            ...(options.skPrefix ? { ':prefix': options.skPrefix } : {}),
+          },
+          ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((page.Items ?? []) as (Record<string, unknown> & Key)[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   async finishPrivacy(
@@ -267,22 +291,7 @@ export class CustomerStore {
 
   /** Every item of one customer (aggregate, orders, send ledger), as stored. */
   async customerItems(shop: string, customerId: string): Promise<(Record<string, unknown> & Key)[]> {
-    const items: (Record<string, unknown> & Key)[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': customerKey(shop, customerId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as (Record<string, unknown> & Key)[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+    return this.queryPartition(customerKey(shop, customerId));
   }
 
   /** Quarantined payloads of a shop whose body contains any of `needles`, with their body decoded. */
@@ -290,24 +299,12 @@ export class CustomerStore {
     shop: string,
     needles: readonly string[],
   ): Promise<(Record<string, unknown> & Key & { body: string })[]> {
-    const found: (Record<string, unknown> & Key & { body: string })[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `SHOP#${shop}#QUARANTINE` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const body = Buffer.from(String(item.bodyBase64 ?? ''), 'base64').toString('utf8');
-        if (needles.some((needle) => needle && body.includes(needle))) found.push({ ...(item as Key), body });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found;
+    return (await this.queryPartition(`SHOP#${shop}#QUARANTINE`))
+      .map((item) => ({
+        ...item,
+        body: Buffer.from(String(item.bodyBase64 ?? ''), 'base64').toString('utf8'),
+      }))
+      .filter((item) => needles.some((needle) => needle && item.body.includes(needle)));
   }
 
   /** Deletes the given items (by their keys). */
@@ -379,23 +376,11 @@ export class CustomerStore {
 
   /** Every order contribution stored for a customer (all pages, strongly consistent). */
   async listOrders(shop: string, customerId: string): Promise<OrderContribution[]> {
-    const orders: OrderContribution[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :order)',
-          ExpressionAttributeValues: { ':pk': customerKey(shop, customerId), ':order': 'ORDER#' },
-          ProjectionExpression: 'contribution',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) orders.push(item.contribution as OrderContribution);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return orders;
+    const items = await this.queryPartition(customerKey(shop, customerId), {
+      skPrefix: 'ORDER#',
+      projection: 'contribution',
+    });
+    return items.map((item) => item.contribution as OrderContribution);
   }
 
   /**

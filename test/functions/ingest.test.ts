@@ -195,6 +195,22 @@ describe('ingest handler', () => {
     });
   });
 
+  it.each([
+    ['an older uninstall arriving late', 'ConditionalCheckFailed', 200],
+    ['a conflicting write (retried by Shopify)', 'TransactionConflict', 500],
+  ])('answers %s', async (_name, code, status) => {
+    dynamo.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'None' }, { Code: code }],
+      }),
+    );
+    const response = await invoke(webhook('app/uninstalled', { id: 1 }));
+    expect(response.statusCode).toBe(status);
+    if (status === 200) expect(JSON.parse(String(response.body))).toEqual({ status: 'stale' });
+  });
+
   it('resumes a shop when a webhook triggered after its uninstall arrives (a reinstall)', async () => {
     dynamo
       .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com', sk: 'STATUS' } })
