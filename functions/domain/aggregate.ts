@@ -236,7 +236,8 @@ export const rebuildFromOrders = (
   };
 };
 
-const bump = (agg: CustomerAggregate, now: string): CustomerAggregate => ({
+/** The next version of a changed aggregate; its evaluation time never moves back. */
+export const bump = (agg: CustomerAggregate, now: string): CustomerAggregate => ({
   ...agg,
   version: agg.version + 1,
   updatedAt: latest(agg.updatedAt, now),
@@ -297,17 +298,6 @@ export const withAddress = (
   if (agg.address?.countryCode === address.countryCode && agg.address?.provinceCode === address.provinceCode)
     return agg;
   return { ...agg, address: { ...address, updatedAt: at } };
-};
-
-/** Records the customer's default address unless a newer one is known. Returns null when nothing changes. */
-export const applyAddress = (
-  agg: CustomerAggregate,
-  address: { countryCode: string | null; provinceCode: string | null },
-  at: string,
-  now: string,
-): CustomerAggregate | null => {
-  const next = withAddress(agg, address, at);
-  return next === agg ? null : bump(next, now);
 };
 
 export const withEmail = (agg: CustomerAggregate, email: string | null): CustomerAggregate =>

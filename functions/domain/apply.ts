@@ -1,7 +1,7 @@
 import {
-  applyAddress,
   applyConsent,
   applyCustomerTags,
+  bump,
   type ConsentChange,
   type CustomerAggregate,
   emptyAggregate,
@@ -103,10 +103,6 @@ export const customerChange = (
   now: string,
 ): CustomerAggregate | null => {
   const base = current ?? emptyAggregate(shop, customerId, now);
-  const withMail = withEmail(base, update.email);
-  const next = update.address
-    ? (applyAddress(withMail, update.address, update.at, now) ?? withMail)
-    : withMail;
-  if (next === base) return null;
-  return next.version === base.version ? { ...next, version: base.version + 1, updatedAt: now } : next;
+  const next = withAddress(withEmail(base, update.email), update.address, update.at);
+  return next === base ? null : bump(next, now);
 };

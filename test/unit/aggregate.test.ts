@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyConsent, replaceContribution } from '#domain/aggregate.ts';
-import { consentChange, orderChange } from '#domain/apply.ts';
+import { consentChange, customerChange, orderChange } from '#domain/apply.ts';
 import { orderContribution, selectorKey, supersedes } from '#domain/order.ts';
 import { aggregateFactory, CROISSANT, orderFactory, RUM_BABA, RUM_BABA_GIFT } from '../support/factories.ts';
 
@@ -111,6 +111,33 @@ describe('applying orders', () => {
       '2026-11-01T00:00:00.000Z',
       2,
     ]);
+  });
+});
+
+describe('applying customer updates', () => {
+  it('records a new address and email without moving the evaluation time back', () => {
+    const agg = aggregateFactory({ updatedAt: '2026-11-10T00:00:00.000Z', version: 3 });
+    const older = '2026-11-01T00:00:00.000Z';
+    const next = customerChange(
+      SHOP,
+      '7001',
+      agg,
+      { email: 'a@b.c', address: { countryCode: 'JP', provinceCode: 'JP-13' }, at: older },
+      older,
+    );
+    expect(next).toMatchObject({
+      email: 'a@b.c',
+      address: { countryCode: 'JP' },
+      version: 4,
+      updatedAt: '2026-11-10T00:00:00.000Z',
+    });
+    const mailOnly = customerChange(SHOP, '7001', agg, { email: 'a@b.c', address: null, at: older }, older);
+    expect(mailOnly).toMatchObject({ email: 'a@b.c', version: 4, updatedAt: '2026-11-10T00:00:00.000Z' });
+  });
+
+  it('reports no change when nothing new is said', () => {
+    const agg = aggregateFactory({ email: 'a@b.c' });
+    expect(customerChange(SHOP, '7001', agg, { email: 'a@b.c', address: null, at: NOW }, NOW)).toBeNull();
   });
 });
 
