@@ -75,14 +75,18 @@ export const handler = async (
     logger.info('email skipped', { shop, customerId, journeyId, stageId, entryId, reason });
     return { status: 'skipped', reason };
   };
+  // Independent reads, in parallel; the checks below still apply in the same order.
+  const [customerNow, shopStatus] = await Promise.all([
+    store.getAggregate(shop, customerId),
+    store.getShopStatus(shop),
+  ]);
   const decision = sendDecision(
     journeyConfig.journeys.find((j) => j.id === journeyId),
     stageId,
-    await store.getAggregate(shop, customerId),
+    customerNow,
   );
   if (!decision.send) return skip(decision.reason);
-  if ((await store.getShopStatus(shop)).uninstalledAt !== null)
-    return skip('the app is uninstalled from this shop');
+  if (shopStatus.uninstalledAt !== null) return skip('the app is uninstalled from this shop');
   const { action, email, customer } = decision;
   if (await store.isSuppressed(shop, suppressionHash(shop, email)))
     return skip('the address opted out before');
