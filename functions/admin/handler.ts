@@ -7,6 +7,7 @@ import { CustomerStore } from '#adapters/customer-store.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json } from '#commons/http.ts';
+import { describeIssues } from '#commons/validation.ts';
 import { segmentsOf, stageOf } from '#domain/journey.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
@@ -34,8 +35,7 @@ const authenticate = async (event: APIGatewayProxyEventV2): Promise<void> => {
 
 const parsePath = <T>(schema: z.ZodType<T>, event: APIGatewayProxyEventV2): T => {
   const path = schema.safeParse(event.pathParameters ?? {});
-  if (!path.success)
-    throw new HttpError(400, path.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!path.success) throw new HttpError(400, describeIssues(path.error));
   return path.data;
 };
 

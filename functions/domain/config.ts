@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Condition } from './conditions.ts';
 import type { EmailTemplate } from './email.ts';
 import {
@@ -39,6 +40,9 @@ export class JourneyConfigError extends Error {
 
 export const formatPath = (path: readonly PropertyKey[]): string =>
   path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+
+const issuesOf = (error: z.ZodError): string[] =>
+  error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
 
 /** Every product selector inside a condition, with its path. */
 const selectorsWithPaths = function* (
@@ -95,14 +99,12 @@ export const definitionProblems = (
 ): { problems: string[]; definition?: Definition } => {
   if (kind === 'segment') {
     const parsed = SegmentSchema.safeParse(candidate);
-    if (!parsed.success)
-      return { problems: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) };
+    if (!parsed.success) return { problems: issuesOf(parsed.error) };
     const problems = context.catalog ? catalogProblems(context.catalog, parsed.data.when, ['when']) : [];
     return { problems, definition: { kind, value: parsed.data } };
   }
   const parsed = JourneySchema.safeParse(candidate);
-  if (!parsed.success)
-    return { problems: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) };
+  if (!parsed.success) return { problems: issuesOf(parsed.error) };
   const journey = parsed.data;
   const problems: string[] = [];
   journey.stages.forEach((stage, index) => {

@@ -22,6 +22,7 @@ import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
 import { logger } from '#commons/logger.ts';
 import { countMetric } from '#commons/metrics.ts';
+import { describeIssues } from '#commons/validation.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { consentChange, customerChange, orderChangeLoading, tagsChange } from '#domain/apply.ts';
 import { journeyConfig } from '#journeys/index.ts';
@@ -49,7 +50,7 @@ const parse = <T>(
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,
-    reason: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    reason: describeIssues(result.error),
   };
 };
 
