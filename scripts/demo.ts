@@ -10,6 +10,7 @@ import {
   deliver,
   type LineItemInput,
   orderPayload,
+  seededRandom,
 } from './shopify-sim.ts';
 
 /**
@@ -41,14 +42,6 @@ export type DemoSummary = {
 const RUM_BABA_IDS = new Set([8001000000001, 8001000000008]);
 const DAY = 86_400;
 
-/** mulberry32: a small seeded PRNG, so the same seed tells the same story. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-
 const post = async (url: string, body: unknown) => {
   const response = await fetch(url, {
     method: 'POST',
@@ -67,7 +60,7 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     adminApiKey = 'local-admin-key',
     log = () => undefined,
   } = options;
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const lineFor = (productId: number): LineItemInput => {
     const variants = catalog.products.find((p) => p.product_id === productId)?.variants.length ?? 1;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { startLocalStack } from '../local/stack.ts';
-import { catalog, catalogLine, consentPayload, deliver, orderPayload } from './shopify-sim.ts';
+import { catalog, catalogLine, consentPayload, deliverAll, orderPayload } from './shopify-sim.ts';
 
 /**
  * `npm run test:load`: N signed webhooks (orders for many customers, some consent updates) at a
@@ -45,22 +45,11 @@ try {
     };
   });
 
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < deliveries.length) {
-        const delivery = deliveries[next++];
-        if (!delivery) break;
-        const t = performance.now();
-        const { status } = await deliver(stack.url, delivery).catch(() => ({ status: 0 }));
-        latencies.push(performance.now() - t);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      }
-    }),
-  );
+  const results = await deliverAll(stack.url, deliveries, concurrency);
+  const latencies = results.map((r) => r.ms);
+  const statuses = new Map<number, number>();
+  for (const { status } of results) statuses.set(status, (statuses.get(status) ?? 0) + 1);
   const seconds = (performance.now() - started) / 1000;
   const settledStart = performance.now();
   const settled = await stack.settle(600_000);

@@ -150,3 +150,36 @@ export const deliver = async (
   const response = await fetch(`${baseUrl}/webhooks/shopify`, { method: 'POST', headers, body });
   return { status: response.status, body: await response.text() };
 };
+
+/**
+ * Delivers every webhook with at most `concurrency` requests in flight. A request that fails at
+ * the network level counts as status 0. Results come in completion order.
+ */
+export const deliverAll = async (
+  baseUrl: string,
+  deliveries: readonly Delivery[],
+  concurrency: number,
+): Promise<{ status: number; ms: number }[]> => {
+  const results: { status: number; ms: number }[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        if (!delivery) break;
+        const started = performance.now();
+        const { status } = await deliver(baseUrl, delivery).catch(() => ({ status: 0 }));
+        results.push({ status, ms: performance.now() - started });
+      }
+    }),
+  );
+  return results;
+};
+
+/** mulberry32: a small seeded PRNG, so the same seed tells the same story (demo, tests). */
+export const seededRandom = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};

@@ -6,9 +6,10 @@ import {
   catalogLine,
   consentPayload,
   type Delivery,
-  deliver,
+  deliverAll as deliverAllTo,
   type LineItemInput,
   orderPayload,
+  seededRandom,
 } from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 
@@ -19,14 +20,6 @@ const CUSTOMERS = 200;
 const ORDERS_PER_CUSTOMER = 5;
 const PRODUCTS = [8001000000001, 8001000000008, 8001000000002, 8001000000003, 8001000000005];
 const DAY = 86_400_000;
-
-/** mulberry32, so the story and the shuffle are the same on every run. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 type Version = {
   topic: string;
@@ -78,19 +71,8 @@ const toDelivery = (shop: string, customerId: number, v: Version): Delivery => (
   }),
 });
 
-const deliverAll = async (deliveries: readonly Delivery[], concurrency: number) => {
-  let next = 0;
-  const statuses: number[] = [];
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < deliveries.length) {
-        const delivery = deliveries[next++];
-        if (delivery) statuses.push((await deliver(local.stack.url, delivery)).status);
-      }
-    }),
-  );
-  return statuses;
-};
+const deliverAll = async (deliveries: readonly Delivery[], concurrency: number) =>
+  (await deliverAllTo(local.stack.url, deliveries, concurrency)).map((r) => r.status);
 const settle = async () =>
   expect((await fetch(`${local.stack.url}/_local/settle`, { method: 'POST' })).status).toBe(200);
 const aggregate = async (shop: string, customerId: number) => {
@@ -113,7 +95,7 @@ describe('redelivery: 1,000 orders for 200 customers, delivered three times in s
   it('ends in the aggregates of one in-order pass, and never sends an email twice', {
     timeout: 600_000,
   }, async () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     const start = Date.now() - 60 * DAY;
     const stories = Array.from({ length: CUSTOMERS }, (_, i) => customerStory(random, i, start));
     const consent = (shop: string, id: number) => ({
