@@ -164,6 +164,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         {
           ...templateEnvironment,
           POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+          // Metrics are EMF log lines: shown unless only errors are asked for (tests, benchmarks).
+          POWERTOOLS_METRICS_DISABLED: String(options.logLevel === 'ERROR'),
           AWS_REGION: LOCAL_REGION,
           AWS_DEFAULT_REGION: LOCAL_REGION,
           AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -63,6 +63,8 @@ export const orderPayload = (overrides: {
   lines: LineItemInput[];
   cancelledAt?: string | null;
   test?: boolean;
+  /** Refunds made so far (`refundPayload`s), listed as Shopify lists them on the order. */
+  refunds?: ReturnType<typeof refundPayload>[];
 }) => {
   const total = overrides.lines.reduce((sum, l) => sum + Number(l.price) * l.quantity, 0);
   const email =
@@ -101,6 +103,51 @@ export const orderPayload = (overrides: {
       name: line.title,
       price_set: null,
     })),
+    refunds: (overrides.refunds ?? []).map(({ order_id: _orderId, ...refund }) => refund),
+  };
+};
+
+/** A `refunds/create` payload: units of some lines taken back and the money returned. */
+export const refundPayload = (refund: {
+  id: number;
+  orderId: number;
+  createdAt: string;
+  lines: { line: LineItemInput; quantity: number }[];
+  /** Money returned; default: the refunded lines' price. */
+  amount?: string;
+  currency?: string;
+}) => {
+  const amount =
+    refund.amount ?? refund.lines.reduce((sum, l) => sum + Number(l.line.price) * l.quantity, 0).toFixed(2);
+  return {
+    id: refund.id,
+    order_id: refund.orderId,
+    admin_graphql_api_id: `gid://shopify/Refund/${refund.id}`,
+    created_at: refund.createdAt,
+    processed_at: refund.createdAt,
+    note: null,
+    restock: true,
+    refund_line_items: refund.lines.map(({ line, quantity }) => ({
+      id: nextLineId++,
+      line_item_id: nextLineId++,
+      quantity,
+      restock_type: 'return',
+      subtotal: (Number(line.price) * quantity).toFixed(2),
+      total_tax: '0.00',
+      line_item: { ...line, name: line.title },
+    })),
+    transactions: [
+      {
+        id: nextLineId++,
+        order_id: refund.orderId,
+        kind: 'refund',
+        status: 'success',
+        gateway: 'bogus',
+        amount,
+        currency: refund.currency ?? 'JPY',
+      },
+    ],
+    order_adjustments: [],
   };
 };
 

@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import type { OrderContribution } from '#domain/order.ts';
+import type { OrderContribution, RefundContribution } from '#domain/order.ts';
 
 /** The `kind` attribute every item carries; the stream filter selects `aggregate` items. */
 export const ItemKind = {
@@ -22,6 +22,10 @@ export const ItemKind = {
   Shop: 'shop',
   Privacy: 'privacy',
   Suppression: 'suppression',
+  /** Which customer an order belongs to, and how many refunds were parked for it. */
+  OrderRef: 'order-ref',
+  /** A refund received before its order's customer was known. */
+  Refund: 'refund',
 } as const;
 
 /** A compliance request, recorded at once and carried out by the privacy function. */
@@ -57,6 +61,10 @@ const QUARANTINE_BODY_LIMIT = 300 * 1024;
 export const customerKey = (shop: string, customerId: string) => `SHOP#${shop}#CUSTOMER#${customerId}`;
 const AGGREGATE_SK = 'AGGREGATE';
 const orderSk = (orderId: string) => `ORDER#${orderId}`;
+/** An order's own partition: refunds carry an order id but no customer, so they meet the order here. */
+const orderRefPk = (shop: string, orderId: string) => `SHOP#${shop}#ORDER#${orderId}`;
+const ORDER_REF_SK = 'REF';
+type OrderRef = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
 const sendSk = (journeyId: string, stageId: string, entryId: number) =>
   `SEND#${journeyId}#${stageId}#${entryId}`;
 
@@ -374,6 +382,68 @@ export class CustomerStore {
     return { deleted, cursor: null };
   }
 
+  /** The order's link to its customer and the refunds parked for it (read strongly consistent). */
+  private async getOrderRef(shop: string, orderId: string): Promise<OrderRef> {
+    const items = await this.queryPartition(orderRefPk(shop, orderId));
+    const ref = items.find((item) => item.sk === ORDER_REF_SK);
+    return {
+      customerId: typeof ref?.customerId === 'string' ? ref.customerId : null,
+      refundCount: typeof ref?.refundCount === 'number' ? ref.refundCount : 0,
+      refunds: items
+        .filter((item) => item.sk.startsWith('REFUND#'))
+        .map((item) => item.refund as RefundContribution),
+    };
+  }
+
+  /**
+   * Keeps a refund with its order (once per refund id) and answers the order's customer when known.
+   * When it is not, the order's first webhook takes the parked refund in (see `apply`): the
+   * refund count on the order's link makes that race-free.
+   */
+  async parkRefund(shop: string, orderId: string, refund: RefundContribution): Promise<string | null> {
+    const pk = orderRefPk(shop, orderId);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk, sk: `REFUND#${refund.refundId}`, kind: ItemKind.Refund, refund },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk, sk: ORDER_REF_SK },
+                UpdateExpression: 'SET kind = :kind ADD refundCount :one',
+                ExpressionAttributeValues: { ':kind': ItemKind.OrderRef, ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      // Parked before (a redelivery): carry on, the customer may be known by now.
+      const parkedBefore =
+        error instanceof TransactionCanceledException && isConditionFailure(error.CancellationReasons?.[0]);
+      if (!parkedBefore) throw error;
+    }
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk: ORDER_REF_SK }, ConsistentRead: true }),
+    );
+    return typeof Item?.customerId === 'string' ? Item.customerId : null;
+  }
+
+  /** The order links of a customer's orders (their parked refunds included), for erasure. */
+  async orderRefItems(shop: string, orderIds: readonly string[]): Promise<(Record<string, unknown> & Key)[]> {
+    const parts = await Promise.all(
+      orderIds.map((id) => this.queryPartition(orderRefPk(shop, id), { projection: 'pk, sk' })),
+    );
+    return parts.flat();
+  }
+
   /** Every order contribution stored for a customer (all pages, strongly consistent). */
   async listOrders(shop: string, customerId: string): Promise<OrderContribution[]> {
     const items = await this.queryPartition(customerKey(shop, customerId), {
@@ -398,21 +468,46 @@ export class CustomerStore {
       storedOrder: OrderContribution | undefined,
       /** Every stored order of the customer: for the rare change that must rebuild the aggregate. */
       otherOrders: () => Promise<OrderContribution[]>,
+      /** Refunds of the order received before its customer was known. */
+      parkedRefunds: RefundContribution[],
     ) => CustomerChange | 'stale' | Promise<CustomerChange | 'stale'>,
     nowSeconds: number,
   ): Promise<ApplyOutcome> {
     const pk = customerKey(webhook.shop, customerId);
     const marker = { Put: this.markerPut(webhook, customerId, nowSeconds) };
     for (let attempt = 1; ; attempt++) {
-      const [current, storedOrder] = await Promise.all([
+      const [current, storedOrder, ref] = await Promise.all([
         this.getAggregate(webhook.shop, customerId),
         orderId ? this.getOrder(webhook.shop, customerId, orderId) : Promise.resolve(undefined),
+        orderId ? this.getOrderRef(webhook.shop, orderId) : Promise.resolve(null),
       ]);
-      const change = await compute(current, storedOrder, () => this.listOrders(webhook.shop, customerId));
+      const change = await compute(
+        current,
+        storedOrder,
+        () => this.listOrders(webhook.shop, customerId),
+        ref?.refunds ?? [],
+      );
       const writes: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
         marker,
       ];
       if (change !== null && change !== 'stale') {
+        if (change.order && ref && ref.customerId !== customerId) {
+          // Links the order to its customer, unless a refund was parked since it was read (then retry).
+          writes.push({
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: orderRefPk(webhook.shop, change.order.orderId),
+                sk: ORDER_REF_SK,
+                kind: ItemKind.OrderRef,
+                customerId,
+                refundCount: ref.refundCount,
+              },
+              ConditionExpression: 'attribute_not_exists(refundCount) OR refundCount = :count',
+              ExpressionAttributeValues: { ':count': ref.refundCount },
+            },
+          });
+        }
         if (change.order) {
           writes.push({
             Put: {

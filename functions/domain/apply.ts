@@ -17,7 +17,10 @@ import {
   type OrderContribution,
   type OrderFacts,
   orderContribution,
+  type RefundContribution,
+  refundContribution,
   supersedes,
+  withRefund,
 } from './order.ts';
 
 export type OrderChange =
@@ -27,28 +30,17 @@ export type OrderChange =
   | 'needs-other-orders';
 
 /**
- * The effect of one version of an order on its customer: replace the stored contribution if this
- * version is newer, else nothing ('stale'). Delivering versions in any order, any number of
- * times, ends in the same aggregate as delivering the newest once. When taking the old version
- * out moves a bound (see `removalMovesBounds`), the aggregate is rebuilt from `otherOrders`
- * (every other stored order of the customer); without them the answer is 'needs-other-orders'.
+ * Replaces an order's stored contribution with `next`: incrementally, or, when taking the old one
+ * out moves a bound (see `removalMovesBounds`), by rebuilding from `otherOrders` (every other
+ * stored order of the customer); without them the answer is 'needs-other-orders'.
  */
-export const orderChange = (
-  shop: string,
-  current: CustomerAggregate | null,
+const replaceOrder = (
+  base: CustomerAggregate,
   stored: OrderContribution | undefined,
-  facts: OrderFacts,
-  options: ContributionOptions,
+  next: OrderContribution,
   now: string,
-  otherOrders?: readonly OrderContribution[],
+  otherOrders: readonly OrderContribution[] | undefined,
 ): OrderChange => {
-  const next = orderContribution(facts, options);
-  if (!supersedes(next, stored)) return 'stale';
-  const base = withAddress(
-    withEmail(current ?? emptyAggregate(shop, facts.customerId, now), facts.email),
-    facts.address,
-    facts.updatedAt,
-  );
   if (!removalMovesBounds(base, stored, next))
     return { aggregate: replaceContribution(base, stored, next, now), order: next };
   if (!otherOrders) return 'needs-other-orders';
@@ -56,21 +48,71 @@ export const orderChange = (
   return { aggregate: rebuildFromOrders(base, [...others, next], now), order: next };
 };
 
-/** `orderChange`, fetching the customer's other orders through `loadOtherOrders` only when it must. */
-export const orderChangeLoading = async (
-  shop: string,
+/**
+ * The effect of one version of an order on its customer: replace the stored contribution if this
+ * version is newer, else nothing ('stale'). Delivering versions in any order, any number of
+ * times, ends in the same aggregate as delivering the newest once. Refunds known before
+ * (`parkedRefunds`, or those of the stored version) stay taken off.
+ */
+export type OrderVersion = {
+  shop: string;
+  current: CustomerAggregate | null;
+  stored: OrderContribution | undefined;
+  facts: OrderFacts;
+  options: ContributionOptions;
+  /** The evaluation time of the change. */
+  now: string;
+  /** Refunds of this order that arrived before the customer was known (`refunds/create`). */
+  parkedRefunds?: readonly RefundContribution[];
+};
+
+export const orderChange = (
+  { shop, current, stored, facts, options, now, parkedRefunds = [] }: OrderVersion,
+  otherOrders?: readonly OrderContribution[],
+): OrderChange => {
+  if (stored && !supersedes(facts, stored)) {
+    // An older version can still carry a refund the stored one lacks (refunds are never undone).
+    const missing = (facts.refunds ?? [])
+      .map((r) => refundContribution(r, options))
+      .concat(parkedRefunds)
+      .filter((r) => !stored.refunds.some((known) => known.refundId === r.refundId));
+    return missing.length > 0 ? refundChange(current, stored, missing, now, otherOrders) : 'stale';
+  }
+  const next = orderContribution(facts, options, [...(stored?.refunds ?? []), ...parkedRefunds]);
+  const base = withAddress(
+    withEmail(current ?? emptyAggregate(shop, facts.customerId, now), facts.email),
+    facts.address,
+    facts.updatedAt,
+  );
+  return replaceOrder(base, stored, next, now, otherOrders);
+};
+
+/**
+ * The effect of refunds on a stored order: taken off its contribution once each, in any order
+ * and any number of deliveries. 'stale' when every refund is already known or the order is not.
+ */
+export const refundChange = (
   current: CustomerAggregate | null,
   stored: OrderContribution | undefined,
-  facts: OrderFacts,
-  options: ContributionOptions,
+  refunds: readonly RefundContribution[],
   now: string,
+  otherOrders?: readonly OrderContribution[],
+): OrderChange => {
+  if (!current || !stored) return 'stale';
+  const next = refunds.reduce<OrderContribution | null>((c, r) => (c && withRefund(c, r)) ?? c, stored);
+  if (next === null || next === stored) return 'stale';
+  return replaceOrder(current, stored, next, now, otherOrders);
+};
+
+/** Computes a change, fetching the customer's other orders through `loadOtherOrders` only when it must. */
+export const withOtherOrders = async (
+  change: (otherOrders?: readonly OrderContribution[]) => OrderChange,
   loadOtherOrders: () => Promise<readonly OrderContribution[]>,
 ): Promise<{ aggregate: CustomerAggregate; order: OrderContribution } | 'stale'> => {
-  const change = orderChange(shop, current, stored, facts, options, now);
-  if (change !== 'needs-other-orders') return change;
-  const rebuilt = orderChange(shop, current, stored, facts, options, now, await loadOtherOrders());
-  if (rebuilt === 'needs-other-orders')
-    throw new Error('orderChange asked again for the orders it was given');
+  const first = change();
+  if (first !== 'needs-other-orders') return first;
+  const rebuilt = change(await loadOtherOrders());
+  if (rebuilt === 'needs-other-orders') throw new Error('a change asked again for the orders it was given');
   return rebuilt;
 };
 

@@ -31,6 +31,20 @@ export type OrderFacts = {
   channel: string | null;
   /** The customer's default address as the order carried it. */
   address: { countryCode: string | null; provinceCode: string | null } | null;
+  /** The refunds this version of the order lists (Shopify's `refunds`). */
+  refunds?: RefundFacts[];
+};
+
+/** One refund of an order: money returned and units taken back. Refunds never change once made. */
+export type RefundFacts = {
+  refundId: string;
+  orderId: string;
+  /** When the refund was made (ISO 8601 UTC). */
+  createdAt: string;
+  /** Money returned (successful refund transactions); null when no money moved (a restock only). */
+  amount: Money | null;
+  /** The refunded lines, with the refunded quantity. */
+  lines: OrderLine[];
 };
 
 /**
@@ -80,6 +94,21 @@ export type OrderContribution = {
   tags: string[];
   discountCodes: string[];
   channel: string | null;
+  /** The version's own figures before refunds: a refund learnt later is taken off these again. */
+  gross: Figures;
+  /** Every refund of the order known so far (by id, sorted), whichever webhook brought it. */
+  refunds: RefundContribution[];
+};
+
+/** What an order or a refund counts: money, units per product, units per selector. */
+type Figures = { spent: Money; products: Record<string, number>; selectors: Record<string, number> };
+
+/** What one refund takes back from its order's contribution. */
+export type RefundContribution = {
+  refundId: string;
+  spent: Money | null;
+  products: Record<string, number>;
+  selectors: Record<string, number>;
 };
 
 export type ContributionOptions = {
@@ -92,31 +121,105 @@ export type ContributionOptions = {
 const distinct = (values: readonly string[]): string[] =>
   [...new Set(values.map((v) => v.trim()).filter(Boolean))].sort();
 
-export const orderContribution = (order: OrderFacts, options: ContributionOptions): OrderContribution => {
+/** Units per product id and per selector key of some lines (an order's, or a refund's). */
+const unitsOf = (lines: readonly OrderLine[], options: ContributionOptions) => {
   const products: Record<string, number> = {};
-  for (const line of order.lines) {
+  for (const line of lines) {
     if (line.productId === null || line.quantity <= 0) continue;
     products[line.productId] = (products[line.productId] ?? 0) + line.quantity;
   }
   const selectors: Record<string, number> = {};
   for (const selector of options.selectors) {
-    const units = order.lines
+    const units = lines
       .filter((line) => line.quantity > 0 && lineMatches(line, selector))
       .reduce((n, l) => n + l.quantity, 0);
     if (units > 0) selectors[selectorKey(selector)] = units;
   }
+  return { products, selectors };
+};
+
+export const refundContribution = (
+  refund: RefundFacts,
+  options: ContributionOptions,
+): RefundContribution => ({
+  refundId: refund.refundId,
+  spent: refund.amount ? money(refund.amount.amount, refund.amount.currency) : null,
+  ...unitsOf(refund.lines, options),
+});
+
+/** `units` minus `taken`, keeping only what stays positive. */
+const subtractUnits = (units: Record<string, number>, taken: Record<string, number>) => {
+  const left: Record<string, number> = {};
+  for (const [key, n] of Object.entries(units)) {
+    const rest = n - (taken[key] ?? 0);
+    if (rest > 0) left[key] = rest;
+  }
+  return left;
+};
+
+/**
+ * The figures an order counts once its refunds are taken off: spend never below zero, products
+ * and selections without units left drop out (a fully refunded rum baba is not a rum baba bought).
+ * A refund in another currency than the order's takes back units, not money.
+ */
+const net = (gross: Figures, refunds: readonly RefundContribution[]): Figures => {
+  let spent = gross.spent.amount;
+  const products: Record<string, number> = {};
+  const selectors: Record<string, number> = {};
+  for (const refund of refunds) {
+    if (refund.spent?.currency === gross.spent.currency) spent -= refund.spent.amount;
+    for (const [key, n] of Object.entries(refund.products)) products[key] = (products[key] ?? 0) + n;
+    for (const [key, n] of Object.entries(refund.selectors)) selectors[key] = (selectors[key] ?? 0) + n;
+  }
+  return {
+    spent: money(Math.max(0, spent), gross.spent.currency),
+    products: subtractUnits(gross.products, products),
+    selectors: subtractUnits(gross.selectors, selectors),
+  };
+};
+
+/** The union of two refund lists by id (refunds are immutable), sorted by id. */
+const unionRefunds = (a: readonly RefundContribution[], b: readonly RefundContribution[]) =>
+  [...new Map([...a, ...b].map((r) => [r.refundId, r])).values()].sort((x, y) =>
+    x.refundId.localeCompare(y.refundId),
+  );
+
+/**
+ * What one version of an order adds to its customer: its own figures less every refund known,
+ * whether listed in the version or learnt from `refunds/create` webhooks (`knownRefunds`).
+ */
+export const orderContribution = (
+  order: OrderFacts,
+  options: ContributionOptions,
+  knownRefunds: readonly RefundContribution[] = [],
+): OrderContribution => {
+  const gross = { spent: money(order.total.amount, order.total.currency), ...unitsOf(order.lines, options) };
+  const refunds = unionRefunds(
+    (order.refunds ?? []).map((r) => refundContribution(r, options)),
+    knownRefunds,
+  );
   return {
     orderId: order.orderId,
     updatedAt: order.updatedAt,
     counts: !order.cancelled && (options.countTestOrders === true || !order.test),
     placedAt: order.placedAt,
-    spent: money(order.total.amount, order.total.currency),
-    products,
-    selectors,
+    ...net(gross, refunds),
     tags: distinct(order.tags),
     discountCodes: distinct(order.discountCodes.map((c) => c.toUpperCase())),
     channel: order.channel,
+    gross,
+    refunds,
   };
+};
+
+/** The contribution with one more refund taken off; null when the refund is already known. */
+export const withRefund = (
+  contribution: OrderContribution,
+  refund: RefundContribution,
+): OrderContribution | null => {
+  if (contribution.refunds.some((r) => r.refundId === refund.refundId)) return null;
+  const refunds = unionRefunds(contribution.refunds, [refund]);
+  return { ...contribution, ...net(contribution.gross, refunds), refunds };
 };
 
 /** True when `incoming` should replace `stored`: Shopify's newest `updated_at` wins; equal is a replay. */

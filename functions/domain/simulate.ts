@@ -125,7 +125,7 @@ export const simulateCustomer = (
       };
       const stored = orders.get(id);
       const others = [...orders.values()].filter((o) => o.orderId !== id);
-      const change = orderChange(SHOP, current, stored, facts, config, at, others);
+      const change = orderChange({ shop: SHOP, current, stored, facts, options: config, now: at }, others);
       if (change !== 'stale' && change !== 'needs-other-orders') {
         orders.set(id, change.order);
         next = change.aggregate;

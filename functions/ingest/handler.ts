@@ -13,10 +13,13 @@ import {
   CustomerTagsPayload,
   DataRequestPayload,
   OrderPayload,
+  RefundPayload,
   SHOPIFY_API_VERSION,
+  ShopifyId,
   toConsentChange,
   toCustomerAddress,
   toOrderFacts,
+  toRefundFacts,
 } from '#adapters/shopify/payloads.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors, json, rawBody } from '#commons/http.ts';
@@ -24,7 +27,15 @@ import { logger } from '#commons/logger.ts';
 import { countMetric } from '#commons/metrics.ts';
 import { describeIssues } from '#commons/validation.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { consentChange, customerChange, orderChangeLoading, tagsChange } from '#domain/apply.ts';
+import {
+  consentChange,
+  customerChange,
+  orderChange,
+  refundChange,
+  tagsChange,
+  withOtherOrders,
+} from '#domain/apply.ts';
+import { refundContribution } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
 const env = requireEnv('TABLE_NAME', 'WEBHOOK_SECRET_ARN');
@@ -64,12 +75,57 @@ const applyOrder = async (webhook: WebhookRef, payload: OrderPayload, now: Date)
     webhook,
     facts.customerId,
     facts.orderId,
-    (current, stored, otherOrders) =>
-      // Evaluated at the order version's own time (its updated_at), not at processing time.
-      orderChangeLoading(webhook.shop, current, stored, facts, journeyConfig, facts.updatedAt, otherOrders),
+    (current, stored, otherOrders, parkedRefunds) =>
+      withOtherOrders(
+        (others) =>
+          orderChange(
+            // Evaluated at the order version's own time (its updated_at), not at processing time.
+            {
+              shop: webhook.shop,
+              current,
+              stored,
+              facts,
+              options: journeyConfig,
+              now: facts.updatedAt,
+              parkedRefunds,
+            },
+            others,
+          ),
+        otherOrders,
+      ),
     Math.floor(now.getTime() / 1000),
   );
   return { status: outcome, customerId: facts.customerId, orderId: facts.orderId };
+};
+
+/**
+ * A refund names its order, not the customer: it is parked with the order and, once the order's
+ * customer is known, taken off that order's contribution (once, whatever the delivery order).
+ */
+const applyRefund = async (webhook: WebhookRef, payload: RefundPayload, now: Date): Promise<Ingested> => {
+  const facts = toRefundFacts(payload);
+  const refund = refundContribution(facts, journeyConfig);
+  const customerId = await store.parkRefund(webhook.shop, facts.orderId, refund);
+  if (customerId === null) {
+    countMetric('RefundParked');
+    return {
+      status: 'parked',
+      reason: 'order not seen yet; applied when it arrives',
+      orderId: facts.orderId,
+    };
+  }
+  const outcome = await store.apply(
+    webhook,
+    customerId,
+    facts.orderId,
+    (current, stored, otherOrders) =>
+      withOtherOrders(
+        (others) => refundChange(current, stored, [refund], facts.createdAt, others),
+        otherOrders,
+      ),
+    Math.floor(now.getTime() / 1000),
+  );
+  return { status: outcome, customerId, orderId: facts.orderId };
 };
 
 /**
@@ -143,6 +199,7 @@ const TOPICS: Record<string, Topic> = {
   'customers/create': customerTopic,
   'customers/update': customerTopic,
   'orders/cancelled': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
+  'refunds/create': (w, body, now) => withPayload(body, RefundPayload, (p) => applyRefund(w, p, now)),
   'customers/redact': (w, body, now, triggeredAt) =>
     withPayload(body, CustomerRedactPayload, async (p) => {
       const request = {
@@ -152,6 +209,13 @@ const TOPICS: Record<string, Topic> = {
       };
       const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
       return { status: status === 'applied' ? 'redaction requested' : status, customerId: p.customer.id };
+    }),
+  // A customer deleted in Shopify (possible only without orders) is erased like a redaction.
+  'customers/delete': (w, body, now, triggeredAt) =>
+    withPayload(body, z.looseObject({ id: ShopifyId }), async (p) => {
+      const request = { type: 'customer-redact' as const, customerId: p.id, email: null };
+      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
+      return { status: status === 'applied' ? 'deletion requested' : status, customerId: p.id };
     }),
   'customers/data_request': (w, body, now, triggeredAt) =>
     withPayload(body, DataRequestPayload, async (p) => {

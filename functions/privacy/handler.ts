@@ -43,8 +43,12 @@ const redactCustomer = async (
   if (email && customer && ['unsubscribed', 'not_subscribed'].includes(customer.emailMarketing.state)) {
     await store.suppress(shop, suppressionHash(shop, email), new Date().toISOString());
   }
+  const items = await store.customerItems(shop, request.customerId);
+  const orderIds = items.filter((i) => i.sk.startsWith('ORDER#')).map((i) => i.sk.slice('ORDER#'.length));
   return store.deleteItems([
-    ...(await store.customerItems(shop, request.customerId)),
+    ...items,
+    // The orders' links to the customer and their refunds.
+    ...(await store.orderRefItems(shop, orderIds)),
     ...(await store.quarantineMentioning(shop, needlesFor(request.customerId, email))),
   ]);
 };

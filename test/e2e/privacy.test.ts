@@ -1,7 +1,14 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { LocalEmail } from '../../local/ses.ts';
-import { catalogLine, consentPayload, DEMO_SHOP, deliver, orderPayload } from '../../scripts/shopify-sim.ts';
+import {
+  catalogLine,
+  consentPayload,
+  DEMO_SHOP,
+  deliver,
+  orderPayload,
+  refundPayload,
+} from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 
 const local = useLocalStack();
@@ -34,6 +41,27 @@ const order = (id: number, customerId: number, email: string, shop = DEMO_SHOP) 
   });
 
 describe('mandatory compliance topics', () => {
+  it('customers/delete removes the customer from Loyalty Loop', async () => {
+    await deliver(local.stack.url, {
+      topic: 'customers/email_marketing_consent_update',
+      payload: consentPayload(8301, 'subscribed', new Date().toISOString(), 'deleted@example.com'),
+    });
+    await settle();
+    const customer = () =>
+      fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/8301`, {
+        headers: { authorization: 'Bearer local-admin-key' },
+      });
+    expect((await customer()).status).toBe(200);
+    const deleted = await deliver(local.stack.url, {
+      topic: 'customers/delete',
+      payload: { id: 8301, phone: null, addresses: [], tax_exemptions: [], email_marketing_consent: null },
+    });
+    expect(JSON.parse(deleted.body)).toMatchObject({ status: 'deletion requested', customerId: '8301' });
+    await settle();
+    expect((await customer()).status).toBe(404);
+    expect((await allItems()).filter((i) => pkOf(i).includes('#CUSTOMER#8301'))).toEqual([]);
+  });
+
   it('customers/redact erases the customer, keeping only a hash that still honours their opt-out', async () => {
     const email = 'redact-me@example.com';
     await deliver(local.stack.url, {
@@ -42,6 +70,16 @@ describe('mandatory compliance topics', () => {
     });
     await order(96001, 8201, email);
     await order(96002, 8201, email);
+    const refund = await deliver(local.stack.url, {
+      topic: 'refunds/create',
+      payload: refundPayload({
+        id: 960011,
+        orderId: 96001,
+        createdAt: new Date().toISOString(),
+        lines: [{ line: catalogLine(8001000000001), quantity: 1 }],
+      }),
+    });
+    expect(JSON.parse(refund.body)).toMatchObject({ status: 'applied', customerId: '8201' });
     const broken = await deliver(local.stack.url, {
       topic: 'orders/create',
       payload: { id: 'x', customer: { id: 8201, email } },
@@ -80,6 +118,8 @@ describe('mandatory compliance topics', () => {
     ).toBe(404);
     const items = await allItems();
     expect(items.filter((i) => pkOf(i).includes('#CUSTOMER#8201'))).toEqual([]);
+    // The orders' links to the customer and their refunds go too.
+    expect(items.filter((i) => /#ORDER#9600[12]$/.test(pkOf(i)))).toEqual([]);
     expect(
       items.filter(
         (i) => (i.kind as { S: string }).S === 'quarantine' && pkOf(i).startsWith(`SHOP#${DEMO_SHOP}`),

@@ -9,6 +9,7 @@ import {
   deliverAll as deliverAllTo,
   type LineItemInput,
   orderPayload,
+  refundPayload,
   seededRandom,
 } from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
@@ -28,7 +29,13 @@ type Version = {
   cancelled: boolean;
   orderId: number;
   placed: number;
+  /** The order's refund (one unit of its first line), once made. */
+  refund?: { id: number; at: number; line: LineItemInput };
 };
+
+/** The order's lines once its refund is taken off: what the customer kept. */
+const keptLines = (v: Version): LineItemInput[] =>
+  v.refund ? v.lines.map((l, i) => (i === 0 ? { ...l, quantity: l.quantity - 1 } : l)) : v.lines;
 
 /** Every order's versions for one customer: created, sometimes updated (an item added), sometimes cancelled. */
 const customerStory = (random: () => number, index: number, start: number): Version[] => {
@@ -53,23 +60,44 @@ const customerStory = (random: () => number, index: number, start: number): Vers
       const last = versions.at(-1) as Version;
       versions.push({ ...last, topic: 'orders/cancelled', at: placed + 2 * 3_600_000, cancelled: true });
     }
+    if (random() < 0.2) {
+      // A refund of one unit of the first line: refunds/create, then the order updated listing it.
+      const last = versions.at(-1) as Version;
+      const refund = { id: orderId * 10, at: placed + 3 * 3_600_000, line: last.lines[0] as LineItemInput };
+      versions.push({ ...last, topic: 'refunds/create', at: refund.at, refund });
+      versions.push({ ...last, topic: 'orders/updated', at: refund.at + 60_000, refund });
+    }
   }
   return versions;
 };
 
-const toDelivery = (shop: string, customerId: number, v: Version): Delivery => ({
-  shop,
-  topic: v.topic,
-  eventId: `${shop}/${v.orderId}/${v.at}`,
-  payload: orderPayload({
-    id: v.orderId,
-    customerId,
-    createdAt: new Date(v.placed).toISOString(),
-    updatedAt: new Date(v.at).toISOString(),
-    lines: v.lines,
-    cancelledAt: v.cancelled ? new Date(v.at).toISOString() : null,
-  }),
-});
+const toDelivery = (shop: string, customerId: number, v: Version): Delivery => {
+  const refund =
+    v.refund &&
+    refundPayload({
+      id: v.refund.id,
+      orderId: v.orderId,
+      createdAt: new Date(v.refund.at).toISOString(),
+      lines: [{ line: v.refund.line, quantity: 1 }],
+    });
+  return {
+    shop,
+    topic: v.topic,
+    eventId: `${shop}/${v.orderId}/${v.topic}/${v.at}`,
+    payload:
+      v.topic === 'refunds/create'
+        ? refund
+        : orderPayload({
+            id: v.orderId,
+            customerId,
+            createdAt: new Date(v.placed).toISOString(),
+            updatedAt: new Date(v.at).toISOString(),
+            lines: v.lines,
+            cancelledAt: v.cancelled ? new Date(v.at).toISOString() : null,
+            refunds: refund ? [refund] : [],
+          }),
+  };
+};
 
 const deliverAll = async (deliveries: readonly Delivery[], concurrency: number) =>
   (await deliverAllTo(local.stack.url, deliveries, concurrency)).map((r) => r.status);
@@ -91,7 +119,7 @@ const aggregate = async (shop: string, customerId: number) => {
   return rest;
 };
 
-describe('redelivery: 1,000 orders for 200 customers, delivered three times in shuffled order', () => {
+describe('redelivery: 1,000 orders for 200 customers with updates, cancellations and refunds, delivered three times in shuffled order', () => {
   it('ends in the aggregates of one in-order pass, and never sends an email twice', {
     timeout: 600_000,
   }, async () => {
@@ -137,7 +165,16 @@ describe('redelivery: 1,000 orders for 200 customers, delivered three times in s
     await settle();
 
     for (let i = 0; i < CUSTOMERS; i++) {
-      expect(await aggregate(SHOP_B, 20_000 + i)).toEqual(await aggregate(SHOP_A, 10_000 + i));
+      const inOrder = await aggregate(SHOP_A, 10_000 + i);
+      expect(await aggregate(SHOP_B, 20_000 + i)).toEqual(inOrder);
+      // Spend is what the customer kept: each order's newest version, refunds taken off.
+      const newest = new Map<number, Version>();
+      for (const v of stories[i] ?? [])
+        if ((newest.get(v.orderId)?.at ?? -1) < v.at) newest.set(v.orderId, v);
+      const kept = [...newest.values()]
+        .filter((v) => !v.cancelled)
+        .reduce((sum, v) => sum + keptLines(v).reduce((n, l) => n + Number(l.price) * l.quantity, 0), 0);
+      expect((inOrder.totalSpent as { amount: number } | null)?.amount ?? 0).toBe(kept);
     }
 
     const emails = (await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[];
@@ -160,7 +197,7 @@ describe('redelivery: 1,000 orders for 200 customers, delivered three times in s
             id: String(v.orderId),
             placedAt: new Date(v.placed).toISOString(),
             cancelled: v.cancelled,
-            lines: v.lines.map((l) => ({
+            lines: keptLines(v).map((l) => ({
               productId: String(l.product_id),
               sku: l.sku,
               quantity: l.quantity,
@@ -191,7 +228,7 @@ describe('redelivery: 1,000 orders for 200 customers, delivered three times in s
     expect(actualA.sort()).toEqual(expected.sort());
     expect(expected.length).toBeGreaterThan(100);
     console.info(
-      `redelivery: ${stories.flat().length} order versions for ${CUSTOMERS} customers; ${shuffled.length} shuffled deliveries; ` +
+      `redelivery: ${stories.flat().length} order versions and refunds (${stories.flat().filter((v) => v.topic === 'refunds/create').length} refunds) for ${CUSTOMERS} customers; ${shuffled.length} shuffled deliveries; ` +
         `${actualA.length} emails in order, ${sentEvents.length - actualA.length} shuffled, none twice`,
     );
   });

@@ -4,13 +4,18 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { catalogLine, consentPayload, orderPayload, sign } from '../../scripts/shopify-sim.ts';
+import { OrderPayload, toOrderFacts } from '#adapters/shopify/payloads.ts';
+import { emptyAggregate, replaceContribution } from '#domain/aggregate.ts';
+import { type OrderFacts, orderContribution } from '#domain/order.ts';
+import { journeyConfig } from '#journeys/index.ts';
+import { catalogLine, consentPayload, orderPayload, refundPayload, sign } from '../../scripts/shopify-sim.ts';
 import { httpEvent, lambdaContext } from '../support/lambda.ts';
 
 process.env.TABLE_NAME = 'customers';
@@ -58,6 +63,7 @@ beforeAll(async () => {
 beforeEach(() => {
   dynamo.reset();
   dynamo.on(GetCommand).resolves({});
+  dynamo.on(QueryCommand).resolves({ Items: [] });
   dynamo.on(TransactWriteCommand).resolves({});
 });
 
@@ -72,9 +78,14 @@ describe('ingest handler', () => {
     });
     const [call] = dynamo.commandCalls(TransactWriteCommand);
     const items = call?.args[0].input.TransactItems ?? [];
-    expect(items.map((i) => i.Put?.Item?.kind)).toEqual(['webhook', 'order', 'aggregate']);
+    // The order-ref links a new order to its customer (refunds name only the order).
+    expect(items.map((i) => i.Put?.Item?.kind)).toEqual(['webhook', 'order-ref', 'order', 'aggregate']);
     expect(items[0]?.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(items[2]?.Put?.Item?.aggregate).toMatchObject({
+    expect(items[1]?.Put?.Item).toMatchObject({
+      pk: 'SHOP#bakery-demo.myshopify.com#ORDER#9001',
+      customerId: '7001',
+    });
+    expect(items[3]?.Put?.Item?.aggregate).toMatchObject({
       ordersCount: 1,
       totalSpent: { amount: 480, currency: 'JPY' },
       version: 1,
@@ -179,7 +190,74 @@ describe('ingest handler', () => {
     const response = await invoke(webhook('orders/cancelled', cancelled));
     expect(JSON.parse(String(response.body))).toMatchObject({ status: 'applied' });
     const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items[1]?.Put?.Item?.contribution).toMatchObject({ counts: false });
+    expect(items[2]?.Put?.Item?.contribution).toMatchObject({ counts: false });
+  });
+
+  it('parks a refund whose order was not seen yet, without touching any customer', async () => {
+    const refund = refundPayload({
+      id: 77,
+      orderId: 9001,
+      createdAt: '2026-11-03T00:00:00Z',
+      lines: [{ line: rumBaba, quantity: 1 }],
+    });
+    const response = await invoke(webhook('refunds/create', refund));
+    expect(JSON.parse(String(response.body))).toMatchObject({ status: 'parked', orderId: '9001' });
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items[0]?.Put?.Item).toMatchObject({
+      pk: 'SHOP#bakery-demo.myshopify.com#ORDER#9001',
+      sk: 'REFUND#77',
+      refund: { refundId: '77', spent: { amount: 480, currency: 'JPY' }, products: { '8001000000001': 1 } },
+    });
+    expect(items[1]?.Update?.UpdateExpression).toContain('ADD refundCount');
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('takes a refund off the order of the customer it belongs to', async () => {
+    const stored = orderContribution(toOrderFacts(OrderPayload.parse(order)) as OrderFacts, journeyConfig);
+    const ref = {
+      pk: 'SHOP#bakery-demo.myshopify.com#ORDER#9001',
+      sk: 'REF',
+      customerId: '7001',
+      refundCount: 1,
+    };
+    dynamo.on(GetCommand, { Key: { pk: ref.pk, sk: ref.sk } }).resolves({ Item: ref });
+    dynamo.on(QueryCommand, { ExpressionAttributeValues: { ':pk': ref.pk } }).resolves({ Items: [ref] });
+    dynamo
+      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'ORDER#9001' } })
+      .resolves({
+        Item: { contribution: stored },
+      });
+    dynamo
+      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'AGGREGATE' } })
+      .resolves({
+        Item: {
+          aggregate: replaceContribution(
+            emptyAggregate('bakery-demo.myshopify.com', '7001', stored.placedAt),
+            undefined,
+            stored,
+            stored.placedAt,
+          ),
+        },
+      });
+    const refund = refundPayload({
+      id: 78,
+      orderId: 9001,
+      createdAt: '2026-11-03T00:00:00Z',
+      lines: [{ line: rumBaba, quantity: 1 }],
+    });
+    const response = await invoke(webhook('refunds/create', refund));
+    expect(JSON.parse(String(response.body))).toEqual({
+      status: 'applied',
+      customerId: '7001',
+      orderId: '9001',
+    });
+    const items = dynamo.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems ?? [];
+    expect(items.map((i) => i.Put?.Item?.kind)).toEqual(['webhook', 'order', 'aggregate']);
+    expect(items[2]?.Put?.Item?.aggregate).toMatchObject({
+      ordersCount: 1,
+      totalSpent: { amount: 0, currency: 'JPY' },
+      products: {},
+    });
   });
 
   it('records app/uninstalled at the time Shopify triggered it', async () => {

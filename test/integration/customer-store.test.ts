@@ -4,7 +4,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomerStore } from '#adapters/customer-store.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import { consentChange, orderChange, orderChangeLoading } from '#domain/apply.ts';
+import { consentChange, orderChange, refundChange, withOtherOrders } from '#domain/apply.ts';
+import { refundContribution } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { DynamoDbLocal } from '../../local/dynamodb.ts';
 import { orderFactory, RUM_BABA } from '../support/factories.ts';
@@ -45,10 +46,55 @@ const applyOrder = (s: CustomerStore, eventId: string, facts: ReturnType<typeof 
     { shop: SHOP, eventId, topic: 'orders/create' },
     facts.customerId,
     facts.orderId,
-    (current, stored, others) =>
-      orderChangeLoading(SHOP, current, stored, facts, journeyConfig, '2026-11-24T00:00:00.000Z', others),
+    (current, stored, others, parkedRefunds) =>
+      withOtherOrders(
+        (otherOrders) =>
+          orderChange(
+            {
+              shop: SHOP,
+              current,
+              stored,
+              facts,
+              options: journeyConfig,
+              now: '2026-11-24T00:00:00.000Z',
+              parkedRefunds,
+            },
+            otherOrders,
+          ),
+        others,
+      ),
     1_800_000_000,
   );
+
+/** What the ingest function does with `refunds/create`: park with the order, apply once the customer is known. */
+const applyRefund = async (
+  s: CustomerStore,
+  eventId: string,
+  orderId: string,
+  refundId: string,
+  amount: number,
+) => {
+  const refund = refundContribution(
+    {
+      refundId,
+      orderId,
+      createdAt: '2026-11-05T00:00:00.000Z',
+      amount: { amount, currency: 'JPY' },
+      lines: [{ ...RUM_BABA, quantity: 1 }],
+    },
+    journeyConfig,
+  );
+  const customerId = await s.parkRefund(SHOP, orderId, refund);
+  if (customerId === null) return 'parked';
+  return s.apply(
+    { shop: SHOP, eventId, topic: 'refunds/create' },
+    customerId,
+    orderId,
+    (current, stored, others) =>
+      withOtherOrders((o) => refundChange(current, stored, [refund], '2026-11-05T00:00:00.000Z', o), others),
+    1_800_000_000,
+  );
+};
 
 beforeAll(async () => {
   db = await DynamoDbLocal.start();
@@ -101,6 +147,33 @@ describe('CustomerStore on DynamoDB Local', () => {
       lastOrderAt: '2026-10-05T00:00:00.000Z',
       firstOrders: [{ orderId: '2', placedAt: '2026-10-05T00:00:00.000Z' }],
     });
+  });
+
+  it('takes a refund off once, whether it arrives before, after or while its order is applied', async () => {
+    ({ store } = await freshStore());
+    const orders = Array.from({ length: 20 }, (_, i) =>
+      orderFactory({
+        orderId: String(500 + i),
+        lines: [{ ...RUM_BABA, quantity: 2 }],
+        total: { amount: 960, currency: 'JPY' },
+      }),
+    );
+    // Refunds of the first five arrive before their orders; the rest race them; all are redelivered.
+    for (const order of orders.slice(0, 5))
+      expect(await applyRefund(store, `r-${order.orderId}`, order.orderId, `R${order.orderId}`, 480)).toBe(
+        'parked',
+      );
+    await Promise.all(
+      orders.flatMap((order) => [
+        applyOrder(store, `o-${order.orderId}`, order),
+        applyRefund(store, `r-${order.orderId}`, order.orderId, `R${order.orderId}`, 480),
+      ]),
+    );
+    for (const order of orders)
+      await applyRefund(store, `r2-${order.orderId}`, order.orderId, `R${order.orderId}`, 480);
+    const aggregate = await store.getAggregate(SHOP, '7001');
+    expect(aggregate).toMatchObject({ ordersCount: 20, totalSpent: { amount: 20 * 480, currency: 'JPY' } });
+    expect(aggregate?.products['8001000000001']).toEqual({ orders: 20, units: 20 });
   });
 
   it('loses nothing when 20 webhooks for one customer arrive at once', async () => {
@@ -185,14 +258,14 @@ describe('CustomerStore on DynamoDB Local', () => {
         discountCodes: [`CODE-${i}`],
         channel: i % 7 === 0 ? 'pos' : 'web',
       });
-      const change = orderChange(
-        SHOP,
-        aggregate,
-        undefined,
+      const change = orderChange({
+        shop: SHOP,
+        current: aggregate,
+        stored: undefined,
         facts,
-        journeyConfig,
-        '2026-11-24T00:00:00.000Z',
-      );
+        options: journeyConfig,
+        now: '2026-11-24T00:00:00.000Z',
+      });
       if (typeof change === 'string') throw new Error(`unexpected ${change}`);
       aggregate = change.aggregate;
     }

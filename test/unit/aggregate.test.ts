@@ -54,9 +54,16 @@ describe('applying orders', () => {
       lines: [RUM_BABA, CROISSANT],
       total: { amount: 780, currency: 'JPY' },
     });
-    const first = orderChange(SHOP, null, undefined, v1, options, NOW);
+    const first = orderChange({ shop: SHOP, current: null, stored: undefined, facts: v1, options, now: NOW });
     if (typeof first === 'string') throw new Error(`unexpected ${first}`);
-    const second = orderChange(SHOP, first.aggregate, first.order, v2, options, NOW);
+    const second = orderChange({
+      shop: SHOP,
+      current: first.aggregate,
+      stored: first.order,
+      facts: v2,
+      options,
+      now: NOW,
+    });
     if (typeof second === 'string') throw new Error(`unexpected ${second}`);
     expect(second.aggregate).toMatchObject({
       ordersCount: 1,
@@ -70,15 +77,34 @@ describe('applying orders', () => {
     const v1 = orderFactory({ lines: [RUM_BABA] });
     const v2 = orderFactory({ updatedAt: '2026-11-03T00:00:00.000Z', cancelled: true });
     const inOrder = (() => {
-      const a = orderChange(SHOP, null, undefined, v1, options, NOW);
+      const a = orderChange({ shop: SHOP, current: null, stored: undefined, facts: v1, options, now: NOW });
       if (typeof a === 'string') throw new Error(`unexpected ${a}`);
-      const b = orderChange(SHOP, a.aggregate, a.order, v2, options, NOW, []);
+      const b = orderChange(
+        { shop: SHOP, current: a.aggregate, stored: a.order, facts: v2, options, now: NOW },
+        [],
+      );
       if (typeof b === 'string') throw new Error(`unexpected ${b}`);
       return b.aggregate;
     })();
-    const reversed = orderChange(SHOP, null, undefined, v2, options, NOW);
+    const reversed = orderChange({
+      shop: SHOP,
+      current: null,
+      stored: undefined,
+      facts: v2,
+      options,
+      now: NOW,
+    });
     if (typeof reversed === 'string') throw new Error(`unexpected ${reversed}`);
-    expect(orderChange(SHOP, reversed.aggregate, reversed.order, v1, options, NOW)).toBe('stale');
+    expect(
+      orderChange({
+        shop: SHOP,
+        current: reversed.aggregate,
+        stored: reversed.order,
+        facts: v1,
+        options,
+        now: NOW,
+      }),
+    ).toBe('stale');
     const { version: _a, ...left } = inOrder;
     const { version: _b, ...right } = reversed.aggregate;
     expect(left).toEqual(right);

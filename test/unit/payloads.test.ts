@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConsentPayload, OrderPayload, toConsentChange, toOrderFacts } from '#adapters/shopify/payloads.ts';
-import { catalogLine, consentPayload, orderPayload } from '../../scripts/shopify-sim.ts';
+import {
+  ConsentPayload,
+  OrderPayload,
+  RefundPayload,
+  toConsentChange,
+  toOrderFacts,
+  toRefundFacts,
+} from '#adapters/shopify/payloads.ts';
+import { catalogLine, consentPayload, orderPayload, refundPayload } from '../../scripts/shopify-sim.ts';
 
 const rumBabaLine = catalogLine(8001000000001, 2);
 
@@ -37,7 +44,52 @@ describe('Shopify order payloads', () => {
       discountCodes: [],
       channel: 'web',
       address: null,
+      refunds: [],
     });
+  });
+
+  it('map a refund, listed on the order or delivered by refunds/create, to the same facts', () => {
+    const refund = refundPayload({
+      id: 55,
+      orderId: 9001,
+      createdAt: '2026-11-03T09:00:00+09:00',
+      lines: [{ line: rumBabaLine, quantity: 1 }],
+    });
+    const expected = {
+      refundId: '55',
+      orderId: '9001',
+      createdAt: '2026-11-03T00:00:00.000Z',
+      amount: { amount: 480, currency: 'JPY' },
+      lines: [
+        {
+          productId: '8001000000001',
+          variantId: '4500100000001',
+          sku: 'RB-001',
+          vendor: 'Demo Bakery',
+          title: 'Rum Baba',
+          quantity: 1,
+        },
+      ],
+    };
+    expect(toRefundFacts(RefundPayload.parse(refund))).toEqual(expected);
+    const order = OrderPayload.parse(
+      orderPayload({
+        id: 9001,
+        customerId: 7001,
+        createdAt: '2026-11-02T09:00:00+09:00',
+        lines: [rumBabaLine],
+        refunds: [refund],
+      }),
+    );
+    expect(toOrderFacts(order)?.refunds).toEqual([expected]);
+    // The order's figures stay the original ones: the refund is taken off by id, once.
+    expect(toOrderFacts(order)?.total).toEqual({ amount: 960, currency: 'JPY' });
+  });
+
+  it('count only successful refund transactions as money returned', () => {
+    const refund = refundPayload({ id: 56, orderId: 1, createdAt: '2026-11-03T00:00:00Z', lines: [] });
+    const failed = { ...refund, transactions: refund.transactions.map((t) => ({ ...t, status: 'failure' })) };
+    expect(toRefundFacts(RefundPayload.parse(failed)).amount).toBeNull();
   });
 
   it('yield no facts for a guest order', () => {

@@ -1,10 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CustomerAggregate, emptyAggregate } from '#domain/aggregate.ts';
-import { orderChange } from '#domain/apply.ts';
+import { orderChange, refundChange } from '#domain/apply.ts';
 import { type Condition, evaluate } from '#domain/conditions.ts';
 import { currentStage } from '#domain/journey.ts';
-import { type OrderContribution, type OrderFacts, selectorKey } from '#domain/order.ts';
+import {
+  type OrderContribution,
+  type OrderFacts,
+  type RefundContribution,
+  type RefundFacts,
+  refundContribution,
+  selectorKey,
+} from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { rumBabaFans } from '#journeys/rum-baba-fans.ts';
 
@@ -150,7 +157,7 @@ describe('the evaluator (properties)', () => {
   });
 });
 
-describe('applying order versions (properties)', () => {
+describe('applying order versions and refunds (properties)', () => {
   const day = (n: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + n * 86_400_000).toISOString();
   const version = fc.record({
     updated: fc.integer({ min: 0, max: 20 }),
@@ -161,14 +168,39 @@ describe('applying order versions (properties)', () => {
   });
   // Every version of an order has its own updated_at, as in Shopify (a change always moves it).
   const versions = fc.uniqueArray(version, { minLength: 1, maxLength: 3, selector: (v) => v.updated });
-  const history = fc.array(fc.record({ placed: fc.integer({ min: 0, max: 30 }), versions }), {
-    minLength: 1,
-    maxLength: 6,
+  const refund = fc.record({
+    at: fc.integer({ min: 0, max: 20 }),
+    rumBaba: fc.integer({ min: 0, max: 2 }),
+    amount: fc.integer({ min: 0, max: 1_000 }),
+  });
+  const history = fc.array(
+    fc.record({
+      placed: fc.integer({ min: 0, max: 30 }),
+      versions,
+      refunds: fc.array(refund, { maxLength: 2 }),
+    }),
+    { minLength: 1, maxLength: 6 },
+  );
+  type Refund = { at: number; rumBaba: number; amount: number };
+  const RUM_BABA_LINE = {
+    productId: '8001000000001',
+    variantId: null,
+    sku: null,
+    vendor: null,
+    title: 'Rum Baba',
+  };
+  const refundFacts = (orderId: string, placed: number, r: Refund, index: number): RefundFacts => ({
+    refundId: `${orderId}-${index}`,
+    orderId,
+    createdAt: day(placed + r.at),
+    amount: { amount: r.amount, currency: 'JPY' },
+    lines: [{ ...RUM_BABA_LINE, quantity: r.rumBaba }],
   });
   const facts = (
     orderId: string,
     placed: number,
     v: { updated: number; cancelled: boolean; rumBaba: number; sandwich: number; tag: string | null },
+    refunds: readonly RefundFacts[],
   ): OrderFacts => ({
     orderId,
     customerId: '1',
@@ -177,14 +209,7 @@ describe('applying order versions (properties)', () => {
     updatedAt: day(placed + v.updated),
     total: { amount: 480 * v.rumBaba + 520 * v.sandwich + 100, currency: 'JPY' },
     lines: [
-      {
-        productId: '8001000000001',
-        variantId: null,
-        sku: null,
-        vendor: null,
-        title: 'Rum Baba',
-        quantity: v.rumBaba,
-      },
+      { ...RUM_BABA_LINE, quantity: v.rumBaba },
       {
         productId: '8001000000002',
         variantId: null,
@@ -200,25 +225,42 @@ describe('applying order versions (properties)', () => {
     discountCodes: [],
     channel: 'web',
     address: null,
+    refunds: [...refunds],
   });
+  type Delivery = { order: OrderFacts } | { refund: RefundFacts };
 
-  /** Applies deliveries the way the store does: newest version per order wins, others rebuilt on demand. */
-  const applyAll = (deliveries: readonly OrderFacts[]) => {
+  /**
+   * Applies deliveries the way the store does: newest version per order wins, others rebuilt on
+   * demand; a refund for an order not seen yet is parked and taken in by the order's next version.
+   */
+  const applyAll = (deliveries: readonly Delivery[]) => {
     const stored = new Map<string, OrderContribution>();
+    const parked = new Map<string, RefundContribution[]>();
     let agg: CustomerAggregate | null = null;
-    for (const f of deliveries) {
-      const others = [...stored.values()].filter((o) => o.orderId !== f.orderId);
-      const change = orderChange(
-        'shop',
-        agg,
-        stored.get(f.orderId),
-        f,
-        journeyConfig,
-        '2026-06-01T00:00:00.000Z',
-        others,
-      );
+    for (const d of deliveries) {
+      const orderId = 'order' in d ? d.order.orderId : d.refund.orderId;
+      const others = [...stored.values()].filter((o) => o.orderId !== orderId);
+      let change: ReturnType<typeof orderChange>;
+      if ('order' in d) {
+        change = orderChange(
+          {
+            shop: 'shop',
+            current: agg,
+            stored: stored.get(orderId),
+            facts: d.order,
+            options: journeyConfig,
+            now: '2026-06-01T00:00:00.000Z',
+            parkedRefunds: parked.get(orderId) ?? [],
+          },
+          others,
+        );
+      } else {
+        const r = refundContribution(d.refund, journeyConfig);
+        parked.set(orderId, [...(parked.get(orderId) ?? []).filter((p) => p.refundId !== r.refundId), r]);
+        change = refundChange(agg, stored.get(orderId), [r], d.refund.createdAt, others);
+      }
       if (typeof change === 'string') continue;
-      stored.set(f.orderId, change.order);
+      stored.set(orderId, change.order);
       agg = change.aggregate;
     }
     return agg;
@@ -231,17 +273,32 @@ describe('applying order versions (properties)', () => {
         fc.integer({ min: 1, max: 3 }),
         fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })),
         (orders, copies, randoms) => {
-          const all = orders.flatMap((o, i) => o.versions.map((v) => facts(String(i), o.placed, v)));
+          const all: Delivery[] = orders.flatMap((o, i) => {
+            const refunds = o.refunds.map((r, n) => refundFacts(String(i), o.placed, r, n));
+            return [
+              // A version lists the refunds made before it, as Shopify's order payload does.
+              ...o.versions.map((v) => ({
+                order: facts(
+                  String(i),
+                  o.placed,
+                  v,
+                  refunds.filter((r) => r.createdAt <= day(o.placed + v.updated)),
+                ),
+              })),
+              ...refunds.map((refund) => ({ refund })),
+            ];
+          });
           const newest = orders.map((o, i) => {
             const best = o.versions.reduce((a, b) => (b.updated > a.updated ? b : a));
-            return facts(String(i), o.placed, best);
+            const refunds = o.refunds.map((r, n) => refundFacts(String(i), o.placed, r, n));
+            return { order: facts(String(i), o.placed, best, refunds) };
           });
           const it = randoms[Symbol.iterator]();
           const shuffled = Array.from({ length: copies }, () => all)
             .flat()
-            .map((f) => ({ f, key: it.next().value as number }))
+            .map((d) => ({ d, key: it.next().value as number }))
             .sort((a, b) => a.key - b.key)
-            .map(({ f }) => f);
+            .map(({ d }) => d);
           const expected = applyAll(newest);
           const actual = applyAll(shuffled);
           const strip = (a: CustomerAggregate | null) => (a ? { ...a, version: 0, updatedAt: '' } : null);

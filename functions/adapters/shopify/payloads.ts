@@ -2,13 +2,15 @@ import { z } from 'zod';
 import type { ConsentChange } from '#domain/aggregate.ts';
 import { EMAIL_MARKETING_STATES } from '#domain/conditions.ts';
 import { toMinorUnits } from '#domain/money.ts';
-import type { OrderFacts } from '#domain/order.ts';
+import type { OrderFacts, OrderLine, RefundFacts } from '#domain/order.ts';
 
 /** The Admin API version our webhook subscriptions are pinned to (README: "Shopify API version"). */
 export const SHOPIFY_API_VERSION = '2025-10';
 
 /** Shopify REST ids are integers that can exceed 2^53 in future; JSON numbers or strings are accepted. */
-const ShopifyId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
+export const ShopifyId = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
+  .transform(String);
 const Timestamp = z.iso.datetime({ offset: true });
 const Decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
 
@@ -25,6 +27,40 @@ const Address = z.object({
   country_code: z.string().nullish(),
   province_code: z.string().nullish(),
 });
+
+/**
+ * A refund, as `refunds/create` delivers it and as an order lists it in `refunds`: the units
+ * taken back (`refund_line_items`, each with its order line) and the money returned (`transactions`).
+ */
+export const RefundPayload = z.object({
+  id: ShopifyId,
+  order_id: ShopifyId,
+  created_at: Timestamp,
+  refund_line_items: z
+    .array(
+      z.object({
+        quantity: z.number().int().nonnegative().max(1_000_000),
+        line_item: LineItem.omit({ quantity: true }).extend({ title: z.string().max(1_000).default('') }),
+      }),
+    )
+    .max(5_000)
+    .default([]),
+  transactions: z
+    .array(
+      z.object({
+        amount: Decimal,
+        kind: z.string().max(50),
+        status: z.string().max(50).nullish(),
+        currency: z
+          .string()
+          .regex(/^[A-Za-z]{3}$/)
+          .nullish(),
+      }),
+    )
+    .max(1_000)
+    .default([]),
+});
+export type RefundPayload = z.infer<typeof RefundPayload>;
 
 /** The fields of an `orders/create` / `orders/updated` payload that Loyalty Loop reads. */
 export const OrderPayload = z.object({
@@ -50,6 +86,11 @@ export const OrderPayload = z.object({
     .object({ id: ShopifyId, email: z.string().nullish(), default_address: Address.nullish() })
     .nullish(),
   line_items: z.array(LineItem).max(5_000),
+  /** The order's refunds so far: each is taken off the order's figures once (see `toRefundFacts`). */
+  refunds: z
+    .array(RefundPayload.omit({ order_id: true }))
+    .max(1_000)
+    .default([]),
 });
 export type OrderPayload = z.infer<typeof OrderPayload>;
 
@@ -116,6 +157,15 @@ export const toCustomerAddress = (payload: CustomerPayload) => toAddress(payload
 
 const utc = (timestamp: string): string => new Date(timestamp).toISOString();
 
+const toLine = (line: Omit<z.infer<typeof LineItem>, 'quantity'>, quantity: number): OrderLine => ({
+  productId: line.product_id ?? null,
+  variantId: line.variant_id ?? null,
+  sku: line.sku || null,
+  vendor: line.vendor ?? null,
+  title: line.title,
+  quantity,
+});
+
 /** Maps an order payload to domain facts; null when the order has no customer (guest checkout). */
 export const toOrderFacts = (order: OrderPayload): OrderFacts | null => {
   if (!order.customer) return null;
@@ -126,15 +176,9 @@ export const toOrderFacts = (order: OrderPayload): OrderFacts | null => {
     email: order.customer.email ?? order.email ?? order.contact_email ?? null,
     placedAt: utc(order.processed_at ?? order.created_at),
     updatedAt: utc(order.updated_at),
-    total: { amount: toMinorUnits(order.current_total_price ?? order.total_price, currency), currency },
-    lines: order.line_items.map((line) => ({
-      productId: line.product_id ?? null,
-      variantId: line.variant_id ?? null,
-      sku: line.sku || null,
-      vendor: line.vendor ?? null,
-      title: line.title,
-      quantity: line.quantity,
-    })),
+    // The original total: refunds are taken off by id, whichever webhook brings them first.
+    total: { amount: toMinorUnits(order.total_price, currency), currency },
+    lines: order.line_items.map((line) => toLine(line, line.quantity)),
     cancelled: order.cancelled_at != null,
     test: order.test,
     tags: (order.tags ?? '')
@@ -144,6 +188,32 @@ export const toOrderFacts = (order: OrderPayload): OrderFacts | null => {
     discountCodes: (order.discount_codes ?? []).map((d) => d.code),
     channel: order.source_name || null,
     address: toAddress(order.customer.default_address),
+    refunds: order.refunds.map((refund) => toRefundFacts({ ...refund, order_id: order.id })),
+  };
+};
+
+/**
+ * Maps a refund to domain facts. The money returned is the sum of its successful refund
+ * transactions in the currency of the first one (Shopify refunds in the order's currency).
+ */
+export const toRefundFacts = (refund: RefundPayload): RefundFacts => {
+  const paid = refund.transactions.filter(
+    (t) => t.kind === 'refund' && (t.status ?? 'success') === 'success' && t.currency,
+  );
+  const currency = paid[0]?.currency?.toUpperCase();
+  return {
+    refundId: refund.id,
+    orderId: refund.order_id,
+    createdAt: utc(refund.created_at),
+    amount: currency
+      ? {
+          amount: paid
+            .filter((t) => t.currency?.toUpperCase() === currency)
+            .reduce((sum, t) => sum + toMinorUnits(t.amount, currency), 0),
+          currency,
+        }
+      : null,
+    lines: refund.refund_line_items.map(({ quantity, line_item }) => toLine(line_item, quantity)),
   };
 };
 
