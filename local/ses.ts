@@ -28,6 +28,50 @@ type StoredEmail = {
   at: number;
 };
 
+/**
+ * The EventBridge entry SES publishes for a bounce or a complaint of an email sent through a
+ * configuration set with an EventBridge destination (`source: aws.ses`, SES's event record as
+ * `detail`). The emulator cannot bounce, so the local stack publishes these on request.
+ */
+export const sesFeedbackEntry = (feedback: {
+  type: 'Bounce' | 'Complaint';
+  to: string;
+  shop: string;
+  bounceType: string;
+  configurationSet: string;
+  busName: string;
+  at: Date;
+}) => {
+  const recipients = [{ emailAddress: feedback.to }];
+  const detail = {
+    eventType: feedback.type,
+    mail: {
+      timestamp: feedback.at.toISOString(),
+      messageId: `local-${feedback.at.getTime()}`,
+      destination: [feedback.to],
+      tags: {
+        'ses:configuration-set': [feedback.configurationSet],
+        shop: [feedback.shop.replaceAll('.', '_')],
+      },
+    },
+    ...(feedback.type === 'Bounce'
+      ? {
+          bounce: {
+            bounceType: feedback.bounceType,
+            bounceSubType: 'General',
+            bouncedRecipients: recipients,
+          },
+        }
+      : { complaint: { complainedRecipients: recipients, complaintFeedbackType: 'abuse' } }),
+  };
+  return {
+    Source: 'aws.ses',
+    DetailType: feedback.type === 'Bounce' ? 'Email Bounced' : 'Email Complaint Received',
+    Detail: JSON.stringify(detail),
+    EventBusName: feedback.busName,
+  };
+};
+
 /** The SES v2 emulator (aws-ses-v2-local) on a free loopback port. */
 export class SesLocal {
   readonly endpoint: string;

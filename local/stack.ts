@@ -23,7 +23,7 @@ import {
   toProxyEvent,
 } from './http-gateway.ts';
 import { LocalFunction } from './lambda-runtime.ts';
-import { SesLocal } from './ses.ts';
+import { SesLocal, sesFeedbackEntry } from './ses.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { LOCAL_REGION, readWiring } from './template.ts';
 
@@ -59,6 +59,15 @@ const AdvanceTime = z
       .number()
       .positive()
       .max(10 * 365 * 24 * 3600),
+  })
+  .strict();
+
+const SesFeedbackInput = z
+  .object({
+    type: z.enum(['Bounce', 'Complaint']),
+    to: z.string().min(3).max(320),
+    shop: z.string().min(1).max(255),
+    bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']).default('Permanent'),
   })
   .strict();
 
@@ -265,6 +274,28 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       send(res, 404, { message: 'Not Found' });
     };
 
+    /** Reads a small JSON body against a schema; answers 400 (and returns null) when it does not fit. */
+    const readJson = async <T>(
+      req: IncomingMessage,
+      res: ServerResponse,
+      schema: z.ZodType<T>,
+      shape: string,
+    ) => {
+      let input: unknown;
+      try {
+        input = JSON.parse((await readBody(req, 4096)).toString('utf8'));
+      } catch {
+        send(res, 400, { message: `body must be JSON ${shape}` });
+        return null;
+      }
+      const parsed = schema.safeParse(input);
+      if (parsed.success) return parsed.data;
+      send(res, 400, {
+        message: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      });
+      return null;
+    };
+
     const handleLocal = async (method: string, path: string, req: IncomingMessage, res: ServerResponse) => {
       const key = `${method} ${path}`;
       switch (key) {
@@ -295,25 +326,29 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           return;
         }
         case 'POST /_local/advance-time': {
-          let input: unknown;
-          try {
-            input = JSON.parse((await readBody(req, 4096)).toString('utf8'));
-          } catch {
-            send(res, 400, { message: 'body must be JSON {"seconds": N}' });
-            return;
-          }
-          const parsed = AdvanceTime.safeParse(input);
-          if (!parsed.success) {
-            send(res, 400, {
-              message: parsed.error.issues
-                .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
-                .join('; '),
-            });
-            return;
-          }
-          clock.advance(parsed.data.seconds);
+          const input = await readJson(req, res, AdvanceTime, '{"seconds": N}');
+          if (!input) return;
+          clock.advance(input.seconds);
           // Schedules due by the new time fire here once the stack creates any (roadmap: timing).
           send(res, 200, { now: new Date(clock.now()).toISOString() });
+          return;
+        }
+        case 'POST /_local/ses-feedback': {
+          // What a mailbox provider tells SES: SES publishes it where the configuration set says.
+          const input = await readJson(
+            req,
+            res,
+            SesFeedbackInput,
+            '{"type": "Bounce"|"Complaint", "to", "shop"}',
+          );
+          if (!input) return;
+          const published = wiring.sesEventDestinations.filter((d) =>
+            d.events.includes(input.type.toLowerCase()),
+          );
+          bus.putEvents(
+            published.map((d) => sesFeedbackEntry({ ...input, ...d, at: new Date(clock.now()) })),
+          );
+          send(res, 202, { published: published.length });
           return;
         }
         default:

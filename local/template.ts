@@ -82,7 +82,10 @@ export type LocalWiring = {
   invokeConfigs: Map<string, InvokeConfigSpec>;
   queues: string[];
   secrets: SecretSpec[];
+  /** Where SES publishes a configuration set's events (EventBridge destinations only). */
+  sesEventDestinations: SesEventDestinationSpec[];
 };
+export type SesEventDestinationSpec = { configurationSet: string; busName: string; events: string[] };
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -251,6 +254,37 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     };
   });
 
+  /** A JSON value with every intrinsic in it (`{ Ref }`, `{ Fn::... }`) resolved, e.g. an event pattern. */
+  const resolveDeep = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolveDeep);
+    if (typeof value !== 'object' || value === null) return value;
+    const keys = Object.keys(value);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]?.startsWith('Fn::'))) return resolve(value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v)]));
+  };
+
+  const sesEventDestinations: SesEventDestinationSpec[] = byType(
+    'AWS::SES::ConfigurationSetEventDestination',
+  ).flatMap(([, r]) => {
+    const p = r.Properties ?? {};
+    const destination = p.EventDestination as
+      | {
+          Enabled?: boolean;
+          MatchingEventTypes?: string[];
+          EventBridgeDestination?: { EventBusArn?: unknown };
+        }
+      | undefined;
+    const busArn = destination?.EventBridgeDestination?.EventBusArn;
+    if (!busArn || destination?.Enabled === false) return [];
+    return [
+      {
+        configurationSet: resolve(p.ConfigurationSetName),
+        busName: resolve(busArn).split('/').pop() ?? 'default',
+        events: (destination.MatchingEventTypes ?? []).map((e) => e.toLowerCase()),
+      },
+    ];
+  });
+
   const rules: RuleSpec[] = byType('AWS::Events::Rule').map(([id, r]) => {
     const p = r.Properties ?? {};
     const targets = ((p.Targets as Record<string, unknown>[] | undefined) ?? []).map((t) => {
@@ -268,7 +302,7 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     return {
       logicalId: id,
       busName: p.EventBusName === undefined ? 'default' : resolve(p.EventBusName),
-      pattern: p.EventPattern as Record<string, unknown>,
+      pattern: resolveDeep(p.EventPattern) as Record<string, unknown>,
       enabled: p.State !== 'DISABLED',
       targets,
     };
@@ -300,5 +334,6 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     invokeConfigs,
     queues: byType('AWS::SQS::Queue').map(([id]) => id),
     secrets: byType('AWS::SecretsManager::Secret').map(([id]) => ({ logicalId: id, arn: ref(id) })),
+    sesEventDestinations,
   };
 };

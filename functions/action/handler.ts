@@ -1,7 +1,7 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dynamoDb, eventBridge, sesV2 } from '#adapters/clients.ts';
 import { CustomerStore } from '#adapters/customer-store.ts';
-import { sendEmail } from '#adapters/email-sender.ts';
+import { sendEmail, shopTag } from '#adapters/email-sender.ts';
 import { putBusEvents } from '#adapters/event-bus.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { requireEnv } from '#commons/env.ts';
@@ -55,7 +55,7 @@ const renderAndSend = async (
     to,
     configurationSet: env.CONFIGURATION_SET_NAME,
     unsubscribeUrl,
-    tags: { journey: journeyId, stage: stageId },
+    tags: { shop: shopTag(shop), journey: journeyId, stage: stageId },
   });
 };
 

@@ -12,6 +12,14 @@ export type OutgoingEmail = RenderedEmail & {
 
 const tagValue = (value: string) => value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
 
+/**
+ * SES tag values allow no dots, so the shop travels as `bakery-demo_myshopify_com`. Shop domains
+ * have no underscores, so the mapping is reversible: SES feedback names the shop that sent.
+ */
+export const shopTag = (shop: string): string => shop.replaceAll('.', '_');
+export const shopFromTag = (tag: string | undefined): string | null =>
+  tag && /^[a-z0-9][a-z0-9-]*_myshopify_com$/.test(tag) ? tag.replaceAll('_', '.') : null;
+
 /** Sends one email through SES v2 and returns SES's message id. */
 export const sendEmail = async (client: SESv2Client, email: OutgoingEmail): Promise<string> => {
   const result = await client.send(

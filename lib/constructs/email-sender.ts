@@ -2,13 +2,19 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { ConfigurationSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import {
+  ConfigurationSet,
+  EmailSendingEvent,
+  EventDestination,
+  SuppressionReasons,
+} from 'aws-cdk-lib/aws-ses';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeManualRotation, deadLetterQueue } from './defaults.ts';
+import { acknowledgeManualRotation, DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
 export type EmailSenderProps = {
@@ -40,6 +46,10 @@ export class EmailSender extends Construct {
   readonly unsubscribeKey: Secret;
   /** Stage events whose email failed after every retry, with the error, for redrive. */
   readonly failedSends: Queue;
+  /** Suppresses addresses on SES bounce and complaint events. */
+  readonly feedback: LoyaltyFunction;
+  /** SES events the feedback function could not take after every retry. */
+  readonly failedFeedback: Queue;
 
   constructor(scope: Construct, id: string, props: EmailSenderProps) {
     super(scope, id);
@@ -90,6 +100,34 @@ export class EmailSender extends Construct {
       methods: [HttpMethod.GET, HttpMethod.POST],
       integration: new HttpLambdaIntegration('UnsubscribeIntegration', this.unsubscribe),
     });
+
+    // Bounces and complaints: SES publishes them to the account's default bus (the only bus SES
+    // supports); a rule picks this configuration set's events for the feedback function.
+    const defaultBus = EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.configurationSet.addEventDestination('Feedback', {
+      destination: EventDestination.eventBus(defaultBus),
+      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+    });
+    this.feedback = new LoyaltyFunction(this, 'Feedback', {
+      name: 'feedback',
+      description: 'Suppresses addresses that bounced permanently or complained',
+    }).useTable(props.table, 'readWrite');
+    this.failedFeedback = deadLetterQueue(this, 'FailedFeedback');
+    new Rule(this, 'FeedbackRule', {
+      eventBus: defaultBus,
+      description: 'SES bounces and complaints of Loyalty Loop emails → suppression',
+      eventPattern: {
+        source: ['aws.ses'],
+        detailType: ['Email Bounced', 'Email Complaint Received'],
+        detail: { mail: { tags: { 'ses:configuration-set': [this.configurationSet.configurationSetName] } } },
+      },
+    }).addTarget(
+      new LambdaFunction(this.feedback, {
+        retryAttempts: DEFAULTS.targetRetryAttempts,
+        maxEventAge: DEFAULTS.targetMaxEventAge,
+        deadLetterQueue: this.failedFeedback,
+      }),
+    );
 
     const stack = Stack.of(this);
     this.action.addToRolePolicy(

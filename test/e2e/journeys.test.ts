@@ -95,3 +95,42 @@ describe('the demo journeys through the local stack', () => {
     expect(body.customerTags['wholesale-lead']?.present).toBe(true);
   });
 });
+
+describe('SES feedback through the local stack', () => {
+  const feedback = async (body: Record<string, string>) => {
+    const response = await fetch(`${local.stack.url}/_local/ses-feedback`, {
+      method: 'POST',
+      body: JSON.stringify({ shop: DEMO_SHOP, ...body }),
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ published: 1 });
+    await post('/_local/settle');
+  };
+  const subscribe = (id: number) =>
+    deliver(local.stack.url, {
+      topic: 'customers/email_marketing_consent_update',
+      payload: consentPayload(id, 'subscribed', new Date().toISOString()),
+    });
+
+  it('a permanent bounce or a complaint stops every later email to that address; a transient bounce does not', async () => {
+    const RUM_BABA = 8001000000001;
+    for (const id of [8401, 8402, 8403]) await subscribe(id);
+    const t = await now();
+    for (const [i, id] of [8401, 8402, 8403].entries()) await order(94001 + i, id, t, RUM_BABA);
+    for (const id of [8401, 8402, 8403])
+      expect(await subjectsTo(`customer${id}@example.com`)).toHaveLength(1);
+
+    await feedback({ type: 'Bounce', to: 'customer8401@example.com' });
+    await feedback({ type: 'Complaint', to: 'customer8402@example.com' });
+    await feedback({ type: 'Bounce', bounceType: 'Transient', to: 'customer8403@example.com' });
+
+    await post('/_local/advance-time', { seconds: 10 * DAY });
+    for (const [i, id] of [8401, 8402, 8403].entries())
+      await order(94011 + i, id, t + 10 * DAY * 1000, RUM_BABA);
+    expect(await subjectsTo('customer8401@example.com')).toHaveLength(1);
+    expect(await subjectsTo('customer8402@example.com')).toHaveLength(1);
+    expect(await subjectsTo('customer8403@example.com')).toHaveLength(2);
+    // The stage was still entered: only the email is withheld.
+    expect((await customer(8401)).journeys['rum-baba-fans']).toBe('second-rum-baba');
+  });
+});

@@ -49,7 +49,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(7);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -126,11 +126,38 @@ describe('LoyaltyLoop stack', () => {
     });
   });
 
+  it('routes SES bounces and complaints of its configuration set from the default bus to the feedback function', () => {
+    const feedback = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-feedback' }) },
+    });
+    const configurationSet = Object.keys(template.findResources('AWS::SES::ConfigurationSet'))[0];
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: { Ref: configurationSet },
+      EventDestination: Match.objectLike({
+        MatchingEventTypes: Match.arrayWith(['bounce', 'complaint']),
+        EventBridgeDestination: { EventBusArn: Match.anyValue() },
+      }),
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: {
+        source: ['aws.ses'],
+        'detail-type': ['Email Bounced', 'Email Complaint Received'],
+        detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: configurationSet }] } } },
+      },
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [feedback, 'Arn'] }, DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+  });
+
   it('has one rule per journey stage with an action, each sending Journey Stage Entered to the action function', () => {
     const action = logicalIdOf('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) },
     });
-    const rules = template.findResources('AWS::Events::Rule');
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { source: ['loyalty-loop'] } },
+    });
     const stages = Object.values(rules)
       .map(
         (r) =>
