@@ -34,6 +34,8 @@ export class LocalFunction {
   private nextId = 1;
   readonly ready: Promise<void>;
   invocations = 0;
+  /** Fault injection (tests only): decides per invocation whether it fails before or after running. */
+  fault?: () => 'before' | 'after' | null;
 
   constructor(spec: FunctionSpec, environment: Record<string, string>, clock: LocalClock) {
     this.spec = spec;
@@ -85,7 +87,17 @@ export class LocalFunction {
     });
   }
 
-  invoke(event: unknown): Promise<unknown> {
+  async invoke(event: unknown): Promise<unknown> {
+    const fault = this.fault?.() ?? null;
+    const injected = () =>
+      new FunctionError(this.spec.logicalId, 'Injected.Fault', `injected fault ${fault} the invocation`);
+    if (fault === 'before') throw injected();
+    const result = await this.run(event);
+    if (fault === 'after') throw injected();
+    return result;
+  }
+
+  private run(event: unknown): Promise<unknown> {
     this.invocations++;
     const id = this.nextId++;
     const timeoutMs = this.spec.timeoutSeconds * 1000;

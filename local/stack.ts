@@ -14,6 +14,7 @@ import { LocalClock } from './clock.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { DynamoDbLocal, LOCAL_CREDENTIALS } from './dynamodb.ts';
 import { LocalEventBus } from './event-bus.ts';
+import { type FaultOptions, Faults } from './faults.ts';
 import {
   BodyTooLarge,
   fromProxyResult,
@@ -38,6 +39,8 @@ export type LocalStackOptions = {
   adminApiKey?: string;
   /** Powertools log level inside the functions. @default 'WARN' */
   logLevel?: string;
+  /** Inject failures into functions and DynamoDB calls (tests of the delivery guarantees). */
+  faults?: FaultOptions;
 };
 
 export type LocalStack = {
@@ -48,6 +51,8 @@ export type LocalStack = {
   ses: SesLocal;
   dynamoDb: DynamoDbLocal;
   tableName: string;
+  /** The injected faults (when asked for): counts, and the options, which a test may change. */
+  faults: Faults | null;
   /** Waits until every stream is drained and no asynchronous invocation is in flight. */
   settle: (timeoutMs?: number) => Promise<boolean>;
   stop: () => Promise<void>;
@@ -162,9 +167,24 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const invoker = new AsyncInvoker(wiring.invokeConfigs, deadLetters, clock);
     const bus = new LocalEventBus(wiring.busNames, wiring.rules, functions, invoker, clock);
     // The emulator listens before functions start: their environment names its URL.
-    const emulator = new AwsEmulator(bus, secrets);
+    const emulator = new AwsEmulator({
+      bus,
+      secrets,
+      deadLetters,
+      functions,
+      invoker,
+      stackName: STACK_NAME,
+    });
     const awsEndpoint = await emulator.listen();
     stops.push(() => emulator.close());
+
+    const faults = options.faults ? new Faults(options.faults) : null;
+    let functionsDynamoDb = dynamoDb.endpoint;
+    if (faults) {
+      const proxy = await faults.dynamoDbProxy(dynamoDb.endpoint);
+      stops.push(proxy.close);
+      functionsDynamoDb = proxy.endpoint;
+    }
 
     for (const spec of wiring.functions.values()) {
       const { NODE_OPTIONS: _ignored, ...templateEnvironment } = spec.environment;
@@ -181,12 +201,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
           AWS_LAMBDA_FUNCTION_NAME: spec.logicalId,
           AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
-          AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
+          AWS_ENDPOINT_URL_DYNAMODB: functionsDynamoDb,
           AWS_ENDPOINT_URL_SESV2: ses.endpoint,
           AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
           AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
         },
         clock,
+      );
+      fn.fault = faults?.forFunction(
+        String(spec.environment.POWERTOOLS_SERVICE_NAME ?? '').replace(/^loyalty-loop-/, ''),
       );
       functions.set(spec.logicalId, fn);
       stops.push(() => fn.stop());
@@ -309,6 +332,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             streams: pollers.map((p) => p.describe()),
             rules: wiring.rules.length,
             asyncFailures: invoker.failures.length,
+            ...(faults ? { faultsInjected: faults.counts } : {}),
+            // For operator commands run against the local stack (npm run redrive -- --local URL).
+            stackName: STACK_NAME,
+            tableName: wiring.tables[0]?.name ?? '',
+            endpoints: { aws: awsEndpoint, dynamoDb: dynamoDb.endpoint },
           });
           return;
         case 'GET /_local/emails':
@@ -365,6 +393,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ses,
       dynamoDb,
       tableName: wiring.tables[0]?.name ?? '',
+      faults,
       settle,
       stop,
     };

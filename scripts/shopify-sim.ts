@@ -200,23 +200,31 @@ export const deliver = async (
 
 /**
  * Delivers every webhook with at most `concurrency` requests in flight. A request that fails at
- * the network level counts as status 0. Results come in completion order.
+ * the network level counts as status 0. With `attempts` > 1 a webhook not answered 2xx is sent
+ * again (same event id), as Shopify retries. Results come in completion order.
  */
 export const deliverAll = async (
   baseUrl: string,
   deliveries: readonly Delivery[],
   concurrency: number,
-): Promise<{ status: number; ms: number }[]> => {
-  const results: { status: number; ms: number }[] = [];
+  attempts = 1,
+): Promise<{ status: number; ms: number; attempts: number }[]> => {
+  const results: { status: number; ms: number; attempts: number }[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < deliveries.length) {
         const delivery = deliveries[next++];
         if (!delivery) break;
+        const stable = { ...delivery, eventId: delivery.eventId ?? randomUUID() };
         const started = performance.now();
-        const { status } = await deliver(baseUrl, delivery).catch(() => ({ status: 0 }));
-        results.push({ status, ms: performance.now() - started });
+        let status = 0;
+        let attempt = 0;
+        while (attempt < attempts && !(status >= 200 && status < 300)) {
+          attempt++;
+          ({ status } = await deliver(baseUrl, stable).catch(() => ({ status: 0 })));
+        }
+        results.push({ status, ms: performance.now() - started, attempts: attempt });
       }
     }),
   );

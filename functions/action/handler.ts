@@ -1,6 +1,6 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { dynamoDb, eventBridge, sesV2 } from '#adapters/clients.ts';
-import { CustomerStore } from '#adapters/customer-store.ts';
+import { CustomerStore, type SendKey } from '#adapters/customer-store.ts';
 import { sendEmail, shopTag } from '#adapters/email-sender.ts';
 import { putBusEvents } from '#adapters/event-bus.ts';
 import { readSecret } from '#adapters/secrets.ts';
@@ -59,6 +59,23 @@ const renderAndSend = async (
   });
 };
 
+/**
+ * Marks this invocation's claim failed, trying a few times: a claim left 'sending' by an invocation
+ * that never sent would withhold the email for good. No claim of ours (never written): nothing to do.
+ */
+const releaseClaim = async (send: SendKey, claimant: string, cause: unknown): Promise<void> => {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await store.finishSend(send, claimant, { status: 'failed', reason, at: new Date().toISOString() });
+      return;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+      if (attempt === 3) logger.error('could not release a send claim', { ...send, claimant, error });
+    }
+  }
+};
+
 export type ActionResult = { status: 'sent'; messageId: string } | { status: 'skipped'; reason: string };
 
 /**
@@ -67,7 +84,7 @@ export type ActionResult = { status: 'sent'; messageId: string } | { status: 'sk
  */
 export const handler = async (
   event: EventBridgeEvent<string, unknown>,
-  _context?: Context,
+  context?: Context,
 ): Promise<ActionResult> => {
   const detail = StageEnteredDetail.parse(event.detail);
   const { shop, customerId, journeyId, stageId, entryId } = detail;
@@ -92,28 +109,22 @@ export const handler = async (
     return skip('the address opted out before');
 
   const now = new Date();
-  const claim = await store.claimSend(shop, customerId, journeyId, stageId, entryId, now.toISOString());
-  if (claim !== 'claimed') return skip(`send ledger says ${claim}`);
-
+  const send = { shop, customerId, journeyId, stageId, entryId };
+  const claimant = context?.awsRequestId ?? `${event.id}@${now.toISOString()}`;
   let messageId: string;
   try {
+    const claim = await store.claimSend(send, claimant, now.toISOString());
+    if (claim !== 'claimed') return skip(`send ledger says ${claim}`);
     messageId = await renderAndSend(detail, action, customer, email, now);
   } catch (error) {
-    // Nothing was sent: release the claim so the retry Lambda makes of this event can send.
-    await store.finishSend(shop, customerId, journeyId, stageId, entryId, {
-      status: 'failed',
-      reason: error instanceof Error ? error.message : String(error),
-      at: new Date().toISOString(),
-    });
+    // Nothing was sent (the claim may or may not have been written): release it, so the retry
+    // Lambda makes of this event can send.
+    await releaseClaim(send, claimant, error);
     throw error;
   }
   // From here on the email is out: a failure leaves the claim 'sending', so no retry sends again.
   const sentAt = new Date().toISOString();
-  await store.finishSend(shop, customerId, journeyId, stageId, entryId, {
-    status: 'sent',
-    messageId,
-    at: sentAt,
-  });
+  await store.finishSend(send, claimant, { status: 'sent', messageId, at: sentAt });
   await putBusEvents(eventBridge, env.EVENT_BUS_NAME, [
     {
       detailType: DetailType.EmailSent,

@@ -65,8 +65,18 @@ const orderSk = (orderId: string) => `ORDER#${orderId}`;
 const orderRefPk = (shop: string, orderId: string) => `SHOP#${shop}#ORDER#${orderId}`;
 const ORDER_REF_SK = 'REF';
 type OrderRef = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
-const sendSk = (journeyId: string, stageId: string, entryId: number) =>
-  `SEND#${journeyId}#${stageId}#${entryId}`;
+/** One stage entry's send: at most one email per key. */
+export type SendKey = {
+  shop: string;
+  customerId: string;
+  journeyId: string;
+  stageId: string;
+  entryId: number;
+};
+const sendItemKey = ({ shop, customerId, journeyId, stageId, entryId }: SendKey) => ({
+  pk: customerKey(shop, customerId),
+  sk: `SEND#${journeyId}#${stageId}#${entryId}`,
+});
 
 /** How long a processed webhook id is remembered for de-duplication (Shopify retries for 4 hours). */
 const WEBHOOK_MEMORY_SECONDS = 7 * 24 * 3600;
@@ -602,17 +612,13 @@ export class CustomerStore {
 
   /**
    * Claims the right to send one stage email. Exactly one caller ever gets `claimed` for a key;
-   * a send that failed (marked `failed`) can be claimed again by a retry.
+   * a send that failed (marked `failed`) can be claimed again by a retry. `claimant` identifies
+   * the invocation (its request id): when DynamoDB applied the claim but its answer was lost, the
+   * SDK's retry finds the claim its own and still gets `claimed`.
    */
-  async claimSend(
-    shop: string,
-    customerId: string,
-    journeyId: string,
-    stageId: string,
-    entryId: number,
-    nowIso: string,
-  ): Promise<SendClaim> {
-    const key = { pk: customerKey(shop, customerId), sk: sendSk(journeyId, stageId, entryId) };
+  async claimSend(send: SendKey, claimant: string, nowIso: string): Promise<SendClaim> {
+    const { journeyId, stageId, entryId } = send;
+    const key = sendItemKey(send);
     try {
       await this.doc.send(
         new PutCommand({
@@ -625,6 +631,7 @@ export class CustomerStore {
             stageId,
             entryId,
             claimedAt: nowIso,
+            claimant,
           },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -636,36 +643,54 @@ export class CustomerStore {
     } catch (error) {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
         const old = (error as { Item?: Record<string, { S?: string }> }).Item;
+        if (old?.status?.S === 'sending' && old.claimant?.S === claimant) return 'claimed';
         return old?.status?.S === 'sent' ? 'already-sent' : 'in-flight';
       }
       throw error;
     }
   }
 
+  /**
+   * Records how the claimant's send ended. `failed` releases the claim for a retry; only the
+   * claimant can finish its claim.
+   */
   async finishSend(
-    shop: string,
-    customerId: string,
-    journeyId: string,
-    stageId: string,
-    entryId: number,
+    send: SendKey,
+    claimant: string,
     outcome:
       | { status: 'sent'; messageId: string; at: string }
       | { status: 'failed'; reason: string; at: string },
   ): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: customerKey(shop, customerId), sk: sendSk(journeyId, stageId, entryId) },
-        UpdateExpression: 'SET #status = :status, finishedAt = :at, detail = :detail',
-        ConditionExpression: '#status = :sending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': outcome.status,
-          ':at': outcome.at,
-          ':detail': outcome.status === 'sent' ? outcome.messageId : outcome.reason,
-          ':sending': 'sending',
-        },
-      }),
-    );
+    const detail = outcome.status === 'sent' ? outcome.messageId : outcome.reason;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sendItemKey(send),
+          UpdateExpression: 'SET #status = :status, finishedAt = :at, detail = :detail',
+          ConditionExpression: '#status = :sending AND claimant = :claimant',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': outcome.status,
+            ':at': outcome.at,
+            ':detail': detail,
+            ':sending': 'sending',
+            ':claimant': claimant,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      // DynamoDB applied this very update but its answer was lost, and the SDK retried: done.
+      const old = (error as { Item?: Record<string, { S?: string }> }).Item;
+      const appliedBefore =
+        error instanceof Error &&
+        error.name === 'ConditionalCheckFailedException' &&
+        old?.status?.S === outcome.status &&
+        old?.claimant?.S === claimant &&
+        old?.detail?.S === detail &&
+        old?.finishedAt?.S === outcome.at;
+      if (!appliedBefore) throw error;
+    }
   }
 }

@@ -1,103 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { simulateCustomer, type TimelineEntry } from '#domain/simulate.ts';
-import { journeyConfig } from '#journeys/index.ts';
 import type { LocalEmail } from '../../local/ses.ts';
 import {
-  catalogLine,
   consentPayload,
   type Delivery,
   deliverAll as deliverAllTo,
-  type LineItemInput,
-  orderPayload,
-  refundPayload,
   seededRandom,
 } from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
+import {
+  customerStory,
+  expectedTemplates,
+  keptSpend,
+  ORDERS_PER_CUSTOMER,
+  templateOfSubject,
+  toDelivery,
+} from '../support/stories.ts';
 
 const local = useLocalStack();
 const SHOP_A = 'in-order.myshopify.com';
 const SHOP_B = 'shuffled.myshopify.com';
 const CUSTOMERS = 200;
-const ORDERS_PER_CUSTOMER = 5;
-const PRODUCTS = [8001000000001, 8001000000008, 8001000000002, 8001000000003, 8001000000005];
-const DAY = 86_400_000;
-
-type Version = {
-  topic: string;
-  at: number;
-  lines: LineItemInput[];
-  cancelled: boolean;
-  orderId: number;
-  placed: number;
-  /** The order's refund (one unit of its first line), once made. */
-  refund?: { id: number; at: number; line: LineItemInput };
-};
-
-/** The order's lines once its refund is taken off: what the customer kept. */
-const keptLines = (v: Version): LineItemInput[] =>
-  v.refund ? v.lines.map((l, i) => (i === 0 ? { ...l, quantity: l.quantity - 1 } : l)) : v.lines;
-
-/** Every order's versions for one customer: created, sometimes updated (an item added), sometimes cancelled. */
-const customerStory = (random: () => number, index: number, start: number): Version[] => {
-  const versions: Version[] = [];
-  for (let o = 0; o < ORDERS_PER_CUSTOMER; o++) {
-    const orderId = 700_000 + index * 10 + o;
-    const placed = start + (o * 7 + Math.floor(random() * 5)) * DAY;
-    const lines = [catalogLine(PRODUCTS[Math.floor(random() * PRODUCTS.length)] ?? 8001000000003)];
-    versions.push({ topic: 'orders/create', at: placed, lines, cancelled: false, orderId, placed });
-    if (random() < 0.3) {
-      const more = [...lines, catalogLine(PRODUCTS[Math.floor(random() * PRODUCTS.length)] ?? 8001000000003)];
-      versions.push({
-        topic: 'orders/updated',
-        at: placed + 3_600_000,
-        lines: more,
-        cancelled: false,
-        orderId,
-        placed,
-      });
-    }
-    if (random() < 0.15) {
-      const last = versions.at(-1) as Version;
-      versions.push({ ...last, topic: 'orders/cancelled', at: placed + 2 * 3_600_000, cancelled: true });
-    }
-    if (random() < 0.2) {
-      // A refund of one unit of the first line: refunds/create, then the order updated listing it.
-      const last = versions.at(-1) as Version;
-      const refund = { id: orderId * 10, at: placed + 3 * 3_600_000, line: last.lines[0] as LineItemInput };
-      versions.push({ ...last, topic: 'refunds/create', at: refund.at, refund });
-      versions.push({ ...last, topic: 'orders/updated', at: refund.at + 60_000, refund });
-    }
-  }
-  return versions;
-};
-
-const toDelivery = (shop: string, customerId: number, v: Version): Delivery => {
-  const refund =
-    v.refund &&
-    refundPayload({
-      id: v.refund.id,
-      orderId: v.orderId,
-      createdAt: new Date(v.refund.at).toISOString(),
-      lines: [{ line: v.refund.line, quantity: 1 }],
-    });
-  return {
-    shop,
-    topic: v.topic,
-    eventId: `${shop}/${v.orderId}/${v.topic}/${v.at}`,
-    payload:
-      v.topic === 'refunds/create'
-        ? refund
-        : orderPayload({
-            id: v.orderId,
-            customerId,
-            createdAt: new Date(v.placed).toISOString(),
-            updatedAt: new Date(v.at).toISOString(),
-            lines: v.lines,
-            cancelledAt: v.cancelled ? new Date(v.at).toISOString() : null,
-            refunds: refund ? [refund] : [],
-          }),
-  };
-};
 
 const deliverAll = async (deliveries: readonly Delivery[], concurrency: number) =>
   (await deliverAllTo(local.stack.url, deliveries, concurrency)).map((r) => r.status);
@@ -124,7 +46,7 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
     timeout: 600_000,
   }, async () => {
     const random = seededRandom(42);
-    const start = Date.now() - 60 * DAY;
+    const start = Date.now() - 60 * 86_400_000;
     const stories = Array.from({ length: CUSTOMERS }, (_, i) => customerStory(random, i, start));
     const consent = (shop: string, id: number) => ({
       shop,
@@ -168,13 +90,9 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
       const inOrder = await aggregate(SHOP_A, 10_000 + i);
       expect(await aggregate(SHOP_B, 20_000 + i)).toEqual(inOrder);
       // Spend is what the customer kept: each order's newest version, refunds taken off.
-      const newest = new Map<number, Version>();
-      for (const v of stories[i] ?? [])
-        if ((newest.get(v.orderId)?.at ?? -1) < v.at) newest.set(v.orderId, v);
-      const kept = [...newest.values()]
-        .filter((v) => !v.cancelled)
-        .reduce((sum, v) => sum + keptLines(v).reduce((n, l) => n + Number(l.price) * l.quantity, 0), 0);
-      expect((inOrder.totalSpent as { amount: number } | null)?.amount ?? 0).toBe(kept);
+      expect((inOrder.totalSpent as { amount: number } | null)?.amount ?? 0).toBe(
+        keptSpend(stories[i] ?? []),
+      );
     }
 
     const emails = (await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[];
@@ -188,43 +106,12 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
     expect(new Set(sentEvents.map((e) => e.detail.eventId)).size).toBe(sentEvents.length);
 
     // Shop A's emails are exactly what the journey simulator says the in-order story sends.
-    const expected = stories.flatMap((story, i) => {
-      const timeline: TimelineEntry[] = [
-        { at: new Date(start).toISOString(), consent: 'subscribed' },
-        ...story.map((v) => ({
-          at: new Date(v.at).toISOString(),
-          order: {
-            id: String(v.orderId),
-            placedAt: new Date(v.placed).toISOString(),
-            cancelled: v.cancelled,
-            lines: keptLines(v).map((l) => ({
-              productId: String(l.product_id),
-              sku: l.sku,
-              quantity: l.quantity,
-            })),
-          },
-        })),
-      ];
-      return simulateCustomer(journeyConfig, timeline)
-        .actions.filter((a) => a.sent)
-        .map((a) => `customer${10_000 + i}@example.com ${a.template}`);
-    });
-    const templatesBySubject = new Map(
-      Object.entries(journeyConfig.templates).map(([name, template]) => [
-        template({
-          shopName: journeyConfig.brandName,
-          customerEmail: '',
-          coupon: { code: '' },
-          unsubscribeUrl: '',
-          ordersCount: 0,
-          totalSpent: null,
-        }).subject,
-        name,
-      ]),
+    const expected = stories.flatMap((story, i) =>
+      expectedTemplates(story, start).map((template) => `customer${10_000 + i}@example.com ${template}`),
     );
     const actualA = emails
       .filter((e) => e.to.some((to) => /^customer1\d{4}@/.test(to)))
-      .map((e) => `${e.to[0]} ${templatesBySubject.get(e.subject)}`);
+      .map((e) => `${e.to[0]} ${templateOfSubject.get(e.subject)}`);
     expect(actualA.sort()).toEqual(expected.sort());
     expect(expected.length).toBeGreaterThan(100);
     console.info(

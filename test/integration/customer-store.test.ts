@@ -218,30 +218,55 @@ describe('CustomerStore on DynamoDB Local', () => {
   it('lets exactly one of ten concurrent senders claim a stage entry', async () => {
     ({ store } = await freshStore());
     const claims = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        store.claimSend(SHOP, '7001', 'rum-baba-fans', 'first-rum-baba', 2, '2026-11-24T00:00:00.000Z'),
+      Array.from({ length: 10 }, (_, i) =>
+        store.claimSend(
+          {
+            shop: SHOP,
+            customerId: '7001',
+            journeyId: 'rum-baba-fans',
+            stageId: 'first-rum-baba',
+            entryId: 2,
+          },
+          `req-${i}`,
+          '2026-11-24T00:00:00.000Z',
+        ),
       ),
     );
     expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
     expect(claims.filter((c) => c === 'in-flight')).toHaveLength(9);
   });
 
+  const SEND = { shop: SHOP, customerId: '7001', journeyId: 'j', stageId: 's', entryId: 1 };
+
   it('refuses a claim after a send, and allows one after a failure', async () => {
     ({ store } = await freshStore());
-    const claim = () => store.claimSend(SHOP, '7001', 'j', 's', 1, '2026-11-24T00:00:00.000Z');
-    expect(await claim()).toBe('claimed');
-    await store.finishSend(SHOP, '7001', 'j', 's', 1, {
+    expect(await store.claimSend(SEND, 'req-1', '2026-11-24T00:00:00.000Z')).toBe('claimed');
+    await store.finishSend(SEND, 'req-1', {
       status: 'failed',
       reason: 'Throttling',
       at: '2026-11-24T00:00:01.000Z',
     });
-    expect(await claim()).toBe('claimed');
-    await store.finishSend(SHOP, '7001', 'j', 's', 1, {
-      status: 'sent',
-      messageId: 'm',
-      at: '2026-11-24T00:00:02.000Z',
-    });
-    expect(await claim()).toBe('already-sent');
+    expect(await store.claimSend(SEND, 'req-2', '2026-11-24T00:00:01.000Z')).toBe('claimed');
+    // Only the claimant finishes its claim.
+    await expect(
+      store.finishSend(SEND, 'req-1', { status: 'sent', messageId: 'm', at: '2026-11-24T00:00:02.000Z' }),
+    ).rejects.toThrow();
+    await store.finishSend(SEND, 'req-2', { status: 'sent', messageId: 'm', at: '2026-11-24T00:00:02.000Z' });
+    expect(await store.claimSend(SEND, 'req-3', '2026-11-24T00:00:03.000Z')).toBe('already-sent');
+  });
+
+  it('answers a retried claim or finish whose first answer was lost as the first one did', async () => {
+    ({ store } = await freshStore());
+    const claim = (claimant: string) => store.claimSend(SEND, claimant, '2026-11-24T00:00:00.000Z');
+    expect(await claim('req-1')).toBe('claimed');
+    // The SDK retrying req-1's request after a lost answer: still req-1's claim; another invocation's is not.
+    expect(await claim('req-1')).toBe('claimed');
+    expect(await claim('req-2')).toBe('in-flight');
+    const sent = { status: 'sent' as const, messageId: 'm-1', at: '2026-11-24T00:00:02.000Z' };
+    await store.finishSend(SEND, 'req-1', sent);
+    await store.finishSend(SEND, 'req-1', sent);
+    await expect(store.finishSend(SEND, 'req-1', { ...sent, messageId: 'm-2' })).rejects.toThrow();
+    expect(await claim('req-1')).toBe('already-sent');
   });
 
   it('keeps a customer with 10,000 orders well under the 400 KB item limit', async () => {
