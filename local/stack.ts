@@ -25,6 +25,7 @@ import {
 } from './http-gateway.ts';
 import { LocalFunction } from './lambda-runtime.ts';
 import { SesLocal, sesFeedbackEntry } from './ses.ts';
+import { ShopifyAdminLocal } from './shopify-admin.ts';
 import { StreamPoller } from './stream-poller.ts';
 import { LOCAL_REGION, readWiring } from './template.ts';
 
@@ -39,6 +40,11 @@ export type LocalStackOptions = {
   adminApiKey?: string;
   /** Powertools log level inside the functions. @default 'WARN' */
   logLevel?: string;
+  /**
+   * Admin API tokens per shop (the ShopifyAdminTokens secret); the local Admin API stand-in accepts them.
+   * @default { 'bakery-demo.myshopify.com': 'shpat_local' }
+   */
+  shopifyAdminTokens?: Record<string, string>;
   /** Inject failures into functions and DynamoDB calls (tests of the delivery guarantees). */
   faults?: FaultOptions;
 };
@@ -76,6 +82,9 @@ const SesFeedbackInput = z
   })
   .strict();
 
+const shopifyAdminTokens = (options: LocalStackOptions) =>
+  options.shopifyAdminTokens ?? { 'bakery-demo.myshopify.com': 'shpat_local' };
+
 /** Which local setting stands in for each secret, by the variable through which functions read it. */
 const secretValues = (options: LocalStackOptions): Record<string, string> => {
   const current = options.webhookSecret ?? 'local-dev-secret';
@@ -84,6 +93,7 @@ const secretValues = (options: LocalStackOptions): Record<string, string> => {
       ? JSON.stringify({ current, previous: options.previousWebhookSecret })
       : current,
     ADMIN_API_KEY_SECRET_ARN: options.adminApiKey ?? 'local-admin-key',
+    SHOPIFY_ADMIN_TOKENS_SECRET_ARN: JSON.stringify(shopifyAdminTokens(options)),
   };
 };
 
@@ -178,6 +188,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const awsEndpoint = await emulator.listen();
     stops.push(() => emulator.close());
 
+    const shopifyAdmin = await ShopifyAdminLocal.start(shopifyAdminTokens(options));
+    stops.push(() => shopifyAdmin.admin.stop());
     const faults = options.faults ? new Faults(options.faults) : null;
     let functionsDynamoDb = dynamoDb.endpoint;
     if (faults) {
@@ -205,6 +217,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           AWS_ENDPOINT_URL_SESV2: ses.endpoint,
           AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
           AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
+          ...(templateEnvironment.SHOPIFY_ADMIN_ORIGIN ? { SHOPIFY_ADMIN_ORIGIN: shopifyAdmin.origin } : {}),
         },
         clock,
       );
@@ -344,6 +357,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           return;
         case 'GET /_local/events':
           send(res, 200, bus.events);
+          return;
+        case 'GET /_local/shopify-admin':
+          send(res, 200, shopifyAdmin.admin.calls);
           return;
         case 'GET /_local/dead-letters':
           send(res, 200, deadLetters.list());

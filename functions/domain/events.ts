@@ -10,6 +10,7 @@ export const DetailType = {
   EmailSent: 'Email Sent',
   SegmentEntered: 'Segment Entered',
   SegmentExited: 'Segment Exited',
+  CustomerUnsubscribed: 'Customer Unsubscribed',
 } as const;
 
 const base = {
@@ -56,6 +57,15 @@ export const SegmentChangeDetail = z.object({
 });
 export type SegmentChangeDetail = z.infer<typeof SegmentChangeDetail>;
 
+/** A customer used an email's unsubscribe link; Loyalty Loop stopped emailing them at `occurredAt`. */
+export const CustomerUnsubscribedDetail = z.object({
+  eventId: z.string().min(1),
+  shop: z.string().min(1),
+  customerId: z.string().regex(/^\d+$/),
+  occurredAt: z.iso.datetime(),
+});
+export type CustomerUnsubscribedDetail = z.infer<typeof CustomerUnsubscribedDetail>;
+
 export type BusEvent =
   | { detailType: typeof DetailType.StageEntered; detail: StageEnteredDetail }
   | { detailType: typeof DetailType.StageExited; detail: StageExitedDetail }
@@ -63,7 +73,8 @@ export type BusEvent =
   | {
       detailType: typeof DetailType.SegmentEntered | typeof DetailType.SegmentExited;
       detail: SegmentChangeDetail;
-    };
+    }
+  | { detailType: typeof DetailType.CustomerUnsubscribed; detail: CustomerUnsubscribedDetail };
 
 const eventId = (
   shop: string,

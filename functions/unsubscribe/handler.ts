@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { dynamoDb } from '#adapters/clients.ts';
+import { dynamoDb, eventBridge } from '#adapters/clients.ts';
 import { CustomerStore } from '#adapters/customer-store.ts';
+import { putBusEvents } from '#adapters/event-bus.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { requireEnv } from '#commons/env.ts';
 import { httpErrors, rawBody } from '#commons/http.ts';
@@ -10,9 +11,10 @@ import { logger } from '#commons/logger.ts';
 import { verifyUnsubscribeToken } from '#commons/unsubscribe-token.ts';
 import { consentChange } from '#domain/apply.ts';
 import { escapeHtml } from '#domain/email.ts';
+import { DetailType } from '#domain/events.ts';
 import { journeyConfig } from '#journeys/index.ts';
 
-const env = requireEnv('TABLE_NAME', 'UNSUBSCRIBE_SECRET_ARN');
+const env = requireEnv('TABLE_NAME', 'UNSUBSCRIBE_SECRET_ARN', 'EVENT_BUS_NAME');
 const store = new CustomerStore(dynamoDb, env.TABLE_NAME);
 
 const page = (statusCode: number, title: string, body: string): APIGatewayProxyStructuredResultV2 => ({
@@ -79,6 +81,18 @@ const unsubscribe = async (event: APIGatewayProxyEventV2): Promise<APIGatewayPro
     Math.floor(now.getTime() / 1000),
   );
   logger.info('unsubscribed', { shop: claim.shop, customerId: claim.customerId, outcome });
+  // Announced on the bus: the consent is written back to Shopify from there (with retries).
+  await putBusEvents(eventBridge, env.EVENT_BUS_NAME, [
+    {
+      detailType: DetailType.CustomerUnsubscribed,
+      detail: {
+        eventId: `${claim.shop}/${claim.customerId}/unsubscribed/${now.toISOString()}`,
+        shop: claim.shop,
+        customerId: claim.customerId,
+        occurredAt: now.toISOString(),
+      },
+    },
+  ]);
   return page(
     200,
     'You are unsubscribed',

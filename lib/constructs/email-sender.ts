@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-ses';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DetailType, EVENT_SOURCE } from '../../functions/domain/events.ts';
 import { acknowledgeManualRotation, DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
@@ -50,6 +51,12 @@ export class EmailSender extends Construct {
   readonly feedback: LoyaltyFunction;
   /** SES events the feedback function could not take after every retry. */
   readonly failedFeedback: Queue;
+  /** Writes unsubscribes back to Shopify (customerEmailMarketingConsentUpdate). */
+  readonly consentSync: LoyaltyFunction;
+  /** Shop → Admin API access token (JSON); a shop without one is not written back. */
+  readonly shopifyAdminTokens: Secret;
+  /** Unsubscribes that could not be written back to Shopify after every retry. */
+  readonly failedConsentSync: Queue;
 
   constructor(scope: Construct, id: string, props: EmailSenderProps) {
     super(scope, id);
@@ -94,7 +101,39 @@ export class EmailSender extends Construct {
       description: 'One-click unsubscribe (RFC 8058) for journey emails',
     })
       .useTable(props.table, 'readWrite')
+      .useBus(props.bus)
       .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+
+    // Unsubscribes go back to Shopify for shops with an Admin API token, retried off the request path.
+    this.shopifyAdminTokens = new Secret(this, 'ShopifyAdminTokens', {
+      description:
+        'Shopify Admin API access tokens (write_customers) as JSON {"<shop>.myshopify.com":"<token>"}; ' +
+        'unsubscribes are written back to the shops listed',
+      secretObjectValue: {},
+    });
+    acknowledgeManualRotation(
+      this.shopifyAdminTokens,
+      'Shopify issues and revokes Admin API tokens (app install / uninstall); AWS cannot rotate them.',
+    );
+    this.failedConsentSync = deadLetterQueue(this, 'FailedConsentSync');
+    this.consentSync = new LoyaltyFunction(this, 'ConsentSync', {
+      name: 'consent-sync',
+      description: 'Writes unsubscribes back to Shopify (customerEmailMarketingConsentUpdate)',
+      asyncFailureQueue: this.failedConsentSync,
+      timeout: Duration.seconds(20),
+      environment: { SHOPIFY_ADMIN_ORIGIN: 'https://{shop}' },
+    }).useSecret(this.shopifyAdminTokens, 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN');
+    new Rule(this, 'ConsentSyncRule', {
+      eventBus: props.bus,
+      description: 'Customer Unsubscribed → the consent is written back to Shopify',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.CustomerUnsubscribed] },
+    }).addTarget(
+      new LambdaFunction(this.consentSync, {
+        retryAttempts: DEFAULTS.targetRetryAttempts,
+        maxEventAge: DEFAULTS.targetMaxEventAge,
+        deadLetterQueue: this.failedConsentSync,
+      }),
+    );
     props.api.addRoutes({
       path: '/unsubscribe',
       methods: [HttpMethod.GET, HttpMethod.POST],

@@ -50,7 +50,7 @@ describe('the local stack, over HTTP', () => {
   it('reports healthy once every part is up', async () => {
     const response = await fetch(`${local.stack.url}/_local/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', rules: 5 });
+    expect(await response.json()).toMatchObject({ status: 'ok', rules: 7 });
   });
 
   it('turns a signed first Rum Baba order into one coupon email with one-click unsubscribe', async () => {
@@ -172,6 +172,29 @@ describe('the local stack, over HTTP', () => {
     });
     expect(oneClick.status).toBe(200);
     expect(await (await customer(8006)).json()).toMatchObject({ emailMarketing: { state: 'unsubscribed' } });
+    await settle();
+    // Written back to Shopify with the shop's Admin API token (the local Admin API stand-in).
+    const adminCalls = (await (await fetch(`${local.stack.url}/_local/shopify-admin`)).json()) as {
+      shop: string;
+      apiVersion: string;
+      token: string;
+      query: string;
+      variables: { input: { customerId: string; emailMarketingConsent: { marketingState: string } } };
+    }[];
+    expect(adminCalls.filter((c) => c.variables.input.customerId === 'gid://shopify/Customer/8006')).toEqual([
+      expect.objectContaining({
+        shop: DEMO_SHOP,
+        apiVersion: '2025-10',
+        token: 'shpat_local',
+        query: expect.stringContaining('customerEmailMarketingConsentUpdate'),
+        variables: {
+          input: {
+            customerId: 'gid://shopify/Customer/8006',
+            emailMarketingConsent: { marketingState: 'UNSUBSCRIBED', consentUpdatedAt: expect.any(String) },
+          },
+        },
+      }),
+    ]);
     await deliver(local.stack.url, { topic: 'orders/create', payload: order(90061, 8006, 14) });
     await settle();
     expect(await emailsTo('customer8006@example.com')).toHaveLength(1);

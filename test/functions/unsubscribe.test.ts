@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -9,10 +10,12 @@ import { httpEvent, lambdaContext } from '../support/lambda.ts';
 
 process.env.TABLE_NAME = 'customers';
 process.env.UNSUBSCRIBE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:unsub';
+process.env.EVENT_BUS_NAME = 'loyalty-loop';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const secrets = mockClient(SecretsManagerClient);
+const bus = mockClient(EventBridgeClient);
 let handler: typeof import('../../functions/unsubscribe/handler.ts')['handler'];
 
 const token = (key = 'unsub-key', expiresAt = Math.floor(Date.now() / 1000) + 3600) =>
@@ -37,6 +40,8 @@ beforeAll(async () => {
   ({ handler } = await import('../../functions/unsubscribe/handler.ts'));
 });
 beforeEach(() => {
+  bus.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   dynamo.reset();
   dynamo.on(GetCommand).resolves({
     Item: {
@@ -62,6 +67,13 @@ describe('unsubscribe handler', () => {
     expect(response.statusCode).toBe(200);
     const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items[1]?.Put?.Item?.aggregate).toMatchObject({ emailMarketing: { state: 'unsubscribed' } });
+    // Announced for the write-back to Shopify.
+    const [entry] = bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entry).toMatchObject({ EventBusName: 'loyalty-loop', DetailType: 'Customer Unsubscribed' });
+    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
+      shop: 'bakery-demo.myshopify.com',
+      customerId: '7001',
+    });
   });
 
   it.each([
@@ -71,6 +83,7 @@ describe('unsubscribe handler', () => {
   ])('answers 400 to a token %s and changes nothing', async (_name, make) => {
     expect((await request('POST', make(), 'List-Unsubscribe=One-Click')).statusCode).toBe(400);
     expect(dynamo.calls()).toHaveLength(0);
+    expect(bus.calls()).toHaveLength(0);
   });
 
   it('changes nothing for a POST that does not ask to unsubscribe', async () => {

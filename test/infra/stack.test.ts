@@ -49,7 +49,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(7);
+    expect(Object.keys(functions)).toHaveLength(8);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -151,12 +151,24 @@ describe('LoyaltyLoop stack', () => {
     });
   });
 
+  it('writes unsubscribes back to Shopify from the bus, with retries and a DLQ', () => {
+    const sync = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SHOPIFY_ADMIN_ORIGIN: 'https://{shop}' }) },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Customer Unsubscribed'] },
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [sync, 'Arn'] }, DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+  });
+
   it('has one rule per journey stage with an action, each sending Journey Stage Entered to the action function', () => {
     const action = logicalIdOf('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) },
     });
     const rules = template.findResources('AWS::Events::Rule', {
-      Properties: { EventPattern: { source: ['loyalty-loop'] } },
+      Properties: { EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Journey Stage Entered'] } },
     });
     const stages = Object.values(rules)
       .map(

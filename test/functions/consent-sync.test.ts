@@ -1,0 +1,77 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShopifyAdminLocal } from '../../local/shopify-admin.ts';
+
+process.env.SHOPIFY_ADMIN_TOKENS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:tokens';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+const secrets = mockClient(SecretsManagerClient);
+let admin: ShopifyAdminLocal;
+let handler: typeof import('../../functions/consent-sync/handler.ts')['handler'];
+
+const unsubscribed = (shop: string, customerId = '7001') => ({
+  version: '0',
+  id: 'e',
+  'detail-type': 'Customer Unsubscribed',
+  source: 'loyalty-loop',
+  account: '000000000000',
+  time: '2026-11-24T00:00:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: { eventId: 'x', shop, customerId, occurredAt: '2026-11-24T00:00:00.000Z' },
+});
+
+beforeAll(async () => {
+  // The Admin API accepts `right` for good.myshopify.com; the secret holds a stale token for stale.myshopify.com.
+  const started = await ShopifyAdminLocal.start({
+    'good.myshopify.com': 'right',
+    'stale.myshopify.com': 'new',
+  });
+  admin = started.admin;
+  process.env.SHOPIFY_ADMIN_ORIGIN = started.origin;
+  secrets.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ 'good.myshopify.com': 'right', 'stale.myshopify.com': 'old' }),
+  });
+  ({ handler } = await import('../../functions/consent-sync/handler.ts'));
+});
+afterAll(() => admin?.stop());
+
+describe('consent-sync handler', () => {
+  it('sets the consent to UNSUBSCRIBED in Shopify with the shop token', async () => {
+    expect(await handler(unsubscribed('good.myshopify.com'))).toEqual({ status: 'written' });
+    expect(admin.calls.at(-1)).toMatchObject({
+      shop: 'good.myshopify.com',
+      apiVersion: '2025-10',
+      variables: {
+        input: {
+          customerId: 'gid://shopify/Customer/7001',
+          emailMarketingConsent: {
+            marketingState: 'UNSUBSCRIBED',
+            consentUpdatedAt: '2026-11-24T00:00:00.000Z',
+          },
+        },
+      },
+    });
+  });
+
+  it('writes nothing for a shop without a token', async () => {
+    const before = admin.calls.length;
+    expect(await handler(unsubscribed('other.myshopify.com'))).toEqual({
+      status: 'not-configured',
+    });
+    expect(admin.calls).toHaveLength(before);
+  });
+
+  it('reports a refusal (a revoked token) without retrying', async () => {
+    expect(await handler(unsubscribed('stale.myshopify.com'))).toEqual({
+      status: 'rejected',
+      errors: ['Shopify Admin API answered 401'],
+    });
+  });
+
+  it('rejects an event that is not a Customer Unsubscribed detail', async () => {
+    await expect(handler(unsubscribed('good.myshopify.com', 'gid://x'))).rejects.toThrow();
+  });
+});
