@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { DynamoDbFault } from './dynamodb-proxy.ts';
 
 /** Failures the local stack injects, to prove that retries lose nothing and send nothing twice. */
 export type FaultOptions = {
@@ -41,62 +40,12 @@ export class Faults {
     };
   }
 
-  /** A proxy in front of DynamoDB (Local) that fails requests at the rate; returns its endpoint. */
-  async dynamoDbProxy(target: string): Promise<{ endpoint: string; close: () => Promise<void> }> {
-    const server: Server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        void (async () => {
-          const rate = this.options.dynamoDbRate ?? this.options.rate;
-          const roll = Math.random() < rate ? (Math.random() < 0.5 ? 'drop' : 'lose') : null;
-          const fail = () => {
-            res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-            res.end(
-              JSON.stringify({
-                __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-                message: 'injected fault',
-              }),
-            );
-          };
-          if (roll === 'drop') {
-            this.counts.dynamoDbDropped++;
-            fail();
-            return;
-          }
-          const headers = Object.fromEntries(
-            Object.entries(req.headers).filter(
-              (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host',
-            ),
-          );
-          const response = await fetch(`${target}${req.url ?? '/'}`, {
-            method: req.method,
-            headers,
-            body: Buffer.concat(chunks),
-          });
-          const body = Buffer.from(await response.arrayBuffer());
-          if (roll === 'lose') {
-            this.counts.dynamoDbLost++;
-            fail();
-            return;
-          }
-          res.writeHead(response.status, {
-            'content-type': response.headers.get('content-type') ?? 'application/x-amz-json-1.0',
-          });
-          res.end(body);
-        })().catch(() => {
-          if (!res.headersSent) res.writeHead(502);
-          res.end();
-        });
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: async () => {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      },
-    };
-  }
+  /** Decides one DynamoDB request's fault (for `startDynamoDbProxy`). */
+  readonly forDynamoDb = (): DynamoDbFault | null => {
+    const rate = this.options.dynamoDbRate ?? this.options.rate;
+    if (Math.random() >= rate) return null;
+    const fault = Math.random() < 0.5 ? 'drop' : 'lose';
+    this.counts[fault === 'drop' ? 'dynamoDbDropped' : 'dynamoDbLost']++;
+    return fault;
+  };
 }

@@ -20,6 +20,7 @@ type Message =
       id: number;
       result?: unknown;
       error?: { errorType: string; errorMessage: string; stack: string } | null;
+      durationMs?: number;
     };
 
 /**
@@ -34,11 +35,17 @@ export class LocalFunction {
   private nextId = 1;
   readonly ready: Promise<void>;
   invocations = 0;
+  /** Summed handler run time of the invocations so far (ms): what Lambda bills, before rounding up. */
+  billedMs = 0;
   /** Fault injection (tests only): decides per invocation whether it fails before or after running. */
   fault?: () => 'before' | 'after' | null;
 
+  /** The environment the function runs with (the template's, with local endpoints). */
+  readonly environment: Record<string, string>;
+
   constructor(spec: FunctionSpec, environment: Record<string, string>, clock: LocalClock) {
     this.spec = spec;
+    this.environment = environment;
     this.worker = new Worker(new URL('./lambda-worker.ts', import.meta.url), {
       env: environment,
       workerData: {
@@ -67,6 +74,8 @@ export class LocalFunction {
         }
         const waiting = this.pending.get(message.id);
         if (!waiting) return;
+        // Lambda bills each invocation by the millisecond, rounded up.
+        this.billedMs += Math.ceil(message.durationMs ?? 0);
         this.pending.delete(message.id);
         clearTimeout(waiting.timer);
         if (message.error) {

@@ -13,6 +13,7 @@ import { AwsEmulator } from './aws-emulator.ts';
 import { LocalClock } from './clock.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { DynamoDbLocal, LOCAL_CREDENTIALS } from './dynamodb.ts';
+import { CapacityMeter, startDynamoDbProxy } from './dynamodb-proxy.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { type FaultOptions, Faults } from './faults.ts';
 import {
@@ -47,6 +48,8 @@ export type LocalStackOptions = {
   shopifyAdminTokens?: Record<string, string>;
   /** Inject failures into functions and DynamoDB calls (tests of the delivery guarantees). */
   faults?: FaultOptions;
+  /** Meter the DynamoDB capacity the functions consume (benchmarks). */
+  meterCapacity?: boolean;
 };
 
 export type LocalStack = {
@@ -59,6 +62,9 @@ export type LocalStack = {
   tableName: string;
   /** The injected faults (when asked for): counts, and the options, which a test may change. */
   faults: Faults | null;
+  /** DynamoDB capacity consumed by the functions, when `meterCapacity` was asked for. */
+  capacity: CapacityMeter | null;
+  functions: Map<string, LocalFunction>;
   /** Waits until every stream is drained and no asynchronous invocation is in flight. */
   settle: (timeoutMs?: number) => Promise<boolean>;
   stop: () => Promise<void>;
@@ -191,9 +197,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const shopifyAdmin = await ShopifyAdminLocal.start(shopifyAdminTokens(options));
     stops.push(() => shopifyAdmin.admin.stop());
     const faults = options.faults ? new Faults(options.faults) : null;
+    const capacity = options.meterCapacity ? new CapacityMeter() : null;
     let functionsDynamoDb = dynamoDb.endpoint;
-    if (faults) {
-      const proxy = await faults.dynamoDbProxy(dynamoDb.endpoint);
+    if (faults || capacity) {
+      const proxy = await startDynamoDbProxy(dynamoDb.endpoint, {
+        ...(faults ? { fault: faults.forDynamoDb } : {}),
+        ...(capacity ? { meter: capacity } : {}),
+      });
       stops.push(proxy.close);
       functionsDynamoDb = proxy.endpoint;
     }
@@ -352,9 +362,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             endpoints: { aws: awsEndpoint, dynamoDb: dynamoDb.endpoint },
           });
           return;
-        case 'GET /_local/emails':
-          send(res, 200, await ses.emails());
+        case 'GET /_local/emails': {
+          const to = new URL(req.url ?? '/', 'http://local').searchParams.get('to');
+          const emails = await ses.emails();
+          send(res, 200, to ? emails.filter((e) => e.to.includes(to)) : emails);
           return;
+        }
         case 'GET /_local/events':
           send(res, 200, bus.events);
           return;
@@ -410,6 +423,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       dynamoDb,
       tableName: wiring.tables[0]?.name ?? '',
       faults,
+      capacity,
+      functions,
       settle,
       stop,
     };

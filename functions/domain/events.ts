@@ -28,6 +28,11 @@ export const StageEnteredDetail = z.object({
   ...base,
   previousStageId: z.string().nullable(),
   occurredAt: z.iso.datetime(),
+  /**
+   * The customer's email marketing state when they entered the stage. The action rule routes only
+   * `subscribed` entries to the email sender (which checks consent again before sending).
+   */
+  emailMarketing: z.string().optional(),
 });
 export type StageEnteredDetail = z.infer<typeof StageEnteredDetail>;
 
@@ -90,6 +95,7 @@ export const transitionEvents = (
   shop: string,
   customerId: string,
   transitions: readonly StageTransition[],
+  emailMarketing: string,
 ): BusEvent[] =>
   transitions.flatMap((t) => {
     const events: BusEvent[] = [];
@@ -120,6 +126,7 @@ export const transitionEvents = (
           previousStageId: t.from,
           entryId: t.entryId,
           occurredAt: t.occurredAt,
+          emailMarketing,
         },
       });
     }

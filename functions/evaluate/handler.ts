@@ -29,7 +29,7 @@ const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
   const segments = segmentTransitions(journeyConfig.segments, before, after);
   const events = [
     ...segmentEvents(after.shop, after.customerId, segments),
-    ...transitionEvents(after.shop, after.customerId, transitions),
+    ...transitionEvents(after.shop, after.customerId, transitions, after.emailMarketing.state),
   ];
   if (events.length === 0) return;
   await putBusEvents(eventBridge, env.EVENT_BUS_NAME, events);

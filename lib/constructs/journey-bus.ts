@@ -43,7 +43,8 @@ export class JourneyBus extends Construct {
         eventPattern: {
           source: [EVENT_SOURCE],
           detailType: [DetailType.StageEntered],
-          detail: { journeyId: [journey.id], stageId: [stage.id] },
+          // Only stage entries of subscribed customers can send an email: others never wake the sender.
+          detail: { journeyId: [journey.id], stageId: [stage.id], emailMarketing: ['subscribed'] },
         },
       });
       rule.addTarget(

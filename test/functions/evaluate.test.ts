@@ -42,6 +42,7 @@ const firstRumBaba = (customerId: string) =>
       customerId,
       ordersCount: 2,
       counters: rumBabaCounters(1),
+      emailMarketing: { state: 'subscribed', updatedAt: '2026-11-01T00:00:00.000Z' },
       version: 2,
       updatedAt: '2026-11-02T00:00:00.000Z',
     }),
@@ -75,6 +76,7 @@ describe('evaluate handler', () => {
       previousStageId: 'not-yet',
       entryId: 2,
       occurredAt: '2026-11-02T00:00:00.000Z',
+      emailMarketing: 'subscribed',
     });
   });
 

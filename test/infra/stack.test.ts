@@ -188,7 +188,7 @@ describe('LoyaltyLoop stack', () => {
       EventPattern: {
         source: ['loyalty-loop'],
         'detail-type': ['Journey Stage Entered'],
-        detail: { journeyId: ['rum-baba-fans'], stageId: ['first-rum-baba'] },
+        detail: { journeyId: ['rum-baba-fans'], stageId: ['first-rum-baba'], emailMarketing: ['subscribed'] },
       },
       Targets: [
         Match.objectLike({

@@ -45,7 +45,7 @@ describe('the Rum Baba Fans journey', () => {
         occurredAt: '2026-11-01T00:00:00.000Z',
       },
     ]);
-    const events = transitionEvents('shop.myshopify.com', '7001', transitions);
+    const events = transitionEvents('shop.myshopify.com', '7001', transitions, 'subscribed');
     expect(events.map((e) => [e.detailType, e.detail.eventId])).toEqual([
       ['Journey Stage Exited', 'shop.myshopify.com/7001/rum-baba-fans/not-yet/exited/4'],
       ['Journey Stage Entered', 'shop.myshopify.com/7001/rum-baba-fans/first-rum-baba/entered/4'],
