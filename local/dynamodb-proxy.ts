@@ -4,14 +4,57 @@ import type { AddressInfo } from 'node:net';
 /** How the proxy fails one request: not forwarded, or forwarded with the answer lost. */
 export type DynamoDbFault = 'drop' | 'lose';
 
+type AttributeValue = Record<string, unknown>;
+
+/** An item's size by DynamoDB's rules (names and values in bytes; numbers about 1 byte per 2 digits). */
+export const itemBytes = (item: Record<string, AttributeValue>): number =>
+  Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
+
+const valueBytes = (value: AttributeValue): number => {
+  const [type, v] = Object.entries(value)[0] ?? ['NULL', true];
+  switch (type) {
+    case 'S':
+      return Buffer.byteLength(String(v));
+    case 'N':
+      return Math.ceil(String(v).replace(/^-|\./g, '').length / 2) + 1;
+    case 'B':
+      return Buffer.from(String(v), 'base64').length;
+    case 'SS':
+    case 'NS':
+    case 'BS':
+      return (v as string[]).reduce((n, x) => n + Buffer.byteLength(x), 0);
+    case 'M':
+      return 3 + itemBytes(v as Record<string, AttributeValue>);
+    case 'L':
+      return 3 + (v as AttributeValue[]).reduce((n, x) => n + 1 + valueBytes(x), 0);
+    default:
+      return 1;
+  }
+};
+
+/**
+ * The write units a TransactWriteItems request costs in AWS: twice the 1 KB units of each item
+ * written (puts by their size; updates, deletes and condition checks counted as 1 KB).
+ */
+const transactWriteUnits = (request: {
+  TransactItems?: Record<string, { Item?: Record<string, AttributeValue> }>[];
+}) =>
+  (request.TransactItems ?? []).reduce((sum, entry) => {
+    const put = entry.Put?.Item;
+    return sum + 2 * (put ? Math.max(1, Math.ceil(itemBytes(put) / 1024)) : 1);
+  }, 0);
+
 /**
  * Capacity consumed per DynamoDB operation, summed from `ConsumedCapacity` (DynamoDB Local reports
  * it when asked with `ReturnConsumedCapacity: TOTAL`, which the proxy adds to every request).
+ * Where DynamoDB Local departs from AWS's published rules the meter follows AWS: a transaction
+ * is reported as 2 units whatever its items (AWS: 2 per KB per item), and a query that finds
+ * nothing as 0 (AWS: at least 1 unit, strongly consistent).
  */
 export class CapacityMeter {
   readonly byOperation: Record<string, { requests: number; read: number; write: number }> = {};
 
-  record(operation: string, consumed: unknown): void {
+  record(operation: string, consumed: unknown, request: Record<string, unknown> = {}): void {
     const entry = this.byOperation[operation] ?? { requests: 0, read: 0, write: 0 };
     this.byOperation[operation] = entry;
     entry.requests++;
@@ -29,6 +72,14 @@ export class CapacityMeter {
       entry.read += read || (isRead && !write ? total : 0);
       entry.write += write || (!isRead && !read ? total : 0);
     }
+    if (operation === 'TransactWriteItems') {
+      const reported = Array.isArray(consumed)
+        ? consumed.reduce((n, c) => n + ((c as { CapacityUnits?: number }).CapacityUnits ?? 0), 0)
+        : 0;
+      entry.write += Math.max(0, transactWriteUnits(request) - reported);
+    }
+    if (operation === 'Query' && !(consumed as { CapacityUnits?: number } | undefined)?.CapacityUnits)
+      entry.read += request.ConsistentRead ? 1 : 0.5;
   }
 
   totals(): { requests: number; read: number; write: number } {
@@ -77,10 +128,12 @@ export const startDynamoDbProxy = async (
             .split('.')
             .pop() ?? '';
         let body = Buffer.concat(chunks);
-        if (hooks.meter && body.length > 0) {
-          const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        const request =
+          hooks.meter && body.length > 0
+            ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+            : {};
+        if (hooks.meter && body.length > 0)
           body = Buffer.from(JSON.stringify({ ...request, ReturnConsumedCapacity: 'TOTAL' }));
-        }
         const headers = Object.fromEntries(
           Object.entries(req.headers).filter(
             (entry): entry is [string, string] =>
@@ -91,7 +144,7 @@ export const startDynamoDbProxy = async (
         const answer = Buffer.from(await response.arrayBuffer());
         if (hooks.meter && response.ok) {
           const parsed = JSON.parse(answer.toString('utf8') || '{}') as { ConsumedCapacity?: unknown };
-          hooks.meter.record(operation, parsed.ConsumedCapacity);
+          hooks.meter.record(operation, parsed.ConsumedCapacity, request);
         }
         if (fault === 'lose') return fail();
         res.writeHead(response.status, {
