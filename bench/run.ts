@@ -266,7 +266,6 @@ const cost = (stack: LocalStack) =>
     if (statuses.some((s) => s.status !== 200)) throw new Error('an order webhook failed');
     await settle(stack);
     const capacity = meter.totals();
-    if (process.env.BENCH_DEBUG) process.stdout.write(`${JSON.stringify(meter.byOperation)}\n`);
     let lambdaDollars = 0;
     let invocations = 0;
     const perFunction: Record<string, number> = {};
