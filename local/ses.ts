@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
+import { shopTag } from '#adapters/email-sender.ts';
 import { freePort } from './ports.ts';
 
 // A CommonJS module whose default export Node and Vite interoperate differently: require it.
@@ -51,7 +52,7 @@ export const sesFeedbackEntry = (feedback: {
       destination: [feedback.to],
       tags: {
         'ses:configuration-set': [feedback.configurationSet],
-        shop: [feedback.shop.replaceAll('.', '_')],
+        shop: [shopTag(feedback.shop)],
       },
     },
     ...(feedback.type === 'Bounce'

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ZodType, z } from 'zod';
 import { dynamoDb } from '#adapters/clients.ts';
-import { CustomerStore, type WebhookRef } from '#adapters/customer-store.ts';
+import { CustomerStore, type PrivacyRequest, type WebhookRef } from '#adapters/customer-store.ts';
 import { readSecret, webhookSecrets } from '#adapters/secrets.ts';
 import { verifyShopifyHmac } from '#adapters/shopify/hmac.ts';
 import {
@@ -183,6 +183,19 @@ const customerTopic: Topic = (w, body, now) =>
     );
   });
 
+/** A compliance topic: the request is recorded at once; the privacy function carries it out. */
+const privacyTopic =
+  <T>(schema: ZodType<T>, accepted: string, toRequest: (payload: T) => PrivacyRequest): Topic =>
+  (w, body, now, triggeredAt) =>
+    withPayload(body, schema, async (p) => {
+      const request = toRequest(p);
+      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
+      return {
+        status: status === 'applied' ? accepted : status,
+        ...(request.type === 'shop-redact' ? {} : { customerId: request.customerId }),
+      };
+    });
+
 /** The topics Loyalty Loop subscribes to; any other topic is answered 200 and ignored. */
 const TOPICS: Record<string, Topic> = {
   'orders/create': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
@@ -200,44 +213,24 @@ const TOPICS: Record<string, Topic> = {
   'customers/update': customerTopic,
   'orders/cancelled': (w, body, now) => withPayload(body, OrderPayload, (p) => applyOrder(w, p, now)),
   'refunds/create': (w, body, now) => withPayload(body, RefundPayload, (p) => applyRefund(w, p, now)),
-  'customers/redact': (w, body, now, triggeredAt) =>
-    withPayload(body, CustomerRedactPayload, async (p) => {
-      const request = {
-        type: 'customer-redact' as const,
-        customerId: p.customer.id,
-        email: p.customer.email ?? null,
-      };
-      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
-      return { status: status === 'applied' ? 'redaction requested' : status, customerId: p.customer.id };
-    }),
+  'customers/redact': privacyTopic(CustomerRedactPayload, 'redaction requested', (p) => ({
+    type: 'customer-redact',
+    customerId: p.customer.id,
+    email: p.customer.email ?? null,
+  })),
   // A customer deleted in Shopify (possible only without orders) is erased like a redaction.
-  'customers/delete': (w, body, now, triggeredAt) =>
-    withPayload(body, z.looseObject({ id: ShopifyId }), async (p) => {
-      const request = { type: 'customer-redact' as const, customerId: p.id, email: null };
-      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
-      return { status: status === 'applied' ? 'deletion requested' : status, customerId: p.id };
-    }),
-  'customers/data_request': (w, body, now, triggeredAt) =>
-    withPayload(body, DataRequestPayload, async (p) => {
-      const request = {
-        type: 'data-request' as const,
-        requestId: p.data_request.id,
-        customerId: p.customer.id,
-        email: p.customer.email ?? null,
-      };
-      const status = await store.requestPrivacy(w, request, triggeredAt, Math.floor(now.getTime() / 1000));
-      return { status: status === 'applied' ? 'export requested' : status, customerId: p.customer.id };
-    }),
-  'shop/redact': (w, body, now, triggeredAt) =>
-    withPayload(body, z.looseObject({}), async () => {
-      const status = await store.requestPrivacy(
-        w,
-        { type: 'shop-redact' },
-        triggeredAt,
-        Math.floor(now.getTime() / 1000),
-      );
-      return { status: status === 'applied' ? 'redaction requested' : status };
-    }),
+  'customers/delete': privacyTopic(z.looseObject({ id: ShopifyId }), 'deletion requested', (p) => ({
+    type: 'customer-redact',
+    customerId: p.id,
+    email: null,
+  })),
+  'customers/data_request': privacyTopic(DataRequestPayload, 'export requested', (p) => ({
+    type: 'data-request',
+    requestId: p.data_request.id,
+    customerId: p.customer.id,
+    email: p.customer.email ?? null,
+  })),
+  'shop/redact': privacyTopic(z.looseObject({}), 'redaction requested', () => ({ type: 'shop-redact' })),
   'app/uninstalled': (w, body, now, triggeredAt) =>
     withPayload(body, z.looseObject({}), async () => {
       const status = await store.markUninstalled(w, triggeredAt, Math.floor(now.getTime() / 1000));
