@@ -80,7 +80,13 @@ const sendItemKey = ({ shop, customerId, journeyId, stageId, entryId }: SendKey)
 
 /** How long a processed webhook id is remembered for de-duplication (Shopify retries for 4 hours). */
 const WEBHOOK_MEMORY_SECONDS = 7 * 24 * 3600;
-const MAX_ATTEMPTS = 8;
+/**
+ * Optimistic-concurrency attempts per webhook. Each conflict round lets one writer of a customer
+ * through, so the attempts must outnumber the writers that can meet on one customer: 40 at once
+ * (orders racing their refunds) exhausted 8 attempts; the backoff is jittered and capped.
+ */
+const MAX_ATTEMPTS = 16;
+const MAX_BACKOFF_MS = 400;
 
 export type WebhookRef = { shop: string; eventId: string; topic: string };
 
@@ -562,7 +568,9 @@ export class CustomerStore {
           .slice(1)
           .some((r) => isConditionFailure(r) || r.Code === 'TransactionConflict');
         if (!conflict || attempt >= MAX_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt)),
+        );
       }
     }
   }
