@@ -5,7 +5,7 @@ import { checkProjectJourneys, reportJourneyProblems } from '../lib/journey-chec
 if (!reportJourneyProblems(await checkProjectJourneys(), (text) => process.stderr.write(text)))
   process.exit(1);
 
-const { buildApp } = await import('../lib/app.ts');
+const { buildApp } = await import('../lib/build-app.ts');
 try {
   buildApp().app.synth();
 } catch (error) {

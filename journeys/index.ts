@@ -1,4 +1,4 @@
-import { type CompiledConfig, compileConfig } from '#domain/config.ts';
+import { type CompiledConfig, compileConfig } from '#domain/journey-config.ts';
 import catalog from './bakery-catalog.json' with { type: 'json' };
 import { lapsingRegulars } from './lapsing-regulars.ts';
 import { morningRegulars } from './morning-regulars.ts';

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Catalog, definitionProblems } from '../functions/domain/config.ts';
 import type { EmailTemplate } from '../functions/domain/email.ts';
+import { type Catalog, definitionProblems } from '../functions/domain/journey-config.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 /** Files in the journeys folder that hold no definitions. */

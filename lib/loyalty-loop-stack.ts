@@ -2,13 +2,13 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Journey } from '../functions/domain/journey.ts';
-import type { StackConfig } from './config.ts';
-import { CustomerStore } from './constructs/customer-store.ts';
+import { CustomerTable } from './constructs/customer-table.ts';
 import { EmailSender } from './constructs/email-sender.ts';
 import { JourneyBus } from './constructs/journey-bus.ts';
 import { Privacy } from './constructs/privacy.ts';
 import { SegmentEngine } from './constructs/segment-engine.ts';
 import { WebhookApi } from './constructs/webhook-api.ts';
+import type { StackConfig } from './stack-config.ts';
 
 export type LoyaltyLoopStackProps = StackProps & {
   readonly config: StackConfig;
@@ -18,7 +18,7 @@ export type LoyaltyLoopStackProps = StackProps & {
 
 /** Shopify webhooks → customer aggregates → journey stages → stage emails, in one stack. */
 export class LoyaltyLoopStack extends Stack {
-  readonly store: CustomerStore;
+  readonly store: CustomerTable;
   readonly webhookApi: WebhookApi;
   readonly journeyBus: JourneyBus;
   readonly segmentEngine: SegmentEngine;
@@ -28,7 +28,8 @@ export class LoyaltyLoopStack extends Stack {
   constructor(scope: Construct, id: string, props: LoyaltyLoopStackProps) {
     super(scope, id, props);
     const { config } = props;
-    this.store = new CustomerStore(this, 'CustomerStore', { retain: config.retainData });
+    // The construct id stays 'CustomerStore': renaming it would replace (and orphan) a deployed table.
+    this.store = new CustomerTable(this, 'CustomerStore', { retain: config.retainData });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       table: this.store.table,
       rateLimit: config.apiRateLimit,
@@ -53,6 +54,7 @@ export class LoyaltyLoopStack extends Stack {
       senderAddress: config.senderAddress,
       ...(config.senderIdentity ? { senderIdentity: config.senderIdentity } : {}),
       api: this.webhookApi.api,
+      emailSentEvents: config.emailSentEvents,
     });
     this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);
     this.privacy = new Privacy(this, 'Privacy', { table: this.store.table });

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { shopTag } from '#adapters/email-sender.ts';
+import { shopTag } from '#adapters/ses-mail.ts';
 import { freePort } from './ports.ts';
 
 // A CommonJS module whose default export Node and Vite interoperate differently: require it.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { z } from 'zod';
-import { buildApp, STACK_NAME } from '../lib/app.ts';
+import { buildApp, STACK_NAME } from '../lib/build-app.ts';
 import { PROJECT_ROOT } from '../lib/paths.ts';
 import { AsyncInvoker } from './async-invoker.ts';
 import { AwsEmulator } from './aws-emulator.ts';
@@ -50,7 +50,18 @@ export type LocalStackOptions = {
   faults?: FaultOptions;
   /** Meter the DynamoDB capacity the functions consume (benchmarks). */
   meterCapacity?: boolean;
+  /**
+   * More HTTP routes, not part of the CDK app, served exactly like the app's own: the same
+   * gateway, a function worker of their own running `modulePath`'s `handler`, with the spec and
+   * environment of the app function whose service `environmentOf` names (e.g. 'ingest'). The
+   * benchmarks serve their floor function this way, beside the real webhook route.
+   */
+  extraRoutes?: ExtraRoute[];
+  /** CDK context over cdk.json's, e.g. `{ 'loyaltyLoop:emailSentEvents': true }`. */
+  context?: Record<string, unknown>;
 };
+
+export type ExtraRoute = { method: string; path: string; modulePath: string; environmentOf: string };
 
 export type LocalStack = {
   url: string;
@@ -156,7 +167,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       DynamoDbLocal.start(),
       SesLocal.start(),
       Promise.resolve().then(() =>
-        buildApp({ outdir: assemblyDir, context: cdkJson.context ?? {} }).app.synth(),
+        buildApp({
+          outdir: assemblyDir,
+          context: { ...cdkJson.context, ...options.context },
+        }).app.synth(),
       ),
     ]);
     stops.push(
@@ -239,6 +253,23 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }
     await Promise.all([...functions.values()].map((fn) => fn.ready));
 
+    // Kept out of `functions`: no rule, stream or health report of the app ever sees them.
+    const extraFunctions = new Map<string, LocalFunction>();
+    const extraRoutes = (options.extraRoutes ?? []).map((extra, i) => {
+      const like = [...functions.values()].find(
+        (fn) => fn.environment.POWERTOOLS_SERVICE_NAME === `loyalty-loop-${extra.environmentOf}`,
+      );
+      if (!like)
+        throw new Error(`extra route ${extra.path}: no function ${extra.environmentOf} to take after`);
+      const logicalId = `ExtraRoute${i}`;
+      const spec = { ...like.spec, logicalId, modulePath: extra.modulePath, exportName: 'handler' };
+      const fn = new LocalFunction(spec, { ...like.environment, AWS_LAMBDA_FUNCTION_NAME: logicalId }, clock);
+      extraFunctions.set(logicalId, fn);
+      stops.push(() => fn.stop());
+      return { method: extra.method, path: extra.path, functionId: logicalId };
+    });
+    await Promise.all([...extraFunctions.values()].map((fn) => fn.ready));
+
     const streams = new DynamoDBStreamsClient({
       endpoint: dynamoDb.endpoint,
       region: LOCAL_REGION,
@@ -283,7 +314,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       return true;
     };
 
-    const routes = wiring.routes.map((route) => ({ route, match: routeMatcher(route) }));
+    const routes = [...wiring.routes, ...extraRoutes].map((route) => ({ route, match: routeMatcher(route) }));
     handle = async (req, res) => {
       const path = new URL(req.url ?? '/', 'http://local').pathname;
       const method = req.method ?? 'GET';
@@ -305,7 +336,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           }
           throw error;
         }
-        const fn = functions.get(route.functionId);
+        const fn = functions.get(route.functionId) ?? extraFunctions.get(route.functionId);
         if (!fn) throw new Error(`route ${route.path} has no function`);
         try {
           const response = fromProxyResult(await fn.invoke(toProxyEvent(req, route, params, body, clock)));

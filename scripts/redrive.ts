@@ -180,13 +180,24 @@ const readStreamBatch = async (target: Target, failure: Extract<Failure, { kind:
     dynamodb: {
       ...r.dynamodb,
       // DynamoDB Local streams empty maps as `{}`; AWS never sends an empty attribute value, so this is a no-op there.
-      ...(r.dynamodb?.NewImage ? { NewImage: repairImage(r.dynamodb.NewImage) } : {}),
-      ...(r.dynamodb?.OldImage ? { OldImage: repairImage(r.dynamodb.OldImage) } : {}),
+      ...(r.dynamodb?.NewImage ? { NewImage: asLambdaImage(repairImage(r.dynamodb.NewImage)) } : {}),
+      ...(r.dynamodb?.OldImage ? { OldImage: asLambdaImage(repairImage(r.dynamodb.OldImage)) } : {}),
       ApproximateCreationDateTime: Math.floor(
         (r.dynamodb?.ApproximateCreationDateTime?.getTime() ?? 0) / 1000,
       ),
     },
   }));
+};
+
+/**
+ * An image as Lambda's event carries it: the SDK hands binary attributes over as bytes, Lambda's
+ * JSON as base64 strings (serialising bytes as JSON would turn them into an object of numbers).
+ */
+const asLambdaImage = (value: unknown): unknown => {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(asLambdaImage);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, asLambdaImage(v)]));
 };
 
 const decode = (payload: Uint8Array | undefined): unknown => {

@@ -5,8 +5,7 @@ import type { SegmentTransition, StageTransition } from './journey.ts';
 export const EVENT_SOURCE = 'loyalty-loop';
 
 export const DetailType = {
-  StageEntered: 'Journey Stage Entered',
-  StageExited: 'Journey Stage Exited',
+  StageChanged: 'Journey Stage Changed',
   EmailSent: 'Email Sent',
   SegmentEntered: 'Segment Entered',
   SegmentExited: 'Segment Exited',
@@ -19,32 +18,31 @@ const base = {
   shop: z.string().min(1),
   customerId: z.string().min(1),
   journeyId: z.string().min(1),
-  stageId: z.string().min(1),
-  /** Aggregate version that caused the stage entry; identifies one entry into a stage. */
+  /** Aggregate version that caused the stage change; identifies one entry into a stage. */
   entryId: z.number().int().nonnegative(),
 };
 
-export const StageEnteredDetail = z.object({
+/** A customer moved between stages of a journey: `from` left (null: none), `to` entered (null: none). */
+export const StageChangedDetail = z.object({
   ...base,
-  previousStageId: z.string().nullable(),
+  from: z.string().min(1).nullable(),
+  to: z.string().min(1).nullable(),
   occurredAt: z.iso.datetime(),
   /**
-   * The customer's email marketing state when they entered the stage. The action rule routes only
-   * `subscribed` entries to the email sender (which checks consent again before sending).
+   * The customer's email marketing state at the change. The action rules route only `subscribed`
+   * entries to the email sender (which checks consent again before sending).
    */
-  emailMarketing: z.string().optional(),
+  emailMarketing: z.string(),
 });
-export type StageEnteredDetail = z.infer<typeof StageEnteredDetail>;
+export type StageChangedDetail = z.infer<typeof StageChangedDetail>;
 
-export const StageExitedDetail = z.object({
-  ...base,
-  nextStageId: z.string().nullable(),
-  occurredAt: z.iso.datetime(),
-});
-export type StageExitedDetail = z.infer<typeof StageExitedDetail>;
+/** A stage change that entered a stage: what the email sender acts on. */
+export const StageEntryDetail = StageChangedDetail.extend({ to: z.string().min(1) });
+export type StageEntryDetail = z.infer<typeof StageEntryDetail>;
 
 export const EmailSentDetail = z.object({
   ...base,
+  stageId: z.string().min(1),
   template: z.string(),
   messageId: z.string(),
   to: z.string(),
@@ -72,8 +70,7 @@ export const CustomerUnsubscribedDetail = z.object({
 export type CustomerUnsubscribedDetail = z.infer<typeof CustomerUnsubscribedDetail>;
 
 export type BusEvent =
-  | { detailType: typeof DetailType.StageEntered; detail: StageEnteredDetail }
-  | { detailType: typeof DetailType.StageExited; detail: StageExitedDetail }
+  | { detailType: typeof DetailType.StageChanged; detail: StageChangedDetail }
   | { detailType: typeof DetailType.EmailSent; detail: EmailSentDetail }
   | {
       detailType: typeof DetailType.SegmentEntered | typeof DetailType.SegmentExited;
@@ -81,57 +78,27 @@ export type BusEvent =
     }
   | { detailType: typeof DetailType.CustomerUnsubscribed; detail: CustomerUnsubscribedDetail };
 
-const eventId = (
-  shop: string,
-  customerId: string,
-  journeyId: string,
-  stageId: string,
-  verb: string,
-  entry: number,
-) => `${shop}/${customerId}/${journeyId}/${stageId}/${verb}/${entry}`;
-
-/** Each transition becomes an exit event (when it left a stage) and an entry event (when it entered one). */
+/** One event per journey whose stage changed (from the stage left to the stage entered). */
 export const transitionEvents = (
   shop: string,
   customerId: string,
   transitions: readonly StageTransition[],
   emailMarketing: string,
 ): BusEvent[] =>
-  transitions.flatMap((t) => {
-    const events: BusEvent[] = [];
-    if (t.from !== null) {
-      events.push({
-        detailType: DetailType.StageExited,
-        detail: {
-          eventId: eventId(shop, customerId, t.journeyId, t.from, 'exited', t.entryId),
-          shop,
-          customerId,
-          journeyId: t.journeyId,
-          stageId: t.from,
-          nextStageId: t.to,
-          entryId: t.entryId,
-          occurredAt: t.occurredAt,
-        },
-      });
-    }
-    if (t.to !== null) {
-      events.push({
-        detailType: DetailType.StageEntered,
-        detail: {
-          eventId: eventId(shop, customerId, t.journeyId, t.to, 'entered', t.entryId),
-          shop,
-          customerId,
-          journeyId: t.journeyId,
-          stageId: t.to,
-          previousStageId: t.from,
-          entryId: t.entryId,
-          occurredAt: t.occurredAt,
-          emailMarketing,
-        },
-      });
-    }
-    return events;
-  });
+  transitions.map((t) => ({
+    detailType: DetailType.StageChanged,
+    detail: {
+      eventId: `${shop}/${customerId}/${t.journeyId}/changed/${t.entryId}`,
+      shop,
+      customerId,
+      journeyId: t.journeyId,
+      from: t.from,
+      to: t.to,
+      entryId: t.entryId,
+      occurredAt: t.occurredAt,
+      emailMarketing,
+    },
+  }));
 
 export const segmentEvents = (
   shop: string,

@@ -1,7 +1,7 @@
 import type { CustomerAggregate, EmailMarketingState } from './aggregate.ts';
 import { consentChange, customerChange, orderChange, tagsChange } from './apply.ts';
-import type { CompiledConfig } from './config.ts';
 import { segmentsOf, segmentTransitions, sendDecision, stageOf, stageTransitions } from './journey.ts';
+import type { CompiledConfig } from './journey-config.ts';
 import type { Money } from './money.ts';
 import type { OrderContribution, OrderFacts, OrderLine } from './order.ts';
 

@@ -2,8 +2,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { putBusEvents } from '#adapters/bus-publisher.ts';
 import { eventBridge } from '#adapters/clients.ts';
-import { putBusEvents } from '#adapters/event-bus.ts';
+import { decodeState } from '#adapters/store/aggregate-item.ts';
 import { requireEnv } from '#commons/env.ts';
 import { logger } from '#commons/logger.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
@@ -15,10 +16,7 @@ const env = requireEnv('EVENT_BUS_NAME');
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 const aggregateOf = (image: Record<string, unknown> | undefined): CustomerAggregate | null =>
-  image
-    ? ((unmarshall(image as Record<string, AttributeValue>).aggregate as CustomerAggregate | undefined) ??
-      null)
-    : null;
+  image ? (decodeState(unmarshall(image as Record<string, AttributeValue>))?.aggregate ?? null) : null;
 
 /** One aggregate change → the segment and journey stage transitions it causes → events on the bus. Throws to retry this record. */
 const recordHandler = async (record: DynamoDBRecord): Promise<void> => {

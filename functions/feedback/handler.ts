@@ -1,16 +1,15 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { dynamoDb } from '#adapters/clients.ts';
-import { CustomerStore } from '#adapters/customer-store.ts';
-import { shopFromTag } from '#adapters/email-sender.ts';
+import { shopFromTag } from '#adapters/ses-mail.ts';
+import { SuppressionList } from '#adapters/store/suppression.ts';
 import { requireEnv } from '#commons/env.ts';
 import { logger } from '#commons/logger.ts';
 import { countMetric } from '#commons/metrics.ts';
-import { suppressionHash } from '#commons/suppression.ts';
 import { describeIssues } from '#commons/validation.ts';
 
 const env = requireEnv('TABLE_NAME');
-const store = new CustomerStore(dynamoDb, env.TABLE_NAME);
+const suppressed = new SuppressionList({ doc: dynamoDb, name: env.TABLE_NAME });
 
 const Recipients = z.array(z.object({ emailAddress: z.string().min(3).max(320) })).max(50);
 
@@ -52,7 +51,7 @@ export const handler = async (event: EventBridgeEvent<string, unknown>): Promise
         ? feedback.bounce.bouncedRecipients
         : [];
   for (const { emailAddress } of recipients) {
-    await store.suppress(shop, suppressionHash(shop, emailAddress), event.time);
+    await suppressed.suppress(shop, emailAddress, event.time);
     countMetric(feedback.eventType === 'Complaint' ? 'ComplaintSuppressed' : 'BounceSuppressed');
   }
   logger.info('SES feedback applied', { shop, eventType: feedback.eventType, suppressed: recipients.length });

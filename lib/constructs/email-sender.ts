@@ -30,6 +30,11 @@ export type EmailSenderProps = {
   readonly senderIdentity?: string;
   /** The public HTTP API: unsubscribe links point at its `/unsubscribe` route, added here. */
   readonly api: HttpApi;
+  /**
+   * Put an `Email Sent` event on the bus for every email (one more event per email).
+   * @default false
+   */
+  readonly emailSentEvents?: boolean;
 };
 
 const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
@@ -90,11 +95,13 @@ export class EmailSender extends Construct {
         SENDER_ADDRESS: props.senderAddress,
         CONFIGURATION_SET_NAME: this.configurationSet.configurationSetName,
         PUBLIC_BASE_URL: props.api.apiEndpoint,
+        EMAIL_SENT_EVENTS: String(props.emailSentEvents ?? false),
       },
     })
       .useTable(props.table, 'readWrite')
-      .useBus(props.bus)
       .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+    // Only a sender that announces its emails may put events on the bus.
+    if (props.emailSentEvents) this.action.useBus(props.bus);
 
     this.unsubscribe = new LoyaltyFunction(this, 'Unsubscribe', {
       name: 'unsubscribe',

@@ -34,7 +34,7 @@ export class JourneyBus extends Construct {
     this.deadLetterQueue = deadLetterQueue(this, 'TargetDeadLetterQueue');
   }
 
-  /** One rule per journey stage with an action: `Journey Stage Entered` for that stage → `target`. */
+  /** One rule per journey stage with an action: a `Journey Stage Changed` into that stage → `target`. */
   routeStageActions(journeys: readonly Journey[], target: IFunction): void {
     for (const { journey, stage } of actionStages(journeys)) {
       const rule = new Rule(this, `Stage-${journey.id}-${stage.id}`, {
@@ -42,9 +42,9 @@ export class JourneyBus extends Construct {
         description: `${journey.name}: entering "${stage.id}" sends "${stage.action.template}"`,
         eventPattern: {
           source: [EVENT_SOURCE],
-          detailType: [DetailType.StageEntered],
+          detailType: [DetailType.StageChanged],
           // Only stage entries of subscribed customers can send an email: others never wake the sender.
-          detail: { journeyId: [journey.id], stageId: [stage.id], emailMarketing: ['subscribed'] },
+          detail: { journeyId: [journey.id], to: [stage.id], emailMarketing: ['subscribed'] },
         },
       });
       rule.addTarget(

@@ -4,6 +4,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ItemKind, PENDING } from '../../functions/adapters/store/item-kinds.ts';
 import { DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
@@ -40,8 +41,8 @@ export class Privacy extends Construct {
             eventName: FilterRule.or('INSERT', 'MODIFY'),
             dynamodb: {
               NewImage: {
-                kind: { S: FilterRule.isEqual('privacy') },
-                status: { S: FilterRule.isEqual('pending') },
+                kind: { S: FilterRule.isEqual(ItemKind.Privacy) },
+                status: { S: FilterRule.isEqual(PENDING) },
               },
             },
           }),

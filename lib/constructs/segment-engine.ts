@@ -5,6 +5,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ItemKind } from '../../functions/adapters/store/item-kinds.ts';
 import { DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
@@ -55,7 +56,7 @@ export class SegmentEngine extends Construct {
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual('aggregate') } } },
+            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual(ItemKind.Aggregate) } } },
           }),
         ],
       }),

@@ -16,7 +16,8 @@ import {
   toDelivery,
 } from '../support/stories.ts';
 
-const local = useLocalStack();
+// Email Sent events are opt-in; this file counts them against the emails.
+const local = useLocalStack({ context: { 'loyaltyLoop:emailSentEvents': true } });
 const SHOP_A = 'in-order.myshopify.com';
 const SHOP_B = 'shuffled.myshopify.com';
 const CUSTOMERS = 200;

@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { encodeState } from '#adapters/store/aggregate-item.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 
@@ -16,6 +17,7 @@ Object.assign(process.env, {
   CONFIGURATION_SET_NAME: 'loyalty',
   UNSUBSCRIBE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:unsub',
   PUBLIC_BASE_URL: 'https://api.example.com/',
+  EMAIL_SENT_EVENTS: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 });
 
@@ -38,22 +40,28 @@ const subscribed = (overrides: Partial<CustomerAggregate> = {}) =>
 const stageEntered = (stageId = 'first-rum-baba'): EventBridgeEvent<string, unknown> => ({
   version: '0',
   id: 'e1',
-  'detail-type': 'Journey Stage Entered',
+  'detail-type': 'Journey Stage Changed',
   source: 'loyalty-loop',
   account: '000000000000',
   time: '2026-11-02T00:00:00Z',
   region: 'us-east-1',
   resources: [],
   detail: {
-    eventId: `bakery-demo.myshopify.com/7001/rum-baba-fans/${stageId}/entered/2`,
+    eventId: 'bakery-demo.myshopify.com/7001/rum-baba-fans/changed/2',
     shop: 'bakery-demo.myshopify.com',
     customerId: '7001',
     journeyId: 'rum-baba-fans',
-    stageId,
-    previousStageId: 'not-yet',
+    from: 'not-yet',
+    to: stageId,
     entryId: 2,
     occurredAt: '2026-11-02T00:00:00.000Z',
+    emailMarketing: 'subscribed',
   },
+});
+
+/** The aggregate item as the store keeps it. */
+const stored = (aggregate: CustomerAggregate) => ({
+  Item: { version: aggregate.version, state: encodeState({ aggregate, pendingOrder: null }) },
 });
 
 beforeAll(async () => {
@@ -64,7 +72,7 @@ beforeEach(() => {
   dynamo.reset();
   ses.reset();
   bus.reset();
-  dynamo.on(GetCommand).resolves({ Item: { aggregate: subscribed() } });
+  dynamo.on(GetCommand).resolves(stored(subscribed()));
   dynamo.on(GetCommand, { Key: { sk: 'SUPPRESSED' } }).resolves({});
   dynamo.on(PutCommand).resolves({});
   dynamo.on(UpdateCommand).resolves({});
@@ -73,10 +81,10 @@ beforeEach(() => {
 });
 
 describe('action handler', () => {
-  it('claims the ledger, sends the coupon with one-click unsubscribe headers, records it and announces it', async () => {
-    expect(await handler(stageEntered())).toEqual({ status: 'sent', messageId: 'msg-1' });
+  it('claims the ledger, sends the coupon with one-click unsubscribe headers and announces it', async () => {
+    expect(await handler(stageEntered())).toMatchObject({ status: 'sent', messageId: 'msg-1' });
     const claim = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
-    expect(claim?.Item).toMatchObject({ sk: 'SEND#rum-baba-fans#first-rum-baba#2', status: 'sending' });
+    expect(claim?.Item).toMatchObject({ sk: 'SEND#rum-baba-fans#first-rum-baba#2', status: 'claimed' });
     expect(claim?.ConditionExpression).toContain('attribute_not_exists(pk)');
     const email = ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
     expect(email?.FromEmailAddress).toBe('hello@bakery-demo.example');
@@ -88,10 +96,16 @@ describe('action handler', () => {
       /^<https:\/\/api\.example\.com\/unsubscribe\?token=[\w-]+\.[\w-]+>$/,
     );
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe(
-      'sent',
-    );
-    expect(bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.DetailType).toBe('Email Sent');
+    // One ledger write per email: the claim stands for the sent email.
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+    const [announced] = bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(announced?.DetailType).toBe('Email Sent');
+    expect(JSON.parse(announced?.Detail ?? '{}')).toMatchObject({
+      eventId: 'bakery-demo.myshopify.com/7001/rum-baba-fans/changed/2/email',
+      stageId: 'first-rum-baba',
+      messageId: 'msg-1',
+    });
   });
 
   it.each([
@@ -108,7 +122,7 @@ describe('action handler', () => {
     ['without an address', subscribed({ email: null }), 'no email address'],
     ['already further along', subscribed({ counters: rumBabaCounters(2) }), 'customer has left the stage'],
   ])('sends nothing to a customer %s', async (_name, customer, reason) => {
-    dynamo.on(GetCommand).resolves({ Item: { aggregate: customer } });
+    dynamo.on(GetCommand).resolves(stored(customer));
     expect(await handler(stageEntered())).toEqual({ status: 'skipped', reason });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
@@ -139,12 +153,12 @@ describe('action handler', () => {
   it('sends nothing when the ledger already holds this stage entry', async () => {
     dynamo.on(PutCommand).rejects(
       Object.assign(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }), {
-        Item: { status: { S: 'sent' } },
+        Item: { status: { S: 'claimed' }, claimant: { S: 'another-invocation' } },
       }),
     );
     expect(await handler(stageEntered())).toEqual({
       status: 'skipped',
-      reason: 'send ledger says already-sent',
+      reason: 'the send ledger holds a claim for this entry',
     });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
@@ -152,7 +166,7 @@ describe('action handler', () => {
   it('releases the claim and fails when SES refuses, so a retry can send', async () => {
     ses.on(SendEmailCommand).rejects(new Error('Throttling'));
     await expect(handler(stageEntered())).rejects.toThrow('Throttling');
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':status']).toBe(
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':failed']).toBe(
       'failed',
     );
   });

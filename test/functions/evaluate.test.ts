@@ -3,6 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { encodeState } from '#adapters/store/aggregate-item.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { lambdaContext } from '../support/lambda.ts';
@@ -13,11 +14,14 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const events = mockClient(EventBridgeClient);
 let handler: typeof import('../../functions/evaluate/handler.ts')['handler'];
 
-const image = (aggregate: CustomerAggregate) =>
-  marshall({ pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version, aggregate }) as Record<
+/** An aggregate item's stream image as Lambda delivers it (binary attributes base64-encoded). */
+const image = (aggregate: CustomerAggregate): Record<string, AttributeValue> => ({
+  ...(marshall({ pk: 'p', sk: 'AGGREGATE', kind: 'aggregate', version: aggregate.version }) as Record<
     string,
     AttributeValue
-  >;
+  >),
+  state: { B: Buffer.from(encodeState({ aggregate, pendingOrder: null })).toString('base64') },
+});
 
 const record = (
   sequence: string,
@@ -59,21 +63,20 @@ beforeEach(() => {
 });
 
 describe('evaluate handler', () => {
-  it('puts the exit and entry events of a stage change on the bus', async () => {
+  it('puts one Journey Stage Changed event per journey whose stage changed', async () => {
     const result = await handler({ Records: [firstRumBaba('7001')] } as DynamoDBStreamEvent, lambdaContext());
     expect(result).toEqual({ batchItemFailures: [] });
     const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
     expect(entries.map((e) => [e.EventBusName, e.Source, e.DetailType])).toEqual([
-      ['loyalty-bus', 'loyalty-loop', 'Journey Stage Exited'],
-      ['loyalty-bus', 'loyalty-loop', 'Journey Stage Entered'],
+      ['loyalty-bus', 'loyalty-loop', 'Journey Stage Changed'],
     ]);
-    expect(JSON.parse(entries[1]?.Detail ?? '{}')).toEqual({
-      eventId: 'bakery-demo.myshopify.com/7001/rum-baba-fans/first-rum-baba/entered/2',
+    expect(JSON.parse(entries[0]?.Detail ?? '{}')).toEqual({
+      eventId: 'bakery-demo.myshopify.com/7001/rum-baba-fans/changed/2',
       shop: 'bakery-demo.myshopify.com',
       customerId: '7001',
       journeyId: 'rum-baba-fans',
-      stageId: 'first-rum-baba',
-      previousStageId: 'not-yet',
+      from: 'not-yet',
+      to: 'first-rum-baba',
       entryId: 2,
       occurredAt: '2026-11-02T00:00:00.000Z',
       emailMarketing: 'subscribed',

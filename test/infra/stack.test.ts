@@ -5,7 +5,7 @@ import { type Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../lib/app.ts';
+import { buildApp } from '../../lib/build-app.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
 
 const cdkContext = (
@@ -163,17 +163,16 @@ describe('LoyaltyLoop stack', () => {
     });
   });
 
-  it('has one rule per journey stage with an action, each sending Journey Stage Entered to the action function', () => {
+  it('has one rule per journey stage with an action, each sending a Journey Stage Changed into it to the action function', () => {
     const action = logicalIdOf('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) },
     });
     const rules = template.findResources('AWS::Events::Rule', {
-      Properties: { EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Journey Stage Entered'] } },
+      Properties: { EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Journey Stage Changed'] } },
     });
     const stages = Object.values(rules)
       .map(
-        (r) =>
-          `${r.Properties.EventPattern.detail.journeyId[0]}/${r.Properties.EventPattern.detail.stageId[0]}`,
+        (r) => `${r.Properties.EventPattern.detail.journeyId[0]}/${r.Properties.EventPattern.detail.to[0]}`,
       )
       .sort();
     expect(stages).toEqual([
@@ -187,8 +186,8 @@ describe('LoyaltyLoop stack', () => {
       EventBusName: { Ref: Match.stringLikeRegexp('JourneyBus') },
       EventPattern: {
         source: ['loyalty-loop'],
-        'detail-type': ['Journey Stage Entered'],
-        detail: { journeyId: ['rum-baba-fans'], stageId: ['first-rum-baba'], emailMarketing: ['subscribed'] },
+        'detail-type': ['Journey Stage Changed'],
+        detail: { journeyId: ['rum-baba-fans'], to: ['first-rum-baba'], emailMarketing: ['subscribed'] },
       },
       Targets: [
         Match.objectLike({

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Condition, ConditionSchema, evaluate } from '#domain/conditions.ts';
 import { CONDITION_REFERENCE, renderConditionReference } from '#domain/conditions-reference.ts';
-import { compileConfig } from '#domain/config.ts';
+import { compileConfig } from '#domain/journey-config.ts';
 import { simulateCustomer, type TimelineEntry } from '#domain/simulate.ts';
 
 const RUM_BABA = { productId: '8001000000001', sku: 'RB-001', vendor: 'Demo Bakery', title: 'Rum Baba' };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '#domain/conditions.ts';
-import { compileConfig, JourneyConfigError } from '#domain/config.ts';
 import { transitionEvents } from '#domain/events.ts';
 import { currentStage, type Journey, stageTransitions } from '#domain/journey.ts';
+import { compileConfig, JourneyConfigError } from '#domain/journey-config.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { rumBabaFans } from '#journeys/rum-baba-fans.ts';
 import { templates } from '#journeys/templates.ts';
@@ -34,7 +34,7 @@ describe('the Rum Baba Fans journey', () => {
     ]);
   });
 
-  it('turns a stage change into an exit and an entry with deterministic ids', () => {
+  it('turns a stage change into one Journey Stage Changed event with a deterministic id', () => {
     const transitions = stageTransitions([rumBabaFans], customer(1, 0, 3), customer(2, 1, 4));
     expect(transitions).toEqual([
       {
@@ -47,9 +47,13 @@ describe('the Rum Baba Fans journey', () => {
     ]);
     const events = transitionEvents('shop.myshopify.com', '7001', transitions, 'subscribed');
     expect(events.map((e) => [e.detailType, e.detail.eventId])).toEqual([
-      ['Journey Stage Exited', 'shop.myshopify.com/7001/rum-baba-fans/not-yet/exited/4'],
-      ['Journey Stage Entered', 'shop.myshopify.com/7001/rum-baba-fans/first-rum-baba/entered/4'],
+      ['Journey Stage Changed', 'shop.myshopify.com/7001/rum-baba-fans/changed/4'],
     ]);
+    expect(events[0]?.detail).toMatchObject({
+      from: 'not-yet',
+      to: 'first-rum-baba',
+      emailMarketing: 'subscribed',
+    });
   });
 
   it('yields no transition when the stage does not change', () => {

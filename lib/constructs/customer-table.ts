@@ -2,7 +2,7 @@ import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
-export type CustomerStoreProps = {
+export type CustomerTableProps = {
   /**
    * Keep the table (and refuse to delete it) when the stack is deleted: it holds the merchant's
    * customer history. Turn off only for throwaway stacks.
@@ -12,14 +12,15 @@ export type CustomerStoreProps = {
 };
 
 /**
- * One on-demand table for every customer item (aggregate, orders, webhook markers, send ledger):
+ * One on-demand table for every item (aggregates, orders, send ledger, shop state, privacy
+ * requests, suppressions, quarantine; key layout in functions/adapters/store/keys.ts):
  * point-in-time recovery, encryption at rest, a TTL attribute, and a NEW_AND_OLD_IMAGES stream so
  * the segment engine sees each aggregate before and after a change.
  */
-export class CustomerStore extends Construct {
+export class CustomerTable extends Construct {
   readonly table: Table;
 
-  constructor(scope: Construct, id: string, props: CustomerStoreProps = {}) {
+  constructor(scope: Construct, id: string, props: CustomerTableProps = {}) {
     super(scope, id);
     const retain = props.retain ?? true;
     this.table = new Table(this, 'Table', {

@@ -1,8 +1,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { journeyConfig } from '../journeys/index.ts';
-import { readStackConfig } from './config.ts';
 import { LoyaltyLoopStack } from './loyalty-loop-stack.ts';
+import { readStackConfig } from './stack-config.ts';
 
 export const STACK_NAME = 'LoyaltyLoop';
 

@@ -8,10 +8,18 @@ export const StackConfig = z.object({
   webhookSecretArn: z.string().startsWith('arn:').optional(),
   retainData: z.boolean().default(true),
   apiRateLimit: z.number().int().positive().default(500),
+  emailSentEvents: z.boolean().default(false),
 });
 export type StackConfig = z.infer<typeof StackConfig>;
 
-const KEYS = ['senderAddress', 'senderIdentity', 'webhookSecretArn', 'retainData', 'apiRateLimit'] as const;
+const KEYS = [
+  'senderAddress',
+  'senderIdentity',
+  'webhookSecretArn',
+  'retainData',
+  'apiRateLimit',
+  'emailSentEvents',
+] as const;
 
 /** Context values given on the command line arrive as strings: "false" and "500" are coerced. */
 const coerce = (value: unknown): unknown => {

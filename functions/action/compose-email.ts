@@ -1,0 +1,58 @@
+import { type OutgoingEmail, shopTag } from '#adapters/ses-mail.ts';
+import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import type { StageEntryDetail } from '#domain/events.ts';
+import type { EmailAction } from '#domain/journey.ts';
+import type { CompiledConfig } from '#domain/journey-config.ts';
+
+/** Unsubscribe links stay valid for a year: people unsubscribe from old emails too. */
+const UNSUBSCRIBE_LINK_SECONDS = 365 * 24 * 3600;
+
+export type Sender = {
+  from: string;
+  configurationSet: string;
+  /** The public base URL of the HTTP API: unsubscribe links point at its `/unsubscribe` route. */
+  publicBaseUrl: string;
+  /** The key that signs unsubscribe links. */
+  unsubscribeKey: string;
+};
+
+/** The stage's email for this customer: rendered template, one-click unsubscribe link, SES tags. */
+export const composeEmail = (input: {
+  config: Pick<CompiledConfig, 'templates' | 'brandName'>;
+  sender: Sender;
+  entry: StageEntryDetail;
+  action: EmailAction;
+  customer: CustomerAggregate;
+  to: string;
+  now: Date;
+}): OutgoingEmail => {
+  const { config, sender, entry, action, customer, to, now } = input;
+  const token = createUnsubscribeToken(
+    {
+      shop: entry.shop,
+      customerId: entry.customerId,
+      expiresAt: Math.floor(now.getTime() / 1000) + UNSUBSCRIBE_LINK_SECONDS,
+    },
+    sender.unsubscribeKey,
+  );
+  const unsubscribeUrl = `${sender.publicBaseUrl.replace(/\/$/, '')}/unsubscribe?token=${token}`;
+  const template = config.templates[action.template];
+  if (!template) throw new Error(`template "${action.template}" is missing from the bundle`);
+  const rendered = template({
+    shopName: config.brandName,
+    customerEmail: to,
+    coupon: action.coupon ?? null,
+    unsubscribeUrl,
+    ordersCount: customer.ordersCount,
+    totalSpent: customer.totalSpent,
+  });
+  return {
+    ...rendered,
+    from: sender.from,
+    to,
+    configurationSet: sender.configurationSet,
+    unsubscribeUrl,
+    tags: { shop: shopTag(entry.shop), journey: entry.journeyId, stage: entry.to },
+  };
+};

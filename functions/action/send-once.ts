@@ -1,0 +1,32 @@
+import type { SendKey, SendLedger } from '#adapters/store/send-ledger.ts';
+import { logger } from '#commons/logger.ts';
+
+/**
+ * Sends once per ledger key: claims the entry, then sends. A failure before SES accepted the
+ * email releases the claim (a few tries: a claim left standing would withhold the email for good)
+ * and is thrown, so Lambda's retry can send. After SES accepted, nothing can send it again.
+ * Returns SES's message id, or null when another invocation holds the claim.
+ */
+export const sendOnce = async (
+  ledger: SendLedger,
+  send: SendKey,
+  claimant: string,
+  deliver: () => Promise<string>,
+): Promise<string | null> => {
+  try {
+    if ((await ledger.claim(send, claimant, new Date().toISOString())) !== 'claimed') return null;
+    return await deliver();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await ledger.release(send, claimant, reason, new Date().toISOString());
+        break;
+      } catch (releaseError) {
+        if (attempt === 3)
+          logger.error('could not release a send claim', { ...send, claimant, releaseError });
+      }
+    }
+    throw error;
+  }
+};

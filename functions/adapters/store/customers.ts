@@ -1,0 +1,348 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { CustomerAggregate } from '#domain/aggregate.ts';
+import type { OrderContribution, RefundContribution } from '#domain/order.ts';
+import { type AggregateState, decodeState, encodeState, type PendingOrder } from './aggregate-item.ts';
+import { ItemKind } from './item-kinds.ts';
+import {
+  aggregateKey,
+  customerPk,
+  ORDER_LINK_SK,
+  ORDER_SK_PREFIX,
+  orderKey,
+  orderLinkKey,
+  orderPk,
+  parkedRefundKey,
+  REFUND_SK_PREFIX,
+} from './keys.ts';
+import { isConditionFailure, queryPartition, type StoreTable } from './table.ts';
+
+/**
+ * Optimistic-concurrency attempts per change. Each conflict round lets one writer of a customer
+ * through, so the attempts must outnumber the writers that can meet on one customer: 40 at once
+ * (orders racing their refunds) exhausted 8 attempts; the backoff is jittered and capped.
+ */
+const MAX_ATTEMPTS = 16;
+const MAX_BACKOFF_MS = 400;
+
+/** What an apply did. `duplicate`: this very version was applied before; `stale`: a newer one is stored. */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unchanged';
+
+/** One change to a customer, computed from what is stored now. */
+export type CustomerChange = { aggregate: CustomerAggregate; order?: OrderContribution };
+
+/** What a change is computed from. */
+export type StoredCustomer = {
+  current: CustomerAggregate | null;
+  /** The stored version of the order the change concerns, if any. */
+  stored: OrderContribution | undefined;
+  /** Refunds of that order received before its customer was known. */
+  parkedRefunds: RefundContribution[];
+  /** Every stored order of the customer: for the rare change that must rebuild the aggregate. */
+  otherOrders: () => Promise<OrderContribution[]>;
+};
+
+export type Compute = (
+  stored: StoredCustomer,
+) => CustomerChange | 'stale' | 'duplicate' | null | Promise<CustomerChange | 'stale' | 'duplicate' | null>;
+
+type OrderLink = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
+type StoredOrder = { contribution: OrderContribution; version: number };
+
+/** The newer of two stored copies of an order (by the aggregate version that counted it). */
+const newer = (a: StoredOrder | undefined, b: StoredOrder | undefined) =>
+  !a ? b : !b ? a : b.version > a.version ? b : a;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A customer's aggregate and orders, and the order links refunds find them by. Every write is a
+ * single conditional write — no transaction, no de-duplication marker:
+ *
+ * 1. the aggregate (guarded by its version), carrying the order's new contribution as its
+ *    `pendingOrder`: this is the commit point of a change;
+ * 2. the order's own item (guarded by the aggregate version that counted it);
+ * 3. on an order's first version, its link (guarded by the count of refunds parked for it).
+ *
+ * A redelivery is a no-op because the domain finds the same version stored. A writer that dies
+ * after step 1 leaves the contribution in the aggregate; whoever touches the customer next reads
+ * it from there and completes steps 2 and 3.
+ */
+export class CustomerRecords {
+  private readonly table: StoreTable;
+
+  constructor(table: StoreTable) {
+    this.table = table;
+  }
+
+  private async readState(shop: string, customerId: string): Promise<AggregateState | null> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: aggregateKey(shop, customerId),
+        ConsistentRead: true,
+      }),
+    );
+    return decodeState(Item);
+  }
+
+  async getAggregate(shop: string, customerId: string): Promise<CustomerAggregate | null> {
+    return (await this.readState(shop, customerId))?.aggregate ?? null;
+  }
+
+  private async readOrder(
+    shop: string,
+    customerId: string,
+    orderId: string,
+  ): Promise<StoredOrder | undefined> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: orderKey(shop, customerId, orderId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item
+      ? { contribution: Item.contribution as OrderContribution, version: Number(Item.appliedVersion ?? 0) }
+      : undefined;
+  }
+
+  /** Every order contribution stored for a customer, the aggregate's pending one included. */
+  async listOrders(shop: string, customerId: string): Promise<OrderContribution[]> {
+    const [items, state] = await Promise.all([
+      queryPartition(this.table, customerPk(shop, customerId), {
+        skPrefix: ORDER_SK_PREFIX,
+        projection: 'contribution, appliedVersion',
+      }),
+      this.readState(shop, customerId),
+    ]);
+    const orders = new Map<string, StoredOrder>();
+    for (const item of items) {
+      const stored = {
+        contribution: item.contribution as OrderContribution,
+        version: Number(item.appliedVersion ?? 0),
+      };
+      orders.set(stored.contribution.orderId, stored);
+    }
+    const pending = state?.pendingOrder;
+    if (pending) {
+      const id = pending.contribution.orderId;
+      const chosen = newer(orders.get(id), pending);
+      if (chosen) orders.set(id, chosen);
+    }
+    return [...orders.values()].map((o) => o.contribution);
+  }
+
+  /** The order's link to its customer and the refunds parked for it. */
+  private async readLink(shop: string, orderId: string): Promise<OrderLink> {
+    const items = await queryPartition(this.table, orderPk(shop, orderId));
+    const link = items.find((item) => item.sk === ORDER_LINK_SK);
+    return {
+      customerId: typeof link?.customerId === 'string' ? link.customerId : null,
+      refundCount: typeof link?.refundCount === 'number' ? link.refundCount : 0,
+      refunds: items
+        .filter((item) => item.sk.startsWith(REFUND_SK_PREFIX))
+        .map((item) => item.refund as RefundContribution),
+    };
+  }
+
+  /**
+   * Applies one change to one customer, computed by `compute` from what is stored now. On a
+   * concurrent write it re-reads and recomputes, so two changes for one customer at once lose nothing.
+   */
+  async apply(input: {
+    shop: string;
+    customerId: string;
+    orderId: string | null;
+    compute: Compute;
+  }): Promise<ApplyOutcome> {
+    const { shop, customerId, orderId } = input;
+    for (let attempt = 1; ; attempt++) {
+      const [state, item, link] = await Promise.all([
+        this.readState(shop, customerId),
+        orderId ? this.readOrder(shop, customerId, orderId) : Promise.resolve(undefined),
+        orderId ? this.readLink(shop, orderId) : Promise.resolve(null),
+      ]);
+      const pending = state?.pendingOrder ?? null;
+      const stored = orderId
+        ? newer(item, pending?.contribution.orderId === orderId ? pending : undefined)
+        : undefined;
+      const change = await input.compute({
+        current: state?.aggregate ?? null,
+        stored: stored?.contribution,
+        parkedRefunds: link?.refunds ?? [],
+        otherOrders: () => this.listOrders(shop, customerId),
+      });
+      if (change === null || change === 'stale' || change === 'duplicate') {
+        // Nothing to change; finish what a writer that died may have left undone for this order.
+        if (stored && orderId) {
+          if (stored !== item) await this.writeOrder(shop, customerId, stored);
+          if (
+            link &&
+            link.customerId !== customerId &&
+            !(await this.writeLink(shop, customerId, orderId, link))
+          )
+            continue;
+        }
+        return change ?? 'unchanged';
+      }
+      // The aggregate holds one pending order: another order's is made durable before it is replaced.
+      if (pending && change.order && pending.contribution.orderId !== change.order.orderId)
+        await this.persistPending(shop, customerId, pending);
+      const next: PendingOrder | null = change.order
+        ? { version: change.aggregate.version, contribution: change.order }
+        : pending;
+      if (
+        !(await this.writeAggregate(
+          shop,
+          customerId,
+          { aggregate: change.aggregate, pendingOrder: next },
+          state,
+        ))
+      ) {
+        if (attempt >= MAX_ATTEMPTS)
+          throw new Error(`customer ${customerId}: ${MAX_ATTEMPTS} concurrent-write conflicts in a row`);
+        await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+        continue;
+      }
+      if (change.order && next) {
+        await this.writeOrder(shop, customerId, next);
+        // A refund parked since the link was read: apply again to take it in.
+        if (
+          link &&
+          link.customerId !== customerId &&
+          !(await this.writeLink(shop, customerId, change.order.orderId, link))
+        )
+          continue;
+      }
+      return 'applied';
+    }
+  }
+
+  /** Writes the aggregate unless another writer changed it since `read`; false on that conflict. */
+  private async writeAggregate(
+    shop: string,
+    customerId: string,
+    state: AggregateState,
+    read: AggregateState | null,
+  ): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...aggregateKey(shop, customerId),
+            kind: ItemKind.Aggregate,
+            version: state.aggregate.version,
+            state: encodeState(state),
+          },
+          ConditionExpression: read ? 'version = :expected' : 'attribute_not_exists(pk)',
+          ...(read ? { ExpressionAttributeValues: { ':expected': read.aggregate.version } } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Writes an order's item as the aggregate counted it, unless a later count is already written. */
+  private async writeOrder(shop: string, customerId: string, order: StoredOrder): Promise<void> {
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...orderKey(shop, customerId, order.contribution.orderId),
+            kind: ItemKind.Order,
+            updatedAt: order.contribution.updatedAt,
+            appliedVersion: order.version,
+            contribution: order.contribution,
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR attribute_not_exists(appliedVersion) OR appliedVersion < :v',
+          ExpressionAttributeValues: { ':v': order.version },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Makes a pending order durable in its own item, reading first: usually it already is. */
+  private async persistPending(shop: string, customerId: string, pending: PendingOrder): Promise<void> {
+    const item = await this.readOrder(shop, customerId, pending.contribution.orderId);
+    if (!item || item.version < pending.version) await this.writeOrder(shop, customerId, pending);
+  }
+
+  /** Links an order to its customer, unless a refund was parked since `link` was read (then false). */
+  private async writeLink(
+    shop: string,
+    customerId: string,
+    orderId: string,
+    link: OrderLink,
+  ): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...orderLinkKey(shop, orderId),
+            kind: ItemKind.OrderLink,
+            customerId,
+            refundCount: link.refundCount,
+          },
+          ConditionExpression: 'attribute_not_exists(refundCount) OR refundCount = :count',
+          ExpressionAttributeValues: { ':count': link.refundCount },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps a refund with its order (once per refund id) and answers the order's customer when known.
+   * When it is not, the order's first version takes the parked refund in (see `apply`): the
+   * refund count on the order's link makes that race-free.
+   */
+  async parkRefund(shop: string, orderId: string, refund: RefundContribution): Promise<string | null> {
+    const link = orderLinkKey(shop, orderId);
+    try {
+      await this.table.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table.name,
+                Item: { ...parkedRefundKey(shop, orderId, refund.refundId), kind: ItemKind.Refund, refund },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.table.name,
+                Key: link,
+                UpdateExpression: 'SET kind = :kind ADD refundCount :one',
+                ExpressionAttributeValues: { ':kind': ItemKind.OrderLink, ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      // Parked before (a redelivery): carry on, the customer may be known by now.
+      const parkedBefore =
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
+      if (!parkedBefore) throw error;
+    }
+    const { Item } = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: link, ConsistentRead: true }),
+    );
+    return typeof Item?.customerId === 'string' ? Item.customerId : null;
+  }
+}

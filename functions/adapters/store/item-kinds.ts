@@ -1,0 +1,23 @@
+/**
+ * The `kind` attribute every item of the table carries. A small module of constants only, so the
+ * CDK app can import it for the stream filters without pulling in any SDK code.
+ */
+export const ItemKind = {
+  /** A customer's aggregate: the only kind the segment engine's stream filter lets through. */
+  Aggregate: 'aggregate',
+  Order: 'order',
+  Send: 'send',
+  Quarantine: 'quarantine',
+  Shop: 'shop',
+  /** A compliance request: the privacy function's stream filter selects pending ones. */
+  Privacy: 'privacy',
+  Suppression: 'suppression',
+  /** Which customer an order belongs to, and how many refunds were parked for it (stored as `order-ref`). */
+  OrderLink: 'order-ref',
+  /** A refund received before its order's customer was known. */
+  Refund: 'refund',
+} as const;
+export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
+
+/** The privacy request status the privacy function's stream filter selects. */
+export const PENDING = 'pending';

@@ -1,0 +1,147 @@
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PrivacyRequest } from '#domain/change.ts';
+import { ItemKind, PENDING } from './item-kinds.ts';
+import { customerPk, type Key, orderIdOf, orderPk, privacyKey, shopScope } from './keys.ts';
+import { deleteKeys, isConditionFailure, queryPartition, type StoredItem, type StoreTable } from './table.ts';
+
+/** How long a data-request export is kept for the merchant to fetch (then DynamoDB's TTL removes it). */
+const EXPORT_KEPT_SECONDS = 30 * 24 * 3600;
+
+/** Compliance requests, and the reads and deletes that carry them out. */
+export class PrivacyRequests {
+  private readonly table: StoreTable;
+
+  constructor(table: StoreTable) {
+    this.table = table;
+  }
+
+  /**
+   * Records a request as pending; the privacy function, fed by the stream, carries it out. A
+   * redelivery (same trigger time) changes nothing; a later request for the same subject runs again.
+   */
+  async record(shop: string, request: PrivacyRequest, at: string): Promise<'applied' | 'duplicate'> {
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...privacyKey(shop, request),
+            kind: ItemKind.Privacy,
+            status: PENDING,
+            shop,
+            request,
+            receivedAt: at,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR receivedAt < :at',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async finish(
+    key: Key,
+    outcome: { status: 'done'; deleted: number; at: string } | { status: 'pending'; cursor: Key },
+  ): Promise<void> {
+    const done = outcome.status === 'done';
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: key,
+        // Once done, the request keeps no address in clear text: only the customer id it concerned.
+        UpdateExpression: done
+          ? 'SET #status = :status, progress = :progress REMOVE #request.email'
+          : 'SET #status = :status, progress = :progress',
+        ExpressionAttributeNames: done
+          ? { '#status': 'status', '#request': 'request' }
+          : { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': outcome.status, ':progress': outcome },
+      }),
+    );
+  }
+
+  async finishDataRequest(key: Key, exported: string, at: string): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: key,
+        // The export is personal data: it expires (TTL) once the merchant has had time to hand it over.
+        UpdateExpression:
+          'SET #status = :done, exportJson = :export, progress = :progress, expiresAt = :expires',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':done': 'done',
+          ':export': exported,
+          ':progress': { status: 'done', at },
+          ':expires': Math.floor(Date.parse(at) / 1000) + EXPORT_KEPT_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /** A data request's export: null when unknown, 'pending' until it is ready. */
+  async dataRequestExport(shop: string, requestId: string): Promise<string | 'pending' | null> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: privacyKey(shop, { type: 'data-request', requestId }),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return null;
+    return typeof Item.exportJson === 'string' ? Item.exportJson : 'pending';
+  }
+
+  /** Every item of one customer (aggregate, orders, send ledger), as stored. */
+  async customerItems(shop: string, customerId: string): Promise<StoredItem[]> {
+    return queryPartition(this.table, customerPk(shop, customerId));
+  }
+
+  /** The links and parked refunds of the orders among `customerItems`, for erasure. */
+  async orderLinkItems(shop: string, customerItems: readonly Key[]): Promise<StoredItem[]> {
+    const orderIds = customerItems.flatMap((item) => orderIdOf(item.sk) ?? []);
+    const parts = await Promise.all(
+      orderIds.map((id) => queryPartition(this.table, orderPk(shop, id), { projection: 'pk, sk' })),
+    );
+    return parts.flat();
+  }
+
+  async deleteItems(items: readonly Key[]): Promise<number> {
+    return deleteKeys(this.table, items);
+  }
+
+  /**
+   * Deletes every item of a shop except `keep` (the request being carried out), scanning until
+   * `deadline` (epoch ms); returns where to continue, or null when done.
+   */
+  async deleteShopItems(
+    shop: string,
+    keep: Key,
+    deadline: number,
+    from?: Key,
+  ): Promise<{ deleted: number; cursor: Key | null }> {
+    const scope = shopScope(shop);
+    let deleted = 0;
+    let start: Record<string, unknown> | undefined = from;
+    do {
+      const page = await this.table.doc.send(
+        new ScanCommand({
+          TableName: this.table.name,
+          FilterExpression: 'begins_with(pk, :prefix) OR pk = :shop',
+          ExpressionAttributeValues: { ':prefix': scope.prefix, ':shop': scope.pk },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      const keys = ((page.Items ?? []) as Key[]).filter((k) => !(k.pk === keep.pk && k.sk === keep.sk));
+      deleted += await deleteKeys(this.table, keys);
+      start = page.LastEvaluatedKey;
+      if (start && Date.now() > deadline) return { deleted, cursor: start as Key };
+    } while (start);
+    return { deleted, cursor: null };
+  }
+}

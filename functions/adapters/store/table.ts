@@ -1,0 +1,64 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Key } from './keys.ts';
+
+/** The table every store module works on: the document client and the table's name. */
+export type StoreTable = { readonly doc: DynamoDBDocumentClient; readonly name: string };
+
+export type StoredItem = Record<string, unknown> & Key;
+
+const BATCH_WRITE_LIMIT = 25;
+
+/** A conditional write that DynamoDB refused because its condition did not hold. */
+export const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** The item a failed conditional write found, when it asked for `ReturnValuesOnConditionCheckFailure`. */
+export const itemOnConditionFailure = (error: unknown): Record<string, { S?: string; N?: string }> =>
+  (error as { Item?: Record<string, { S?: string; N?: string }> }).Item ?? {};
+
+/** Every item of one partition (optionally only sort keys with a prefix), all pages, strongly consistent. */
+export const queryPartition = async (
+  table: StoreTable,
+  pk: string,
+  options: { skPrefix?: string; projection?: string } = {},
+): Promise<StoredItem[]> => {
+  const items: StoredItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await table.doc.send(
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: options.skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': pk,
+          ...(options.skPrefix ? { ':prefix': options.skPrefix } : {}),
+        },
+        ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((page.Items ?? []) as StoredItem[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+};
+
+/** Deletes keys in batches of 25, retrying what DynamoDB leaves unprocessed; returns how many. */
+export const deleteKeys = async (table: StoreTable, keys: readonly Key[]): Promise<number> => {
+  for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+    let requests = keys
+      .slice(i, i + BATCH_WRITE_LIMIT)
+      .map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt >= 8)
+        throw new Error(`DynamoDB left ${requests.length} deletes unprocessed after 8 attempts`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const { UnprocessedItems } = await table.doc.send(
+        new BatchWriteCommand({ RequestItems: { [table.name]: requests } }),
+      );
+      requests = (UnprocessedItems?.[table.name] ?? []) as typeof requests;
+    }
+  }
+  return keys.length;
+};

@@ -1,0 +1,58 @@
+import type { CustomerRecords } from '#adapters/store/customers.ts';
+import { AGGREGATE_SK, orderIdOf, SEND_SK_PREFIX } from '#adapters/store/keys.ts';
+import type { PrivacyRequests } from '#adapters/store/privacy.ts';
+import type { Quarantine } from '#adapters/store/quarantine.ts';
+import type { PrivacyRequest } from '#domain/change.ts';
+import { needlesFor } from './identify.ts';
+
+/** Exports stay in one DynamoDB item; a larger history is summarised (order ids only). */
+const MAX_EXPORT_BYTES = 300 * 1024;
+
+export type ExportStores = { customers: CustomerRecords; privacy: PrivacyRequests; quarantine: Quarantine };
+
+/** customers/data_request: everything held about the customer, as one JSON document. */
+export const exportCustomer = async (
+  stores: ExportStores,
+  shop: string,
+  request: Extract<PrivacyRequest, { type: 'data-request' }>,
+): Promise<string> => {
+  const { customerId } = request;
+  const [items, aggregate, orders] = await Promise.all([
+    stores.privacy.customerItems(shop, customerId),
+    stores.customers.getAggregate(shop, customerId),
+    stores.customers.listOrders(shop, customerId),
+  ]);
+  const email = aggregate?.email ?? request.email;
+  const emailsSent = items
+    .filter((i) => i.sk.startsWith(SEND_SK_PREFIX))
+    .map(({ journeyId, stageId, entryId, status, claimedAt, failedAt }) => ({
+      journeyId,
+      stageId,
+      entryId,
+      status,
+      claimedAt,
+      failedAt,
+    }));
+  const quarantined = (await stores.quarantine.mentioning(shop, needlesFor(customerId, email))).map((q) => ({
+    receivedAt: q.receivedAt,
+    topic: q.topic,
+    body: q.body.toString('utf8'),
+  }));
+  const document = {
+    shop,
+    customerId,
+    generatedAt: new Date().toISOString(),
+    aggregate,
+    orders,
+    emailsSent,
+    quarantined,
+  };
+  const full = JSON.stringify(document);
+  if (Buffer.byteLength(full) <= MAX_EXPORT_BYTES) return full;
+  const orderIds = items.flatMap((i) => (i.sk === AGGREGATE_SK ? [] : (orderIdOf(i.sk) ?? [])));
+  return JSON.stringify({
+    ...document,
+    orders: { count: orders.length, orderIds, note: 'history too large to embed' },
+    quarantined: quarantined.length,
+  });
+};

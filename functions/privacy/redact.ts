@@ -1,0 +1,36 @@
+import type { CustomerRecords } from '#adapters/store/customers.ts';
+import type { PrivacyRequests } from '#adapters/store/privacy.ts';
+import type { Quarantine } from '#adapters/store/quarantine.ts';
+import type { SuppressionList } from '#adapters/store/suppression.ts';
+import type { PrivacyRequest } from '#domain/change.ts';
+import { needlesFor } from './identify.ts';
+
+export type RedactStores = {
+  customers: CustomerRecords;
+  privacy: PrivacyRequests;
+  quarantine: Quarantine;
+  suppressed: SuppressionList;
+};
+
+/**
+ * customers/redact: keeps only what honours an opt-out (a hash of the address, if the customer
+ * had unsubscribed), then deletes the customer's items, their orders' links and parked refunds,
+ * and the quarantined payloads naming them. Returns how many items were deleted.
+ */
+export const redactCustomer = async (
+  stores: RedactStores,
+  shop: string,
+  request: Extract<PrivacyRequest, { type: 'customer-redact' }>,
+): Promise<number> => {
+  const customer = await stores.customers.getAggregate(shop, request.customerId);
+  const email = customer?.email ?? request.email;
+  if (email && customer && ['unsubscribed', 'not_subscribed'].includes(customer.emailMarketing.state)) {
+    await stores.suppressed.suppress(shop, email, new Date().toISOString());
+  }
+  const items = await stores.privacy.customerItems(shop, request.customerId);
+  return stores.privacy.deleteItems([
+    ...items,
+    ...(await stores.privacy.orderLinkItems(shop, items)),
+    ...(await stores.quarantine.mentioning(shop, needlesFor(request.customerId, email))),
+  ]);
+};
