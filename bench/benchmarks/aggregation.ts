@@ -3,7 +3,9 @@ import { emptyAggregate, rebuildFromOrders } from '#domain/aggregate.ts';
 import { orderChange } from '#domain/apply.ts';
 import { type OrderContribution, type OrderFacts, orderContribution } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
-import { catalog } from '../scripts/shopify-sim.ts';
+import { catalog, seededRandom } from '../../scripts/shopify-sim.ts';
+import type { Benchmark } from '../benchmark.ts';
+import { medianOfRuns } from '../stats.ts';
 
 const SHOP = 'bench.myshopify.com';
 
@@ -92,4 +94,27 @@ export const aggregationThroughput = (orders: readonly OrderFacts[]) => {
     incrementalOrdersPerSecond: orders.length / incremental.seconds,
     recomputeOrdersPerSecond: orders.length / baseline.seconds,
   };
+};
+
+export const aggregation: Benchmark = {
+  name: 'aggregation',
+  label: 'P7',
+  description:
+    'the pure domain: orders/s applied incrementally vs recomputed from the whole history on each order',
+  target: [{ metric: 'speedup', comparison: '>', threshold: 1, unit: '×' }],
+  warm: null,
+  run: async (context) => {
+    const orders = context.quick ? 500 : 2_000;
+    const figures = await medianOfRuns(context.runs, async () => {
+      const measured = aggregationThroughput(orderHistory(orders, seededRandom(7)));
+      return {
+        ...measured,
+        speedup: measured.incrementalOrdersPerSecond / measured.recomputeOrdersPerSecond,
+      };
+    });
+    return {
+      figures: { orders, ...figures },
+      summary: `${Math.round(figures.incrementalOrdersPerSecond).toLocaleString('en')} vs ${Math.round(figures.recomputeOrdersPerSecond).toLocaleString('en')} orders/s (${orders.toLocaleString('en')}-order customer)`,
+    };
+  },
 };

@@ -3,10 +3,17 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from 'aws-lambda';
+import { encodeState } from '#adapters/store/aggregate-item.ts';
+import { ItemKind } from '#adapters/store/item-kinds.ts';
+import { aggregateKey } from '#adapters/store/keys.ts';
 import { emptyAggregate } from '#domain/aggregate.ts';
-import { PROJECT_ROOT } from '../lib/paths.ts';
-import type { LocalStack } from '../local/stack.ts';
-import { catalogLine, orderPayload } from '../scripts/shopify-sim.ts';
+import { DetailType, EVENT_SOURCE, type StageEntryDetail } from '#domain/events.ts';
+import { PROJECT_ROOT } from '../../lib/paths.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { catalogLine, orderPayload } from '../../scripts/shopify-sim.ts';
+import type { Benchmark } from '../benchmark.ts';
+import { median, round } from '../stats.ts';
 
 /** The handlers measured, by function name, with a realistic first event for each. */
 export const COLD_START_FUNCTIONS = ['ingest', 'evaluate', 'action', 'admin'] as const;
@@ -63,38 +70,48 @@ const firstEvent = (name: Name, secret: string): unknown => {
       { authorization: 'Bearer local-admin-key' },
       '',
     );
-  if (name === 'action')
+  if (name === 'action') {
+    const detail: StageEntryDetail = {
+      eventId: 'cold/1',
+      shop: 'bench-cold.myshopify.com',
+      customerId: '404',
+      journeyId: 'rum-baba-fans',
+      from: null,
+      to: 'first-rum-baba',
+      entryId: 1,
+      occurredAt: new Date().toISOString(),
+      emailMarketing: 'subscribed',
+    };
     return {
       version: '0',
       id: 'cold',
-      'detail-type': 'Journey Stage Entered',
-      source: 'loyalty-loop',
+      'detail-type': DetailType.StageChanged,
+      source: EVENT_SOURCE,
       account: '000000000000',
       time: new Date().toISOString(),
       region: 'us-east-1',
       resources: [],
-      detail: {
-        eventId: 'cold/1',
-        shop: 'bench-cold.myshopify.com',
-        customerId: '404',
-        journeyId: 'rum-baba-fans',
-        stageId: 'first-rum-baba',
-        previousStageId: null,
-        entryId: 1,
-        occurredAt: new Date().toISOString(),
-      },
+      detail,
     };
-  const aggregate = emptyAggregate('bench-cold.myshopify.com', '1', new Date().toISOString());
-  const image = marshall(
+  }
+  const now = new Date().toISOString();
+  const marshalled = marshall(
     {
-      pk: 'SHOP#bench-cold.myshopify.com#CUSTOMER#1',
-      sk: 'AGGREGATE',
-      kind: 'aggregate',
+      ...aggregateKey('bench-cold.myshopify.com', '1'),
+      kind: ItemKind.Aggregate,
       version: 1,
-      aggregate,
+      state: encodeState({
+        aggregate: emptyAggregate('bench-cold.myshopify.com', '1', now),
+        pendingOrder: null,
+      }),
     },
     { removeUndefinedValues: true },
   );
+  // Lambda's stream events carry binary attributes as base64 strings (the probe gets the event as JSON, too).
+  const image: Record<string, AttributeValue> = {
+    ...marshalled,
+    state: { B: Buffer.from(marshalled.state?.B ?? []).toString('base64') },
+  };
   return {
     Records: [
       {
@@ -162,6 +179,7 @@ export const buildUnbundled = async (): Promise<string> => {
       imports: {
         '#domain/*.ts': './functions/domain/*.js',
         '#adapters/*.ts': './functions/adapters/*.js',
+        '#apply/*.ts': './functions/apply/*.js',
         '#commons/*.ts': './functions/commons/*.js',
         '#journeys/*.ts': './journeys/*.js',
       },
@@ -228,4 +246,61 @@ export const bundleBytes = (stack: LocalStack, name: Name): number => {
     (f) => f.environment.POWERTOOLS_SERVICE_NAME === `loyalty-loop-${name}`,
   );
   return fn ? statSync(fn.spec.modulePath).size : 0;
+};
+
+export const coldStart: Benchmark = {
+  name: 'cold-start',
+  label: 'P4',
+  description:
+    'cold start (module init) in fresh Node processes, the deployed esbuild bundle vs plain tsc output',
+  target: [{ metric: 'minRatio', comparison: '>=', threshold: 3, unit: '×' }],
+  // Warm: the first invocation reaches DynamoDB Local, whose JVM is slow until warmed.
+  warm: ['ingest'],
+  run: async (context) => {
+    const { stack } = context;
+    const unbundled = await buildUnbundled();
+    const figures: Record<
+      string,
+      {
+        bundledInitMs: number;
+        unbundledInitMs: number;
+        bundledFirstInvokeMs: number;
+        unbundledFirstInvokeMs: number;
+        bundleKb: number;
+        ratio: number;
+      }
+    > = {};
+    for (const name of COLD_START_FUNCTIONS) {
+      const samples = {
+        bundled: [] as { initMs: number; firstInvokeMs: number }[],
+        unbundled: [] as { initMs: number; firstInvokeMs: number }[],
+      };
+      for (let i = 0; i < Math.max(context.runs, context.quick ? 1 : 5); i++) {
+        // Alternate, so both sides see the same machine state.
+        samples.bundled.push(await measureColdStart(stack, unbundled, name, 'bundled'));
+        samples.unbundled.push(await measureColdStart(stack, unbundled, name, 'unbundled'));
+      }
+      const bundledInitMs = median(samples.bundled.map((s) => s.initMs));
+      const unbundledInitMs = median(samples.unbundled.map((s) => s.initMs));
+      figures[name] = {
+        bundledInitMs,
+        unbundledInitMs,
+        bundledFirstInvokeMs: median(samples.bundled.map((s) => s.firstInvokeMs)),
+        unbundledFirstInvokeMs: median(samples.unbundled.map((s) => s.firstInvokeMs)),
+        bundleKb: bundleBytes(stack, name) / 1024,
+        ratio: unbundledInitMs / bundledInitMs,
+      };
+    }
+    const all = Object.entries(figures);
+    const kb = all.map(([, f]) => f.bundleKb);
+    return {
+      figures: { ...figures, minRatio: Math.min(...all.map(([, f]) => f.ratio)) },
+      summary: `${all
+        .map(
+          ([name, f]) =>
+            `${name} ${round(f.bundledInitMs)} vs ${round(f.unbundledInitMs)} ms (${round(f.ratio)}×)`,
+        )
+        .join(', ')}; bundles ${Math.round(Math.min(...kb))}–${Math.round(Math.max(...kb))} KB`,
+    };
+  },
 };
