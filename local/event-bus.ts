@@ -37,23 +37,26 @@ const MAX_ENTRY_BYTES = 256 * 1024;
 export class LocalEventBus {
   readonly events: EnvelopedEvent[] = [];
   private readonly busNames: Set<string>;
-  private readonly rules: RuleSpec[];
+  private rules: readonly RuleSpec[] = [];
   private readonly functions: Map<string, LocalFunction>;
   private readonly invoker: AsyncInvoker;
   private readonly clock: LocalClock;
 
   constructor(
     busNames: string[],
-    rules: RuleSpec[],
     functions: Map<string, LocalFunction>,
     invoker: AsyncInvoker,
     clock: LocalClock,
   ) {
     this.busNames = new Set(['default', ...busNames]);
-    this.rules = rules;
     this.functions = functions;
     this.invoker = invoker;
     this.clock = clock;
+  }
+
+  /** Routes the template's rules from now on (events put before are kept, but match nothing). */
+  routeRules(rules: readonly RuleSpec[]): void {
+    this.rules = rules;
   }
 
   putEvents(entries: PutEventsEntry[]): { FailedEntryCount: number; Entries: Record<string, string>[] } {

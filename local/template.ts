@@ -71,6 +71,8 @@ export type InvokeConfigSpec = {
   onFailureQueueId: string | null;
 };
 export type SecretSpec = { logicalId: string; arn: string };
+/** A time-driven invocation the template declares: a scheduled EventBridge rule or a Scheduler schedule. */
+export type ScheduleSpec = { logicalId: string; expression: string };
 
 export type LocalWiring = {
   tables: TableSpec[];
@@ -82,6 +84,7 @@ export type LocalWiring = {
   invokeConfigs: Map<string, InvokeConfigSpec>;
   queues: string[];
   secrets: SecretSpec[];
+  schedules: ScheduleSpec[];
   /** Where SES publishes a configuration set's events (EventBridge destinations only). */
   sesEventDestinations: SesEventDestinationSpec[];
 };
@@ -285,28 +288,38 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     ];
   });
 
-  const rules: RuleSpec[] = byType('AWS::Events::Rule').map(([id, r]) => {
-    const p = r.Properties ?? {};
-    const targets = ((p.Targets as Record<string, unknown>[] | undefined) ?? []).map((t) => {
-      const retry = t.RetryPolicy as
-        | { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }
-        | undefined;
-      const dlq = (t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+  const schedules: ScheduleSpec[] = [
+    ...byType('AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression !== undefined),
+    ...byType('AWS::Scheduler::Schedule'),
+  ].map(([id, r]) => ({
+    logicalId: id,
+    expression: String(resolve(r.Properties?.ScheduleExpression ?? '')),
+  }));
+
+  const rules: RuleSpec[] = byType('AWS::Events::Rule')
+    .filter(([, r]) => r.Properties?.ScheduleExpression === undefined)
+    .map(([id, r]) => {
+      const p = r.Properties ?? {};
+      const targets = ((p.Targets as Record<string, unknown>[] | undefined) ?? []).map((t) => {
+        const retry = t.RetryPolicy as
+          | { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }
+          | undefined;
+        const dlq = (t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+        return {
+          functionId: idFromArn(t.Arn),
+          retryAttempts: retry?.MaximumRetryAttempts ?? 185,
+          maxEventAgeSeconds: retry?.MaximumEventAgeInSeconds ?? 86_400,
+          deadLetterQueueId: dlq ? idFromArn(dlq) : null,
+        };
+      });
       return {
-        functionId: idFromArn(t.Arn),
-        retryAttempts: retry?.MaximumRetryAttempts ?? 185,
-        maxEventAgeSeconds: retry?.MaximumEventAgeInSeconds ?? 86_400,
-        deadLetterQueueId: dlq ? idFromArn(dlq) : null,
+        logicalId: id,
+        busName: p.EventBusName === undefined ? 'default' : resolve(p.EventBusName),
+        pattern: resolveDeep(p.EventPattern) as Record<string, unknown>,
+        enabled: p.State !== 'DISABLED',
+        targets,
       };
     });
-    return {
-      logicalId: id,
-      busName: p.EventBusName === undefined ? 'default' : resolve(p.EventBusName),
-      pattern: resolveDeep(p.EventPattern) as Record<string, unknown>,
-      enabled: p.State !== 'DISABLED',
-      targets,
-    };
-  });
 
   const invokeConfigs = new Map<string, InvokeConfigSpec>(
     byType('AWS::Lambda::EventInvokeConfig').map(([, r]) => {
@@ -334,6 +347,7 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     invokeConfigs,
     queues: byType('AWS::SQS::Queue').map(([id]) => id),
     secrets: byType('AWS::SecretsManager::Secret').map(([id]) => ({ logicalId: id, arn: ref(id) })),
+    schedules,
     sesEventDestinations,
   };
 };

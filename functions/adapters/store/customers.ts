@@ -175,15 +175,8 @@ export class CustomerRecords {
       });
       if (change === null || change === 'stale' || change === 'duplicate') {
         // Nothing to change; finish what a writer that died may have left undone for this order.
-        if (stored && orderId) {
-          if (stored !== item) await this.writeOrder(shop, customerId, stored);
-          if (
-            link &&
-            link.customerId !== customerId &&
-            !(await this.writeLink(shop, customerId, orderId, link))
-          )
-            continue;
-        }
+        const toWrite = stored !== item ? (stored ?? null) : null;
+        if (stored && orderId && !(await this.follow(shop, customerId, orderId, toWrite, link))) continue;
         return change ?? 'unchanged';
       }
       // The aggregate holds one pending order: another order's is made durable before it is replaced.
@@ -205,18 +198,32 @@ export class CustomerRecords {
         await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
         continue;
       }
-      if (change.order && next) {
-        await this.writeOrder(shop, customerId, next);
-        // A refund parked since the link was read: apply again to take it in.
-        if (
-          link &&
-          link.customerId !== customerId &&
-          !(await this.writeLink(shop, customerId, change.order.orderId, link))
-        )
-          continue;
-      }
+      // A refund parked since the link was read: apply again to take it in.
+      if (change.order && next && !(await this.follow(shop, customerId, change.order.orderId, next, link)))
+        continue;
       return 'applied';
     }
+  }
+
+  /**
+   * What follows a commit: the order's item (when given) and the order's link to this customer
+   * (when missing), side by side — each guards itself. False when a refund was parked since the
+   * link was read: the caller applies again to take it in.
+   */
+  private async follow(
+    shop: string,
+    customerId: string,
+    orderId: string,
+    order: StoredOrder | null,
+    link: OrderLink | null,
+  ): Promise<boolean> {
+    const [, linked] = await Promise.all([
+      order ? this.writeOrder(shop, customerId, order) : Promise.resolve(),
+      link && link.customerId !== customerId
+        ? this.writeLink(shop, customerId, orderId, link)
+        : Promise.resolve(true),
+    ]);
+    return linked;
   }
 
   /** Writes the aggregate unless another writer changed it since `read`; false on that conflict. */

@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { AsyncInvoker } from './async-invoker.ts';
+import type { LocalClock } from './clock.ts';
+import type { DeadLetters } from './dead-letters.ts';
+import type { LocalEventBus } from './event-bus.ts';
+import type { Faults } from './faults.ts';
+import { readJson, send } from './http-answers.ts';
+import type { LocalFunction } from './lambda-runtime.ts';
+import { type SesLocal, sesFeedbackEntry } from './ses.ts';
+import type { StreamPoller } from './stream-poller.ts';
+import type { LocalWiring } from './template.ts';
+
+const AdvanceTime = z
+  .object({
+    seconds: z
+      .number()
+      .positive()
+      .max(10 * 365 * 24 * 3600),
+  })
+  .strict();
+
+const SesFeedbackInput = z
+  .object({
+    type: z.enum(['Bounce', 'Complaint']),
+    to: z.string().min(3).max(320),
+    shop: z.string().min(1).max(255),
+    bounceType: z.enum(['Permanent', 'Transient', 'Undetermined']).default('Permanent'),
+  })
+  .strict();
+
+/** What the `/_local` endpoints look into and drive. */
+export type LocalParts = {
+  wiring: LocalWiring;
+  functions: Map<string, LocalFunction>;
+  pollers: StreamPoller[];
+  invoker: AsyncInvoker;
+  bus: LocalEventBus;
+  deadLetters: DeadLetters;
+  ses: SesLocal;
+  clock: LocalClock;
+  faults: Faults | null;
+  shopifyAdminCalls: () => unknown[];
+  settle: () => Promise<boolean>;
+  /** For operator commands run against the local stack (npm run redrive -- --local URL). */
+  operator: { stackName: string; tableName: string; endpoints: { aws: string; dynamoDb: string } };
+};
+
+/** The `/_local/*` endpoints of DESIGN.md's local contract (README: "The local stack"). */
+export const localEndpoints =
+  (parts: LocalParts) =>
+  async (method: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const key = `${method} ${path}`;
+    switch (key) {
+      case 'GET /_local/health':
+        send(res, 200, {
+          status: 'ok',
+          functions: [...parts.functions.values()].map((fn) => ({
+            id: fn.spec.logicalId,
+            invocations: fn.invocations,
+          })),
+          streams: parts.pollers.map((p) => p.describe()),
+          rules: parts.wiring.rules.length,
+          asyncFailures: parts.invoker.failures.length,
+          ...(parts.faults ? { faultsInjected: parts.faults.counts } : {}),
+          ...parts.operator,
+        });
+        return;
+      case 'GET /_local/emails': {
+        const to = new URL(req.url ?? '/', 'http://local').searchParams.get('to');
+        const emails = await parts.ses.emails();
+        send(res, 200, to ? emails.filter((e) => e.to.includes(to)) : emails);
+        return;
+      }
+      case 'GET /_local/events':
+        send(res, 200, parts.bus.events);
+        return;
+      case 'GET /_local/shopify-admin':
+        send(res, 200, parts.shopifyAdminCalls());
+        return;
+      case 'GET /_local/dead-letters':
+        send(res, 200, parts.deadLetters.list());
+        return;
+      case 'POST /_local/settle': {
+        const settled = await parts.settle();
+        send(res, settled ? 200 : 504, { settled });
+        return;
+      }
+      case 'POST /_local/advance-time': {
+        const input = await readJson(req, res, AdvanceTime, '{"seconds": N}');
+        if (!input) return;
+        parts.clock.advance(input.seconds);
+        // Schedules due by the new time fire here once the stack declares any (roadmap: timing).
+        send(res, 200, { now: new Date(parts.clock.now()).toISOString() });
+        return;
+      }
+      case 'POST /_local/ses-feedback': {
+        // What a mailbox provider tells SES: SES publishes it where the configuration set says.
+        const input = await readJson(
+          req,
+          res,
+          SesFeedbackInput,
+          '{"type": "Bounce"|"Complaint", "to", "shop"}',
+        );
+        if (!input) return;
+        const published = parts.wiring.sesEventDestinations.filter((d) =>
+          d.events.includes(input.type.toLowerCase()),
+        );
+        parts.bus.putEvents(
+          published.map((d) => sesFeedbackEntry({ ...input, ...d, at: new Date(parts.clock.now()) })),
+        );
+        send(res, 202, { published: published.length });
+        return;
+      }
+      default:
+        send(res, 404, { message: `no local endpoint ${key}` });
+    }
+  };
