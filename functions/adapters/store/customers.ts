@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import type { OrderContribution, RefundContribution } from '#domain/order.ts';
 import { type AggregateState, decodeState, encodeState, type PendingOrder } from './aggregate-item.ts';
@@ -15,7 +15,7 @@ import {
   parkedRefundKey,
   REFUND_SK_PREFIX,
 } from './keys.ts';
-import { isConditionFailure, queryPartition, type StoreTable } from './table.ts';
+import { putIf, queryPartition, type StoreTable } from './table.ts';
 
 /**
  * Optimistic-concurrency attempts per change. Each conflict round lets one writer of a customer
@@ -56,17 +56,18 @@ const newer = (a: StoredOrder | undefined, b: StoredOrder | undefined) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A customer's aggregate and orders, and the order links refunds find them by. Every write is a
- * single conditional write — no transaction, no de-duplication marker:
+ * A customer's aggregate and orders, and the order links refunds find them by. A change is single
+ * conditional writes — no transaction, no de-duplication marker (only parking a refund, which
+ * is rare, is a transaction):
  *
  * 1. the aggregate (guarded by its version), carrying the order's new contribution as its
  *    `pendingOrder`: this is the commit point of a change;
- * 2. the order's own item (guarded by the aggregate version that counted it);
- * 3. on an order's first version, its link (guarded by the count of refunds parked for it).
+ * 2. then, side by side, the order's own item (guarded by the aggregate version that counted it)
+ *    and, on an order's first version, its link (guarded by the count of refunds parked for it).
  *
  * A redelivery is a no-op because the domain finds the same version stored. A writer that dies
  * after step 1 leaves the contribution in the aggregate; whoever touches the customer next reads
- * it from there and completes steps 2 and 3.
+ * it from there and completes step 2.
  */
 export class CustomerRecords {
   private readonly table: StoreTable;
@@ -227,54 +228,40 @@ export class CustomerRecords {
   }
 
   /** Writes the aggregate unless another writer changed it since `read`; false on that conflict. */
-  private async writeAggregate(
+  private writeAggregate(
     shop: string,
     customerId: string,
     state: AggregateState,
     read: AggregateState | null,
   ): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...aggregateKey(shop, customerId),
-            kind: ItemKind.Aggregate,
-            version: state.aggregate.version,
-            state: encodeState(state),
-          },
-          ConditionExpression: read ? 'version = :expected' : 'attribute_not_exists(pk)',
-          ...(read ? { ExpressionAttributeValues: { ':expected': read.aggregate.version } } : {}),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    const item = {
+      ...aggregateKey(shop, customerId),
+      kind: ItemKind.Aggregate,
+      version: state.aggregate.version,
+      state: encodeState(state),
+    };
+    return putIf(
+      this.table,
+      item,
+      read
+        ? { expression: 'version = :expected', values: { ':expected': read.aggregate.version } }
+        : { expression: 'attribute_not_exists(pk)' },
+    );
   }
 
   /** Writes an order's item as the aggregate counted it, unless a later count is already written. */
   private async writeOrder(shop: string, customerId: string, order: StoredOrder): Promise<void> {
-    try {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...orderKey(shop, customerId, order.contribution.orderId),
-            kind: ItemKind.Order,
-            updatedAt: order.contribution.updatedAt,
-            appliedVersion: order.version,
-            contribution: order.contribution,
-          },
-          ConditionExpression:
-            'attribute_not_exists(pk) OR attribute_not_exists(appliedVersion) OR appliedVersion < :v',
-          ExpressionAttributeValues: { ':v': order.version },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    const item = {
+      ...orderKey(shop, customerId, order.contribution.orderId),
+      kind: ItemKind.Order,
+      updatedAt: order.contribution.updatedAt,
+      appliedVersion: order.version,
+      contribution: order.contribution,
+    };
+    await putIf(this.table, item, {
+      expression: 'attribute_not_exists(pk) OR attribute_not_exists(appliedVersion) OR appliedVersion < :v',
+      values: { ':v': order.version },
+    });
   }
 
   /** Makes a pending order durable in its own item, reading first: usually it already is. */
@@ -284,31 +271,17 @@ export class CustomerRecords {
   }
 
   /** Links an order to its customer, unless a refund was parked since `link` was read (then false). */
-  private async writeLink(
-    shop: string,
-    customerId: string,
-    orderId: string,
-    link: OrderLink,
-  ): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...orderLinkKey(shop, orderId),
-            kind: ItemKind.OrderLink,
-            customerId,
-            refundCount: link.refundCount,
-          },
-          ConditionExpression: 'attribute_not_exists(refundCount) OR refundCount = :count',
-          ExpressionAttributeValues: { ':count': link.refundCount },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  private writeLink(shop: string, customerId: string, orderId: string, link: OrderLink): Promise<boolean> {
+    const item = {
+      ...orderLinkKey(shop, orderId),
+      kind: ItemKind.OrderLink,
+      customerId,
+      refundCount: link.refundCount,
+    };
+    return putIf(this.table, item, {
+      expression: 'attribute_not_exists(refundCount) OR refundCount = :count',
+      values: { ':count': link.refundCount },
+    });
   }
 
   /**

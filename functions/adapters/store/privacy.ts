@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrivacyRequest } from '#domain/change.ts';
 import { ItemKind, PENDING } from './item-kinds.ts';
 import { customerPk, type Key, orderIdOf, orderPk, privacyKey, shopScope } from './keys.ts';
-import { deleteKeys, isConditionFailure, queryPartition, type StoredItem, type StoreTable } from './table.ts';
+import { deleteKeys, putIf, queryPartition, type StoredItem, type StoreTable } from './table.ts';
 
 /** How long a data-request export is kept for the merchant to fetch (then DynamoDB's TTL removes it). */
 const EXPORT_KEPT_SECONDS = 30 * 24 * 3600;
@@ -20,27 +20,19 @@ export class PrivacyRequests {
    * redelivery (same trigger time) changes nothing; a later request for the same subject runs again.
    */
   async record(shop: string, request: PrivacyRequest, at: string): Promise<'applied' | 'duplicate'> {
-    try {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...privacyKey(shop, request),
-            kind: ItemKind.Privacy,
-            status: PENDING,
-            shop,
-            request,
-            receivedAt: at,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR receivedAt < :at',
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      if (isConditionFailure(error)) return 'duplicate';
-      throw error;
-    }
+    const item = {
+      ...privacyKey(shop, request),
+      kind: ItemKind.Privacy,
+      status: PENDING,
+      shop,
+      request,
+      receivedAt: at,
+    };
+    const written = await putIf(this.table, item, {
+      expression: 'attribute_not_exists(pk) OR receivedAt < :at',
+      values: { ':at': at },
+    });
+    return written ? 'applied' : 'duplicate';
   }
 
   async finish(

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemKind } from './item-kinds.ts';
 import { shopStatusKey } from './keys.ts';
-import { isConditionFailure, type StoreTable } from './table.ts';
+import { isConditionFailure, putIf, type StoreTable } from './table.ts';
 
 export type ShopStatus = { uninstalledAt: string | null };
 
@@ -25,21 +25,15 @@ export class ShopRegistry {
    * late, changes nothing (`stale`).
    */
   async markUninstalled(shop: string, at: string): Promise<'applied' | 'stale'> {
-    try {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: { ...shopStatusKey(shop), kind: ItemKind.Shop, uninstalledAt: at },
-          ConditionExpression:
-            'attribute_not_exists(pk) OR attribute_not_exists(uninstalledAt) OR uninstalledAt < :at',
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      if (isConditionFailure(error)) return 'stale';
-      throw error;
-    }
+    const written = await putIf(
+      this.table,
+      { ...shopStatusKey(shop), kind: ItemKind.Shop, uninstalledAt: at },
+      {
+        expression: 'attribute_not_exists(pk) OR attribute_not_exists(uninstalledAt) OR uninstalledAt < :at',
+        values: { ':at': at },
+      },
+    );
+    return written ? 'applied' : 'stale';
   }
 
   /** A webhook triggered after the uninstall means the app was installed again: sending resumes. */

@@ -1,4 +1,9 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Key } from './keys.ts';
 
 /** The table every store module works on: the document client and the table's name. */
@@ -15,6 +20,28 @@ export const isConditionFailure = (error: unknown): boolean =>
 /** The item a failed conditional write found, when it asked for `ReturnValuesOnConditionCheckFailure`. */
 export const itemOnConditionFailure = (error: unknown): Record<string, { S?: string; N?: string }> =>
   (error as { Item?: Record<string, { S?: string; N?: string }> }).Item ?? {};
+
+/** A conditional put: true when written, false when its condition did not hold (anything else throws). */
+export const putIf = async (
+  table: StoreTable,
+  item: Record<string, unknown>,
+  condition: { expression: string; values?: Record<string, unknown> },
+): Promise<boolean> => {
+  try {
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: item,
+        ConditionExpression: condition.expression,
+        ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+};
 
 /** Every item of one partition (optionally only sort keys with a prefix), all pages, strongly consistent. */
 export const queryPartition = async (
