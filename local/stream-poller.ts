@@ -3,6 +3,7 @@ import {
   type DynamoDBStreamsClient,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
+import { repairImage } from '#adapters/store/stream-image.ts';
 import type { LocalClock } from './clock.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { matchesPattern } from './event-pattern.ts';
@@ -30,23 +31,6 @@ type WireRecord = {
   eventName?: string;
   eventVersion?: string;
   dynamodb?: Record<string, unknown> & { SequenceNumber?: string; ApproximateCreationDateTime?: number };
-};
-
-/**
- * DynamoDB Local writes an empty map attribute as `{}` in stream images, where DynamoDB Streams
- * sends `{"M":{}}` (the table item itself is right). Repair images so functions see what AWS sends.
- */
-export const repairImage = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(repairImage);
-  if (!value || typeof value !== 'object') return value;
-  const entries = Object.entries(value);
-  if (entries.length === 0) return { M: {} };
-  return Object.fromEntries(
-    entries.map(([key, v]) => [
-      key,
-      key === 'M' || key === 'L' || !/^(S|N|B|SS|NS|BS|BOOL|NULL)$/.test(key) ? repairImage(v) : v,
-    ]),
-  );
 };
 
 const toLambdaRecord = (record: WireRecord, streamArn: string): LambdaStreamRecord => ({

@@ -1,7 +1,7 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemKind } from './item-kinds.ts';
 import { type Key, quarantineKey, quarantinePk } from './keys.ts';
-import { queryPartition, type StoreTable } from './table.ts';
+import { queryPartition, type StoredItem, type StoreTable } from './table.ts';
 
 /** DynamoDB items are at most 400 KB; a quarantined body is cut to fit, with its full size noted. */
 const QUARANTINE_BODY_LIMIT = 300 * 1024;
@@ -16,6 +16,18 @@ export type QuarantinedWebhook = Key & {
   bodyBytes: number;
   receivedAt: string;
 };
+
+const fromItem = (item: StoredItem): QuarantinedWebhook => ({
+  pk: item.pk,
+  sk: item.sk,
+  topic: String(item.topic ?? ''),
+  eventId: String(item.eventId ?? ''),
+  reason: String(item.reason ?? ''),
+  headers: (item.headers ?? {}) as Record<string, string>,
+  body: Buffer.from(String(item.bodyBase64 ?? ''), 'base64'),
+  bodyBytes: Number(item.bodyBytes ?? 0),
+  receivedAt: String(item.receivedAt ?? ''),
+});
 
 /** Authentic webhooks that could not be used, kept with their headers for inspection and redrive. */
 export class Quarantine {
@@ -54,17 +66,29 @@ export class Quarantine {
 
   /** A shop's quarantined webhooks, oldest first. */
   async list(shop: string): Promise<QuarantinedWebhook[]> {
-    return (await queryPartition(this.table, quarantinePk(shop))).map((item) => ({
-      pk: item.pk,
-      sk: item.sk,
-      topic: String(item.topic ?? ''),
-      eventId: String(item.eventId ?? ''),
-      reason: String(item.reason ?? ''),
-      headers: (item.headers ?? {}) as Record<string, string>,
-      body: Buffer.from(String(item.bodyBase64 ?? ''), 'base64'),
-      bodyBytes: Number(item.bodyBytes ?? 0),
-      receivedAt: String(item.receivedAt ?? ''),
-    }));
+    return (await queryPartition(this.table, quarantinePk(shop))).map(fromItem);
+  }
+
+  /**
+   * Every shop's quarantined webhooks, those kept under `UNKNOWN_SHOP` included: a scan of the
+   * whole table, for an operator's listing or redrive, never for a request path.
+   */
+  async listEveryShop(): Promise<QuarantinedWebhook[]> {
+    const items: StoredItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new ScanCommand({
+          TableName: this.table.name,
+          FilterExpression: 'kind = :kind',
+          ExpressionAttributeValues: { ':kind': ItemKind.Quarantine },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((page.Items ?? []) as StoredItem[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items.map(fromItem);
   }
 
   /** Quarantined webhooks of a shop whose body contains any of `needles`. */
