@@ -1,4 +1,4 @@
-import { type Delivery, deliver } from '../scripts/shopify-sim.ts';
+import { type Delivery, deliver } from '../local/shopify-webhooks.ts';
 
 export type Sent = { status: number; ms: number; lateMs: number };
 

@@ -1,6 +1,5 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { customerPkPrefix, ORDER_SK_PREFIX } from '#adapters/store/keys.ts';
-import type { LocalStack } from '../local/stack.ts';
 import {
   catalog,
   catalogLine,
@@ -9,7 +8,8 @@ import {
   type LineItemInput,
   orderPayload,
   seededRandom,
-} from '../scripts/shopify-sim.ts';
+} from '../local/shopify-webhooks.ts';
+import type { LocalStack } from '../local/stack.ts';
 import type { RouteName } from './benchmark.ts';
 import { floorPkPrefix } from './floor/keys.ts';
 

@@ -11,7 +11,7 @@ import {
   type LineItemInput,
   orderPayload,
   seededRandom,
-} from './shopify-sim.ts';
+} from '../local/shopify-webhooks.ts';
 
 /**
  * `npm run demo`: a demo bakery's weeks of trading as signed Shopify webhooks, sent to a running

@@ -5,8 +5,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { decodeState } from '#adapters/store/aggregate-item.ts';
 import { ItemKind } from '#adapters/store/item-kinds.ts';
+import {
+  catalog,
+  catalogLine,
+  consentPayload,
+  type Delivery,
+  deliver,
+  orderPayload,
+} from '../local/shopify-webhooks.ts';
 import { startLocalStack } from '../local/stack.ts';
-import { catalog, catalogLine, consentPayload, type Delivery, deliver, orderPayload } from './shopify-sim.ts';
 
 /**
  * `npm run test:load`: N signed webhooks (orders for many customers, some consent updates) at a

@@ -1,9 +1,9 @@
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { emptyAggregate, rebuildFromOrders } from '#domain/aggregate.ts';
-import { orderChange } from '#domain/apply.ts';
 import { type OrderContribution, type OrderFacts, orderContribution } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
-import { catalog, seededRandom } from '../../scripts/shopify-sim.ts';
+import { catalog, seededRandom } from '../../local/shopify-webhooks.ts';
+import { aggregateOfOrders } from '../../test/support/factories.ts';
 import type { Benchmark } from '../benchmark.ts';
 import { medianOfRuns } from '../stats.ts';
 
@@ -42,23 +42,12 @@ export const orderHistory = (count: number, random: () => number): OrderFacts[] 
     };
   });
 
-/** Loyalty Loop's way: each order is applied to the stored aggregate (constant work per order). */
-export const applyIncrementally = (orders: readonly OrderFacts[]): CustomerAggregate | null => {
-  let aggregate: CustomerAggregate | null = null;
-  for (const facts of orders) {
-    const change = orderChange({
-      shop: SHOP,
-      current: aggregate,
-      stored: undefined,
-      facts,
-      options: journeyConfig,
-      now: facts.updatedAt,
-    });
-    if (typeof change === 'string') throw new Error(`unexpected ${change}`);
-    aggregate = change.aggregate;
-  }
-  return aggregate;
-};
+/**
+ * Loyalty Loop's way: each order is applied to the stored aggregate (constant work per order),
+ * the fold the store's tests build a long-standing customer with.
+ */
+export const applyIncrementally = (orders: readonly OrderFacts[]): CustomerAggregate | null =>
+  aggregateOfOrders(orders, { shop: SHOP });
 
 /** The baseline: on each order, the customer's aggregate is recomputed from their whole history. */
 export const recomputeEachTime = (orders: readonly OrderFacts[]): CustomerAggregate | null => {

@@ -10,8 +10,8 @@ import { aggregateKey } from '#adapters/store/keys.ts';
 import { emptyAggregate } from '#domain/aggregate.ts';
 import { DetailType, EVENT_SOURCE, type StageEntryDetail } from '#domain/events.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
+import { catalogLine, orderPayload } from '../../local/shopify-webhooks.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { catalogLine, orderPayload } from '../../scripts/shopify-sim.ts';
 import type { Benchmark } from '../benchmark.ts';
 import { median, round } from '../stats.ts';
 

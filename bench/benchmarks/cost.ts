@@ -1,5 +1,5 @@
 import { DetailType, EVENT_SOURCE } from '#domain/events.ts';
-import { deliverAll } from '../../scripts/shopify-sim.ts';
+import { deliverAll } from '../../local/shopify-webhooks.ts';
 import type { Benchmark } from '../benchmark.ts';
 import { medianOfRuns, round } from '../stats.ts';
 import { consentDelivery, DAY, orderDelivery, random, settle } from '../webhooks.ts';

@@ -1,4 +1,4 @@
-import { deliver, deliverAll } from '../../scripts/shopify-sim.ts';
+import { deliver, deliverAll } from '../../local/shopify-webhooks.ts';
 import type { Benchmark } from '../benchmark.ts';
 import { medianOfRuns, percentile, round } from '../stats.ts';
 import { DAY, orderDelivery, ordersStored, settle } from '../webhooks.ts';

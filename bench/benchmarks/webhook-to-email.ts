@@ -1,4 +1,4 @@
-import { catalogLine, deliver, deliverAll, orderPayload } from '../../scripts/shopify-sim.ts';
+import { catalogLine, deliver, deliverAll, orderPayload } from '../../local/shopify-webhooks.ts';
 import type { Benchmark } from '../benchmark.ts';
 import { medianOfRuns, percentile, round } from '../stats.ts';
 import { consentDelivery, newOrderId, settle } from '../webhooks.ts';

@@ -1,58 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import type { LocalEmail } from '../../local/ses.ts';
-import { catalogLine, consentPayload, DEMO_SHOP, deliver, orderPayload } from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
+import {
+  catalogLine,
+  consentDelivery,
+  DEMO_SHOP,
+  orderPayloadFactory,
+  RUM_BABA_ID,
+} from '../support/webhooks.ts';
 
 const local = useLocalStack();
 const DAY = 86_400;
 
-const post = async (path: string, body: unknown = {}) => {
-  const response = await fetch(`${local.stack.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-};
 /** The stack's clock: orders are dated by it, as Shopify's would be. */
-const now = async () => Date.parse(String((await post('/_local/advance-time', { seconds: 1 })).now));
-const subjectsTo = async (address: string) =>
-  ((await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[])
-    .filter((e) => e.to.includes(address))
-    .map((e) => e.subject);
+const now = () => local.advanceTime(1);
+const subjectsTo = async (address: string) => (await local.emailsTo(address)).map((e) => e.subject);
 const customer = async (id: number) =>
-  (await (
-    await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/${id}`, {
-      headers: { authorization: 'Bearer local-admin-key' },
-    })
-  ).json()) as {
-    journeys: Record<string, string | null>;
-    segments: string[];
-    customerTags: Record<string, { present: boolean }>;
-  };
+  (
+    await local.customer<{
+      journeys: Record<string, string | null>;
+      segments: string[];
+      customerTags: Record<string, { present: boolean }>;
+    }>(id)
+  ).body;
+const subscribe = (id: number) => local.deliver(consentDelivery(id));
 const order = async (id: number, customerId: number, at: number, productId: number) => {
-  const response = await deliver(local.stack.url, {
+  const response = await local.deliver({
     topic: 'orders/create',
-    payload: orderPayload({
+    payload: orderPayloadFactory({
       id,
-      customerId,
-      createdAt: new Date(at).toISOString(),
-      lines: [catalogLine(productId)],
+      customer: { id: customerId },
+      created_at: new Date(at).toISOString(),
+      line_items: [catalogLine(productId)],
     }),
   });
   expect(response.status).toBe(200);
-  await post('/_local/settle');
+  await local.settle();
 };
 
 describe('the demo journeys through the local stack', () => {
   it('Morning Regulars: a second-visit coupon after the first sandwich, a pairing offer to a weekly regular', async () => {
-    await deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(8101, 'subscribed', new Date().toISOString()),
-    });
+    await subscribe(8101);
     const t = await now();
+
     await order(91001, 8101, t, 8001000000002);
-    await post('/_local/advance-time', { seconds: 5 * DAY });
+    await local.advanceTime(5 * DAY);
     await order(91002, 8101, t + 5 * DAY * 1000, 8001000000002);
-    await post('/_local/advance-time', { seconds: 6 * DAY });
+    await local.advanceTime(6 * DAY);
     await order(91003, 8101, t + 11 * DAY * 1000, 8001000000002);
+
     expect(await subjectsTo('customer8101@example.com')).toEqual([
       'See you tomorrow morning? A coupon for your next sandwich',
       'For our morning regulars: a croissant with your sandwich',
@@ -67,8 +62,9 @@ describe('the demo journeys through the local stack', () => {
     const t = await now();
     for (const [i, day] of [0, 3, 6].entries())
       await order(92001 + i, 8102, t + day * DAY * 1000, 8001000000003);
-    await post('/_local/advance-time', { seconds: 6 * DAY + 46 * DAY });
-    const tagged = await deliver(local.stack.url, {
+    await local.advanceTime(6 * DAY + 46 * DAY);
+
+    const tagged = await local.deliver({
       topic: 'customer.tags_added',
       payload: {
         customerId: 'gid://shopify/Customer/8102',
@@ -76,12 +72,10 @@ describe('the demo journeys through the local stack', () => {
         occurredAt: new Date(await now()).toISOString(),
       },
     });
+    await local.settle();
+
     expect(tagged.status).toBe(200);
-    await post('/_local/settle');
-    const events = (await (await fetch(`${local.stack.url}/_local/events`)).json()) as {
-      'detail-type': string;
-      detail: { customerId: string; segmentId?: string };
-    }[];
+    const events = await local.busEvents<{ customerId: string; segmentId?: string }>();
     expect(
       events.filter((e) => e.detail.customerId === '8102' && e['detail-type'].startsWith('Segment')),
     ).toEqual([
@@ -98,25 +92,19 @@ describe('the demo journeys through the local stack', () => {
 
 describe('SES feedback through the local stack', () => {
   const feedback = async (body: Record<string, string>) => {
-    const response = await fetch(`${local.stack.url}/_local/ses-feedback`, {
+    const response = await fetch(`${local.url}/_local/ses-feedback`, {
       method: 'POST',
       body: JSON.stringify({ shop: DEMO_SHOP, ...body }),
     });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ published: 1 });
-    await post('/_local/settle');
+    await local.settle();
   };
-  const subscribe = (id: number) =>
-    deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(id, 'subscribed', new Date().toISOString()),
-    });
 
   it('a permanent bounce or a complaint stops every later email to that address; a transient bounce does not', async () => {
-    const RUM_BABA = 8001000000001;
     for (const id of [8401, 8402, 8403]) await subscribe(id);
     const t = await now();
-    for (const [i, id] of [8401, 8402, 8403].entries()) await order(94001 + i, id, t, RUM_BABA);
+    for (const [i, id] of [8401, 8402, 8403].entries()) await order(94001 + i, id, t, RUM_BABA_ID);
     for (const id of [8401, 8402, 8403])
       expect(await subjectsTo(`customer${id}@example.com`)).toHaveLength(1);
 
@@ -124,9 +112,10 @@ describe('SES feedback through the local stack', () => {
     await feedback({ type: 'Complaint', to: 'customer8402@example.com' });
     await feedback({ type: 'Bounce', bounceType: 'Transient', to: 'customer8403@example.com' });
 
-    await post('/_local/advance-time', { seconds: 10 * DAY });
+    await local.advanceTime(10 * DAY);
     for (const [i, id] of [8401, 8402, 8403].entries())
-      await order(94011 + i, id, t + 10 * DAY * 1000, RUM_BABA);
+      await order(94011 + i, id, t + 10 * DAY * 1000, RUM_BABA_ID);
+
     expect(await subjectsTo('customer8401@example.com')).toHaveLength(1);
     expect(await subjectsTo('customer8402@example.com')).toHaveLength(1);
     expect(await subjectsTo('customer8403@example.com')).toHaveLength(2);

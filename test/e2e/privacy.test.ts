@@ -1,20 +1,15 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { decodeState } from '#adapters/store/aggregate-item.ts';
-import type { LocalEmail } from '../../local/ses.ts';
-import {
-  catalogLine,
-  consentPayload,
-  DEMO_SHOP,
-  deliver,
-  orderPayload,
-  refundPayload,
-} from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
+import {
+  consentDelivery,
+  DEMO_SHOP,
+  orderPayloadFactory,
+  refundPayloadFactory,
+} from '../support/webhooks.ts';
 
 const local = useLocalStack();
-const settle = async () =>
-  expect((await fetch(`${local.stack.url}/_local/settle`, { method: 'POST' })).status).toBe(200);
 /** Aggregate items keep their state compressed: decoded here, so a scan for personal data sees it. */
 const readable = (item: Record<string, unknown>) => {
   const state = (item.state as { B?: Uint8Array } | undefined)?.B;
@@ -34,76 +29,57 @@ const allItems = async () => {
 };
 const pkOf = (item: Record<string, unknown>) => (item.pk as { S: string }).S;
 const order = (id: number, customerId: number, email: string, shop = DEMO_SHOP) =>
-  deliver(local.stack.url, {
+  local.deliver({
     shop,
     topic: 'orders/create',
-    payload: orderPayload({
+    payload: orderPayloadFactory({
       id,
-      customerId,
+      customer: { id: customerId },
       email,
-      createdAt: new Date().toISOString(),
-      lines: [catalogLine(8001000000001)],
+      created_at: new Date().toISOString(),
     }),
   });
 
 describe('mandatory compliance topics', () => {
   it('customers/delete removes the customer from Loyalty Loop', async () => {
-    await deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(8301, 'subscribed', new Date().toISOString(), 'deleted@example.com'),
-    });
-    await settle();
-    const customer = () =>
-      fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/8301`, {
-        headers: { authorization: 'Bearer local-admin-key' },
-      });
-    expect((await customer()).status).toBe(200);
-    const deleted = await deliver(local.stack.url, {
+    await local.deliver(consentDelivery(8301, { email: 'deleted@example.com' }));
+    await local.settle();
+    expect((await local.customer(8301)).status).toBe(200);
+
+    const deleted = await local.deliver({
       topic: 'customers/delete',
       payload: { id: 8301, phone: null, addresses: [], tax_exemptions: [], email_marketing_consent: null },
     });
+    await local.settle();
+
     expect(JSON.parse(deleted.body)).toMatchObject({ status: 'deletion requested', customerId: '8301' });
-    await settle();
-    expect((await customer()).status).toBe(404);
+    expect((await local.customer(8301)).status).toBe(404);
     expect((await allItems()).filter((i) => pkOf(i).includes('#CUSTOMER#8301'))).toEqual([]);
   });
 
   it('customers/redact erases the customer, keeping only a hash that still honours their opt-out', async () => {
     const email = 'redact-me@example.com';
-    await deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(8201, 'subscribed', new Date().toISOString(), email),
-    });
+    await local.deliver(consentDelivery(8201, { email }));
     await order(96001, 8201, email);
     await order(96002, 8201, email);
-    const refund = await deliver(local.stack.url, {
+    const refund = await local.deliver({
       topic: 'refunds/create',
-      payload: refundPayload({
-        id: 960011,
-        orderId: 96001,
-        createdAt: new Date().toISOString(),
-        lines: [{ line: catalogLine(8001000000001), quantity: 1 }],
-      }),
+      payload: refundPayloadFactory({ id: 960011, order_id: 96001, created_at: new Date().toISOString() }),
     });
     expect(JSON.parse(refund.body)).toMatchObject({ status: 'applied', customerId: '8201' });
-    const broken = await deliver(local.stack.url, {
+    const broken = await local.deliver({
       topic: 'orders/create',
       payload: { id: 'x', customer: { id: 8201, email } },
     });
     expect(JSON.parse(broken.body)).toMatchObject({ status: 'quarantined' });
-    await deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(8201, 'unsubscribed', new Date(Date.now() + 1000).toISOString(), email),
-    });
-    await settle();
+    await local.deliver(
+      consentDelivery(8201, { email, state: 'unsubscribed', at: new Date(Date.now() + 1000) }),
+    );
+    await local.settle();
     expect(JSON.stringify(await allItems())).toContain(email);
-    const emailsTo = async () =>
-      ((await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[]).filter((e) =>
-        e.to.includes(email),
-      );
-    const sentBefore = await emailsTo();
+    const sentBefore = await local.emailsTo(email);
 
-    const redact = await deliver(local.stack.url, {
+    const redact = await local.deliver({
       topic: 'customers/redact',
       payload: {
         shop_id: 1,
@@ -112,16 +88,10 @@ describe('mandatory compliance topics', () => {
         orders_to_redact: [96001, 96002],
       },
     });
-    expect(JSON.parse(redact.body)).toMatchObject({ status: 'redaction requested' });
-    await settle();
+    await local.settle();
 
-    expect(
-      (
-        await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/8201`, {
-          headers: { authorization: 'Bearer local-admin-key' },
-        })
-      ).status,
-    ).toBe(404);
+    expect(JSON.parse(redact.body)).toMatchObject({ status: 'redaction requested' });
+    expect((await local.customer(8201)).status).toBe(404);
     const items = await allItems();
     expect(items.filter((i) => pkOf(i).includes('#CUSTOMER#8201'))).toEqual([]);
     // The orders' links to the customer and their refunds go too.
@@ -135,36 +105,25 @@ describe('mandatory compliance topics', () => {
     expect(items.filter((i) => pkOf(i).includes('#SUPPRESSED#'))).toHaveLength(1);
 
     // The same person comes back as a new customer and consents: the old opt-out still holds.
-    await deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(8202, 'subscribed', new Date().toISOString(), email),
-    });
+    await local.deliver(consentDelivery(8202, { email }));
     await order(96003, 8202, email);
-    await settle();
-    expect(
-      await (
-        await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/customers/8202`, {
-          headers: { authorization: 'Bearer local-admin-key' },
-        })
-      ).json(),
-    ).toMatchObject({
+    await local.settle();
+    expect((await local.customer(8202)).body).toMatchObject({
       journeys: { 'rum-baba-fans': 'first-rum-baba' },
       emailMarketing: { state: 'subscribed' },
     });
-    expect(await emailsTo()).toEqual(sentBefore);
+    expect(await local.emailsTo(email)).toEqual(sentBefore);
   });
 
   it('customers/data_request exports everything held about the customer to the admin API', async () => {
     const email = 'export-me@example.com';
-    await deliver(local.stack.url, {
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(8401, 'subscribed', new Date().toISOString(), email),
-    });
+    await local.deliver(consentDelivery(8401, { email }));
     await order(98001, 8401, email);
-    await settle();
+    await local.settle();
     await order(98002, 8401, email);
-    await settle();
-    const requested = await deliver(local.stack.url, {
+    await local.settle();
+
+    const requested = await local.deliver({
       topic: 'customers/data_request',
       payload: {
         shop_id: 1,
@@ -174,18 +133,18 @@ describe('mandatory compliance topics', () => {
         data_request: { id: 555 },
       },
     });
-    expect(JSON.parse(requested.body)).toMatchObject({ status: 'export requested' });
-    await settle();
-    const response = await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/data-requests/555`, {
-      headers: { authorization: 'Bearer local-admin-key' },
-    });
-    expect(response.status).toBe(200);
-    const exported = (await response.json()) as {
+    await local.settle();
+    const response = await local.admin<{
       customerId: string;
       aggregate: { email: string; ordersCount: number };
       orders: { orderId: string }[];
       emailsSent: { stageId: string; status: string }[];
-    };
+    }>(`/api/shops/${DEMO_SHOP}/data-requests/555`);
+    const unknown = await local.admin(`/api/shops/${DEMO_SHOP}/data-requests/556`);
+
+    expect(JSON.parse(requested.body)).toMatchObject({ status: 'export requested' });
+    expect(response.status).toBe(200);
+    const exported = response.body;
     expect(exported.customerId).toBe('8401');
     expect(exported.aggregate).toMatchObject({ email, ordersCount: 2 });
     expect(exported.orders.map((o) => o.orderId).sort()).toEqual(['98001', '98002']);
@@ -193,9 +152,6 @@ describe('mandatory compliance topics', () => {
       'first-rum-baba:claimed',
       'second-rum-baba:claimed',
     ]);
-    const unknown = await fetch(`${local.stack.url}/api/shops/${DEMO_SHOP}/data-requests/556`, {
-      headers: { authorization: 'Bearer local-admin-key' },
-    });
     expect(unknown.status).toBe(404);
   });
 
@@ -204,18 +160,18 @@ describe('mandatory compliance topics', () => {
     for (const [i, id] of [8301, 8302, 8303].entries())
       await order(97001 + i, id, `c${id}@example.com`, gone);
     await order(97010, 8304, 'stays@example.com');
-    await settle();
+    await local.settle();
     const before = (await allItems()).filter((i) => pkOf(i).startsWith(`SHOP#${DEMO_SHOP}`)).length;
     expect((await allItems()).filter((i) => pkOf(i).startsWith(`SHOP#${gone}`)).length).toBeGreaterThan(6);
 
-    const redact = await deliver(local.stack.url, {
+    const redact = await local.deliver({
       shop: gone,
       topic: 'shop/redact',
       payload: { shop_id: 2, shop_domain: gone },
     });
-    expect(JSON.parse(redact.body)).toMatchObject({ status: 'redaction requested' });
-    await settle();
+    await local.settle();
 
+    expect(JSON.parse(redact.body)).toMatchObject({ status: 'redaction requested' });
     const left = (await allItems()).filter((i) => pkOf(i).startsWith(`SHOP#${gone}`));
     expect(left.map((i) => [pkOf(i), (i.status as { S: string }).S])).toEqual([
       [`SHOP#${gone}#PRIVACY`, 'done'],

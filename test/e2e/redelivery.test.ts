@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { LocalEmail } from '../../local/ses.ts';
-import {
-  consentPayload,
-  type Delivery,
-  deliverAll as deliverAllTo,
-  seededRandom,
-} from '../../scripts/shopify-sim.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import {
   customerStory,
   expectedTemplates,
+  inRounds,
   keptSpend,
   ORDERS_PER_CUSTOMER,
   templateOfSubject,
   toDelivery,
 } from '../support/stories.ts';
+import { consentDelivery, type Delivery, seededRandom } from '../support/webhooks.ts';
 
 // Email Sent events are opt-in; this file counts them against the emails.
 const local = useLocalStack({ context: { 'loyaltyLoop:emailSentEvents': true } });
@@ -23,13 +18,8 @@ const SHOP_B = 'shuffled.myshopify.com';
 const CUSTOMERS = 200;
 
 const deliverAll = async (deliveries: readonly Delivery[], concurrency: number) =>
-  (await deliverAllTo(local.stack.url, deliveries, concurrency)).map((r) => r.status);
-const settle = async () =>
-  expect((await fetch(`${local.stack.url}/_local/settle`, { method: 'POST' })).status).toBe(200);
+  (await local.deliverAll(deliveries, concurrency)).map((r) => r.status);
 const aggregate = async (shop: string, customerId: number) => {
-  const response = await fetch(`${local.stack.url}/api/shops/${shop}/customers/${customerId}`, {
-    headers: { authorization: 'Bearer local-admin-key' },
-  });
   const {
     shop: _s,
     customerId: _c,
@@ -38,7 +28,7 @@ const aggregate = async (shop: string, customerId: number) => {
     updatedAt: _u,
     emailMarketing: _m,
     ...rest
-  } = (await response.json()) as Record<string, unknown>;
+  } = (await local.customer(customerId, { shop })).body;
   return rest;
 };
 
@@ -49,26 +39,17 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
     const random = seededRandom(42);
     const start = Date.now() - 60 * 86_400_000;
     const stories = Array.from({ length: CUSTOMERS }, (_, i) => customerStory(random, i, start));
-    const consent = (shop: string, id: number) => ({
-      shop,
-      topic: 'customers/email_marketing_consent_update',
-      payload: consentPayload(id, 'subscribed', new Date(start).toISOString()),
-    });
+    const consent = (shop: string, id: number) => consentDelivery(id, { shop, at: new Date(start) });
 
     // Shop A: one pass in order; a round holds each customer's next version, settled before the next.
     await deliverAll(
       stories.map((_, i) => consent(SHOP_A, 10_000 + i)),
       8,
     );
-    await settle();
-    const rounds = Math.max(...stories.map((s) => s.length));
-    for (let r = 0; r < rounds; r++) {
-      const round = stories.flatMap((s, i) => {
-        const v = s[r];
-        return v ? [toDelivery(SHOP_A, 10_000 + i, v)] : [];
-      });
+    await local.settle();
+    for (const round of inRounds(stories, SHOP_A, 10_000)) {
       expect((await deliverAll(round, 8)).every((status) => status === 200)).toBe(true);
-      await settle();
+      await local.settle();
     }
 
     // Shop B: the same story, every delivery three times, all shuffled (updates often before creates).
@@ -76,7 +57,7 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
       stories.map((_, i) => consent(SHOP_B, 20_000 + i)),
       8,
     );
-    await settle();
+    await local.settle();
     const shuffled = stories
       .flatMap((s, i) => s.flatMap((v) => [0, 1, 2].map(() => toDelivery(SHOP_B, 20_000 + i, v))))
       .map((d) => ({ d, key: random() }))
@@ -85,7 +66,7 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
     expect(shuffled.length).toBeGreaterThanOrEqual(3 * CUSTOMERS * ORDERS_PER_CUSTOMER);
     const statuses = await deliverAll(shuffled, 16);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    await settle();
+    await local.settle();
 
     for (let i = 0; i < CUSTOMERS; i++) {
       const inOrder = await aggregate(SHOP_A, 10_000 + i);
@@ -96,11 +77,8 @@ describe('redelivery: 1,000 orders for 200 customers with updates, cancellations
       );
     }
 
-    const emails = (await (await fetch(`${local.stack.url}/_local/emails`)).json()) as LocalEmail[];
-    const events = (await (await fetch(`${local.stack.url}/_local/events`)).json()) as {
-      'detail-type': string;
-      detail: { eventId: string; shop: string };
-    }[];
+    const emails = await local.emails();
+    const events = await local.busEvents<{ eventId: string; shop: string }>();
     const sentEvents = events.filter((e) => e['detail-type'] === 'Email Sent');
     // One SES email per Email Sent event, and no stage entry announced as sent twice.
     expect(emails).toHaveLength(sentEvents.length);

@@ -1,31 +1,31 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeState } from '#adapters/store/aggregate-item.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
+import { busEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
-Object.assign(process.env, {
-  TABLE_NAME: 'customers',
-  EVENT_BUS_NAME: 'loyalty-bus',
-  SENDER_ADDRESS: 'hello@bakery-demo.example',
-  CONFIGURATION_SET_NAME: 'loyalty',
-  UNSUBSCRIBE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:unsub',
-  PUBLIC_BASE_URL: 'https://api.example.com/',
-  EMAIL_SENT_EVENTS: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
+const action = useHandlerEnvironment({
+  env: {
+    TABLE_NAME: 'customers',
+    EVENT_BUS_NAME: 'loyalty-bus',
+    SENDER_ADDRESS: 'hello@bakery-demo.example',
+    CONFIGURATION_SET_NAME: 'loyalty',
+    PUBLIC_BASE_URL: 'https://api.example.com/',
+    EMAIL_SENT_EVENTS: 'true',
+  },
+  secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsubscribe-key' },
+  load: () => import('../../functions/action/handler.ts'),
 });
-
+const handler = (event: EventBridgeEvent<string, unknown>) => action.handler(event);
 const dynamo = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESv2Client);
 const bus = mockClient(EventBridgeClient);
-const secrets = mockClient(SecretsManagerClient);
-let handler: typeof import('../../functions/action/handler.ts')['handler'];
 
 const subscribed = (overrides: Partial<CustomerAggregate> = {}) =>
   aggregateFactory({
@@ -37,16 +37,8 @@ const subscribed = (overrides: Partial<CustomerAggregate> = {}) =>
     ...overrides,
   });
 
-const stageEntered = (stageId = 'first-rum-baba'): EventBridgeEvent<string, unknown> => ({
-  version: '0',
-  id: 'e1',
-  'detail-type': 'Journey Stage Changed',
-  source: 'loyalty-loop',
-  account: '000000000000',
-  time: '2026-11-02T00:00:00Z',
-  region: 'us-east-1',
-  resources: [],
-  detail: {
+const stageEntered = (stageId = 'first-rum-baba'): EventBridgeEvent<string, unknown> =>
+  busEvent('Journey Stage Changed', {
     eventId: 'bakery-demo.myshopify.com/7001/rum-baba-fans/changed/2',
     shop: 'bakery-demo.myshopify.com',
     customerId: '7001',
@@ -56,18 +48,13 @@ const stageEntered = (stageId = 'first-rum-baba'): EventBridgeEvent<string, unkn
     entryId: 2,
     occurredAt: '2026-11-02T00:00:00.000Z',
     emailMarketing: 'subscribed',
-  },
-});
+  });
 
 /** The aggregate item as the store keeps it. */
 const stored = (aggregate: CustomerAggregate) => ({
   Item: { version: aggregate.version, state: encodeState({ aggregate, pendingOrder: null }) },
 });
 
-beforeAll(async () => {
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'unsubscribe-key' });
-  ({ handler } = await import('../../functions/action/handler.ts'));
-});
 beforeEach(() => {
   dynamo.reset();
   ses.reset();

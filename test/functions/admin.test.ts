@@ -1,37 +1,29 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
-import { httpEvent, lambdaContext } from '../support/lambda.ts';
+import { callHttp, routeEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
-process.env.TABLE_NAME = 'customers';
-process.env.ADMIN_API_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:admin';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-
+const admin = useHandlerEnvironment({
+  env: { TABLE_NAME: 'customers' },
+  secrets: { ADMIN_API_KEY_SECRET_ARN: 'admin-key' },
+  load: () => import('../../functions/admin/handler.ts'),
+});
 const dynamo = mockClient(DynamoDBDocumentClient);
-const secrets = mockClient(SecretsManagerClient);
-let handler: typeof import('../../functions/admin/handler.ts')['handler'];
 
 const request = (
   authorization: string | undefined,
   shop = 'bakery-demo.myshopify.com',
   customerId = '7001',
 ) =>
-  handler(
-    httpEvent({
-      routeKey: 'GET /api/shops/{shop}/customers/{customerId}',
+  callHttp(
+    admin.handler,
+    routeEvent('GET /api/shops/{shop}/customers/{customerId}', {
       headers: authorization ? { authorization } : {},
       pathParameters: { shop, customerId },
     }),
-    lambdaContext(),
-  ) as Promise<APIGatewayProxyStructuredResultV2>;
+  );
 
-beforeAll(async () => {
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'admin-key' });
-  ({ handler } = await import('../../functions/admin/handler.ts'));
-});
 beforeEach(() => {
   dynamo.reset();
   dynamo.on(GetCommand).resolves({
@@ -47,6 +39,7 @@ beforeEach(() => {
 describe('admin handler', () => {
   it('answers the customer with their current journey stages', async () => {
     const response = await request('Bearer admin-key');
+
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(String(response.body))).toMatchObject({
       ordersCount: 3,
@@ -57,26 +50,31 @@ describe('admin handler', () => {
   it.each([undefined, 'Bearer wrong', 'admin-key', 'Basic admin-key'])(
     'answers 401 for authorization %s',
     async (authorization) => {
-      expect((await request(authorization)).statusCode).toBe(401);
+      const response = await request(authorization);
+
+      expect(response.statusCode).toBe(401);
       expect(dynamo.calls()).toHaveLength(0);
     },
   );
 
   it('answers 404 for an unknown customer', async () => {
     dynamo.on(GetCommand).resolves({});
-    expect((await request('Bearer admin-key')).statusCode).toBe(404);
+
+    const response = await request('Bearer admin-key');
+
+    expect(response.statusCode).toBe(404);
   });
 
   it('answers a data request export: 202 while pending, 200 with the document when done', async () => {
     const dataRequest = () =>
-      handler(
-        httpEvent({
-          routeKey: 'GET /api/shops/{shop}/data-requests/{requestId}',
+      callHttp(
+        admin.handler,
+        routeEvent('GET /api/shops/{shop}/data-requests/{requestId}', {
           headers: { authorization: 'Bearer admin-key' },
           pathParameters: { shop: 'bakery-demo.myshopify.com', requestId: '555' },
         }),
-        lambdaContext(),
-      ) as Promise<APIGatewayProxyStructuredResultV2>;
+      );
+
     dynamo.on(GetCommand).resolves({ Item: { status: 'pending' } });
     expect((await dataRequest()).statusCode).toBe(202);
     dynamo.on(GetCommand).resolves({ Item: { status: 'done', exportJson: '{"customerId":"7001"}' } });

@@ -1,28 +1,10 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShopifyAdminLocal } from '../../local/shopify-admin.ts';
+import { busEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
-process.env.SHOPIFY_ADMIN_TOKENS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:tokens';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-
-const secrets = mockClient(SecretsManagerClient);
 let admin: ShopifyAdminLocal;
-let handler: typeof import('../../functions/consent-sync/handler.ts')['handler'];
-
-const unsubscribed = (shop: string, customerId = '7001') => ({
-  version: '0',
-  id: 'e',
-  'detail-type': 'Customer Unsubscribed',
-  source: 'loyalty-loop',
-  account: '000000000000',
-  time: '2026-11-24T00:00:00Z',
-  region: 'us-east-1',
-  resources: [],
-  detail: { eventId: 'x', shop, customerId, occurredAt: '2026-11-24T00:00:00.000Z' },
-});
-
+// Before the handler is imported: the Admin API stand-in's origin is part of its environment.
 beforeAll(async () => {
   // The Admin API accepts `right` for good.myshopify.com; the secret holds a stale token for stale.myshopify.com.
   const started = await ShopifyAdminLocal.start({
@@ -31,12 +13,25 @@ beforeAll(async () => {
   });
   admin = started.admin;
   process.env.SHOPIFY_ADMIN_ORIGIN = started.origin;
-  secrets.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({ 'good.myshopify.com': 'right', 'stale.myshopify.com': 'old' }),
-  });
-  ({ handler } = await import('../../functions/consent-sync/handler.ts'));
 });
 afterAll(() => admin?.stop());
+const consentSync = useHandlerEnvironment({
+  secrets: {
+    SHOPIFY_ADMIN_TOKENS_SECRET_ARN: JSON.stringify({
+      'good.myshopify.com': 'right',
+      'stale.myshopify.com': 'old',
+    }),
+  },
+  load: () => import('../../functions/consent-sync/handler.ts'),
+});
+const handler = (event: EventBridgeEvent<string, unknown>) => consentSync.handler(event);
+
+const unsubscribed = (shop: string, customerId = '7001') =>
+  busEvent(
+    'Customer Unsubscribed',
+    { eventId: 'x', shop, customerId, occurredAt: '2026-11-24T00:00:00.000Z' },
+    { id: 'e', time: '2026-11-24T00:00:00Z' },
+  );
 
 describe('consent-sync handler', () => {
   it('sets the consent to UNSUBSCRIBED in Shopify with the shop token', async () => {

@@ -1,18 +1,19 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { AttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeState } from '#adapters/store/aggregate-item.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
-import { lambdaContext } from '../support/lambda.ts';
+import { lambdaContext, useHandlerEnvironment } from '../support/lambda.ts';
 
-process.env.EVENT_BUS_NAME = 'loyalty-bus';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-
+const evaluate = useHandlerEnvironment({
+  env: { EVENT_BUS_NAME: 'loyalty-bus' },
+  load: () => import('../../functions/evaluate/handler.ts'),
+});
+const handler = (event: DynamoDBStreamEvent, context: Context) => evaluate.handler(event, context);
 const events = mockClient(EventBridgeClient);
-let handler: typeof import('../../functions/evaluate/handler.ts')['handler'];
 
 /** An aggregate item's stream image as Lambda delivers it (binary attributes base64-encoded). */
 const image = (aggregate: CustomerAggregate): Record<string, AttributeValue> => ({
@@ -52,9 +53,6 @@ const firstRumBaba = (customerId: string) =>
     }),
   );
 
-beforeAll(async () => {
-  ({ handler } = await import('../../functions/evaluate/handler.ts'));
-});
 beforeEach(() => {
   events.reset();
   events

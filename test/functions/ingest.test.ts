@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -8,58 +7,33 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OrderPayload, toOrderFacts } from '#adapters/shopify/payloads.ts';
 import { decodeState, encodeState } from '#adapters/store/aggregate-item.ts';
 import { emptyAggregate, replaceContribution } from '#domain/aggregate.ts';
 import { type OrderFacts, orderContribution } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
-import { catalogLine, consentPayload, orderPayload, refundPayload, sign } from '../../scripts/shopify-sim.ts';
-import { httpEvent, lambdaContext } from '../support/lambda.ts';
+import { callHttp, useHandlerEnvironment, webhookEvent as webhook } from '../support/lambda.ts';
+import {
+  consentPayloadFactory,
+  LOCAL_WEBHOOK_SECRET,
+  orderPayloadFactory,
+  refundPayloadFactory,
+} from '../support/webhooks.ts';
 
-process.env.TABLE_NAME = 'customers';
-process.env.WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:webhook';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-
+const ingest = useHandlerEnvironment({
+  env: { TABLE_NAME: 'customers' },
+  secrets: { WEBHOOK_SECRET_ARN: LOCAL_WEBHOOK_SECRET },
+  load: () => import('../../functions/ingest/handler.ts'),
+});
 const dynamo = mockClient(DynamoDBDocumentClient);
-const secrets = mockClient(SecretsManagerClient);
-let handler: typeof import('../../functions/ingest/handler.ts')['handler'];
 
-const rumBaba = catalogLine(8001000000001);
-const order = orderPayload({
-  id: 9001,
-  customerId: 7001,
-  createdAt: '2026-11-02T09:00:00+09:00',
-  lines: [rumBaba],
-});
+/** Order 9001 of customer 7001: one Rum Baba. */
+const order = orderPayloadFactory();
 
-const webhook = (
-  topic: string,
-  payload: unknown,
-  options: { secret?: string; signature?: string; base64?: boolean } = {},
-) => {
-  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  return httpEvent({
-    headers: {
-      'x-shopify-topic': topic,
-      'x-shopify-shop-domain': 'bakery-demo.myshopify.com',
-      'x-shopify-event-id': 'evt-1',
-      'x-shopify-hmac-sha256': options.signature ?? sign(body, options.secret ?? 'shh'),
-    },
-    body: options.base64 ? Buffer.from(body).toString('base64') : body,
-    isBase64Encoded: options.base64 ?? false,
-  });
-};
-
-const invoke = async (event: ReturnType<typeof httpEvent>) =>
-  (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
-
-beforeAll(async () => {
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'shh' });
-  ({ handler } = await import('../../functions/ingest/handler.ts'));
-});
+const invoke = (event: APIGatewayProxyEventV2) => callHttp(ingest.handler, event);
 
 beforeEach(() => {
   dynamo.reset();
@@ -80,6 +54,23 @@ const puts = (kind: string) =>
 const aggregateWritten = (n = 0) => decodeState(puts('aggregate')[n]?.Item)?.aggregate;
 
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+
+/** The store holding `order` as customer 7001's only order (applied once): their aggregate and the order's item. */
+const storeOrder = () => {
+  const stored = orderContribution(toOrderFacts(OrderPayload.parse(order)) as OrderFacts, journeyConfig);
+  const aggregate = replaceContribution(
+    emptyAggregate('bakery-demo.myshopify.com', '7001', stored.placedAt),
+    undefined,
+    stored,
+    stored.placedAt,
+  );
+  dynamo
+    .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'AGGREGATE' } })
+    .resolves({ Item: { version: 1, state: encodeState({ aggregate, pendingOrder: null }) } });
+  dynamo
+    .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'ORDER#9001' } })
+    .resolves({ Item: { contribution: stored, appliedVersion: 1 } });
+};
 
 describe('ingest handler', () => {
   it('applies a signed orders/create with single conditional writes: aggregate, order, link', async () => {
@@ -109,7 +100,9 @@ describe('ingest handler', () => {
   });
 
   it('verifies the decoded bytes of a base64-encoded body', async () => {
-    expect((await invoke(webhook('orders/create', order, { base64: true }))).statusCode).toBe(200);
+    const response = await invoke(webhook('orders/create', order, { base64: true }));
+
+    expect(response.statusCode).toBe(200);
   });
 
   it.each([
@@ -118,25 +111,13 @@ describe('ingest handler', () => {
     ['no signature', { signature: '' }],
   ])('answers 401 and touches nothing for %s', async (_name, options) => {
     const response = await invoke(webhook('orders/create', order, options));
+
     expect(response.statusCode).toBe(401);
     expect(dynamo.calls()).toHaveLength(0);
   });
 
   it('answers 200 "duplicate" and writes nothing when the same order version is stored', async () => {
-    const facts = toOrderFacts(OrderPayload.parse(order)) as OrderFacts;
-    const stored = orderContribution(facts, journeyConfig);
-    const aggregate = replaceContribution(
-      emptyAggregate('bakery-demo.myshopify.com', '7001', stored.placedAt),
-      undefined,
-      stored,
-      stored.placedAt,
-    );
-    dynamo
-      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'AGGREGATE' } })
-      .resolves({ Item: { version: 1, state: encodeState({ aggregate, pendingOrder: null }) } });
-    dynamo
-      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'ORDER#9001' } })
-      .resolves({ Item: { contribution: stored, appliedVersion: 1 } });
+    storeOrder();
     dynamo.on(QueryCommand).resolves({ Items: [{ pk: 'x', sk: 'REF', customerId: '7001', refundCount: 0 }] });
 
     const response = await invoke(webhook('orders/create', order));
@@ -156,11 +137,9 @@ describe('ingest handler', () => {
 
   it('applies a consent update', async () => {
     const response = await invoke(
-      webhook(
-        'customers/email_marketing_consent_update',
-        consentPayload(7001, 'subscribed', '2026-11-01T00:00:00Z'),
-      ),
+      webhook('customers/email_marketing_consent_update', consentPayloadFactory()),
     );
+
     expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001' });
     expect(aggregateWritten()).toMatchObject({
       emailMarketing: { state: 'subscribed' },
@@ -177,7 +156,9 @@ describe('ingest handler', () => {
       tags: ['vip'],
       occurredAt: '2026-11-03T00:00:00Z',
     };
+
     const response = await invoke(webhook(topic, payload));
+
     expect(JSON.parse(String(response.body))).toEqual({ status: 'applied', customerId: '7001' });
     expect(aggregateWritten()).toMatchObject({
       customerTags: { vip: { present, at: '2026-11-03T00:00:00.000Z' } },
@@ -191,7 +172,9 @@ describe('ingest handler', () => {
       updated_at: '2026-11-03T09:00:00+09:00',
       default_address: { country_code: 'jp', province_code: 'JP-13' },
     };
+
     await invoke(webhook('customers/update', payload));
+
     expect(aggregateWritten()).toMatchObject({
       email: 'ann@example.com',
       address: { countryCode: 'JP', provinceCode: 'JP-13', updatedAt: '2026-11-03T00:00:00.000Z' },
@@ -204,19 +187,18 @@ describe('ingest handler', () => {
       updated_at: '2026-11-03T09:00:00+09:00',
       cancelled_at: '2026-11-03T09:00:00+09:00',
     };
+
     const response = await invoke(webhook('orders/cancelled', cancelled));
+
     expect(JSON.parse(String(response.body))).toMatchObject({ status: 'applied' });
     expect(puts('order')[0]?.Item?.contribution).toMatchObject({ counts: false });
   });
 
   it('parks a refund whose order was not seen yet, without touching any customer', async () => {
-    const refund = refundPayload({
-      id: 77,
-      orderId: 9001,
-      createdAt: '2026-11-03T00:00:00Z',
-      lines: [{ line: rumBaba, quantity: 1 }],
-    });
+    const refund = refundPayloadFactory({ id: 77 });
+
     const response = await invoke(webhook('refunds/create', refund));
+
     expect(JSON.parse(String(response.body))).toMatchObject({ status: 'parked', orderId: '9001' });
     const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items[0]?.Put?.Item).toMatchObject({
@@ -229,7 +211,7 @@ describe('ingest handler', () => {
   });
 
   it('takes a refund off the order of the customer it belongs to', async () => {
-    const stored = orderContribution(toOrderFacts(OrderPayload.parse(order)) as OrderFacts, journeyConfig);
+    storeOrder();
     const ref = {
       pk: 'SHOP#bakery-demo.myshopify.com#ORDER#9001',
       sk: 'REF',
@@ -238,27 +220,10 @@ describe('ingest handler', () => {
     };
     dynamo.on(GetCommand, { Key: { pk: ref.pk, sk: ref.sk } }).resolves({ Item: ref });
     dynamo.on(QueryCommand, { ExpressionAttributeValues: { ':pk': ref.pk } }).resolves({ Items: [ref] });
-    dynamo
-      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'ORDER#9001' } })
-      .resolves({
-        Item: { contribution: stored, appliedVersion: 1 },
-      });
-    const aggregate = replaceContribution(
-      emptyAggregate('bakery-demo.myshopify.com', '7001', stored.placedAt),
-      undefined,
-      stored,
-      stored.placedAt,
-    );
-    dynamo
-      .on(GetCommand, { Key: { pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: 'AGGREGATE' } })
-      .resolves({ Item: { version: 1, state: encodeState({ aggregate, pendingOrder: null }) } });
-    const refund = refundPayload({
-      id: 78,
-      orderId: 9001,
-      createdAt: '2026-11-03T00:00:00Z',
-      lines: [{ line: rumBaba, quantity: 1 }],
-    });
+    const refund = refundPayloadFactory({ id: 78 });
+
     const response = await invoke(webhook('refunds/create', refund));
+
     expect(JSON.parse(String(response.body))).toEqual({
       status: 'applied',
       customerId: '7001',
@@ -280,7 +245,9 @@ describe('ingest handler', () => {
   it('records app/uninstalled at the time Shopify triggered it', async () => {
     const event = webhook('app/uninstalled', { id: 1, domain: 'bakery-demo.myshopify.com' });
     event.headers['x-shopify-triggered-at'] = '2026-11-05T00:00:00Z';
+
     const response = await invoke(event);
+
     expect(JSON.parse(String(response.body))).toEqual({ status: 'uninstalled' });
     expect(puts('shop')[0]?.Item).toMatchObject({
       pk: 'SHOP#bakery-demo.myshopify.com',
@@ -305,7 +272,9 @@ describe('ingest handler', () => {
     dynamo.on(UpdateCommand).resolves({});
     const event = webhook('orders/create', order);
     event.headers['x-shopify-triggered-at'] = '2026-11-06T00:00:00Z';
+
     await invoke(event);
+
     expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       UpdateExpression: 'REMOVE uninstalledAt SET reinstalledAt = :at',
       ConditionExpression: 'uninstalledAt < :at',
@@ -316,7 +285,9 @@ describe('ingest handler', () => {
     dynamo.on(PutCommand).resolves({});
     const event = webhook('orders/create', order);
     event.headers['x-shopify-shop-domain'] = 'evil.example.com';
+
     const response = await invoke(event);
+
     expect(JSON.parse(String(response.body))).toMatchObject({ status: 'quarantined' });
     expect(dynamo.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual([
       'SHOP#unknown#QUARANTINE',
@@ -330,7 +301,9 @@ describe('ingest handler', () => {
       customer: { id: 7001, email: 'ann@example.com' },
       orders_to_redact: [9001],
     };
+
     const response = await invoke(webhook('customers/redact', payload));
+
     expect(JSON.parse(String(response.body))).toEqual({ status: 'redaction requested', customerId: '7001' });
     expect(puts('privacy')[0]?.Item).toMatchObject({
       pk: 'SHOP#bakery-demo.myshopify.com#PRIVACY',
@@ -342,19 +315,17 @@ describe('ingest handler', () => {
   });
 
   it('ignores an order without a customer', async () => {
-    const guest = orderPayload({
-      id: 1,
-      customerId: null,
-      createdAt: '2026-11-02T09:00:00Z',
-      lines: [rumBaba],
-    });
+    const guest = orderPayloadFactory({ id: 1, customer: null, created_at: '2026-11-02T09:00:00Z' });
+
     const response = await invoke(webhook('orders/create', guest));
+
     expect(JSON.parse(String(response.body))).toEqual({ status: 'ignored', reason: 'order has no customer' });
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   it('answers 200 and ignores a topic it does not handle', async () => {
     const response = await invoke(webhook('products/update', { id: 1 }));
+
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(String(response.body)).status).toBe('ignored');
     expect(dynamo.calls()).toHaveLength(0);
@@ -365,7 +336,9 @@ describe('ingest handler', () => {
     ['a schema violation', JSON.stringify({ ...order, line_items: 'none' })],
   ])('quarantines an authentic payload with %s and answers 200', async (_name, body) => {
     dynamo.on(PutCommand).resolves({});
+
     const response = await invoke(webhook('orders/create', body));
+
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(String(response.body)).status).toBe('quarantined');
     const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
@@ -376,13 +349,16 @@ describe('ingest handler', () => {
 
   it('refuses an oversized body with 413 before verifying it', async () => {
     const response = await invoke(webhook('orders/create', 'x'.repeat(1024 * 1024 + 1)));
+
     expect(response.statusCode).toBe(413);
     expect(dynamo.calls()).toHaveLength(0);
   });
 
   it('answers 500 without details when DynamoDB fails, so Shopify retries', async () => {
     dynamo.on(PutCommand).rejects(new Error('ProvisionedThroughputExceeded: internal detail'));
+
     const response = await invoke(webhook('orders/create', order));
+
     expect(response.statusCode).toBe(500);
     expect(String(response.body)).not.toContain('internal detail');
   });

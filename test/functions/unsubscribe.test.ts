@@ -1,45 +1,33 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeState, encodeState } from '#adapters/store/aggregate-item.ts';
 import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
 import { aggregateFactory } from '../support/factories.ts';
-import { httpEvent, lambdaContext } from '../support/lambda.ts';
+import { callHttp, routeEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
-process.env.TABLE_NAME = 'customers';
-process.env.UNSUBSCRIBE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:unsub';
-process.env.EVENT_BUS_NAME = 'loyalty-loop';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-
+const unsubscribe = useHandlerEnvironment({
+  env: { TABLE_NAME: 'customers', EVENT_BUS_NAME: 'loyalty-loop' },
+  secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsub-key' },
+  load: () => import('../../functions/unsubscribe/handler.ts'),
+});
 const dynamo = mockClient(DynamoDBDocumentClient);
-const secrets = mockClient(SecretsManagerClient);
 const bus = mockClient(EventBridgeClient);
-let handler: typeof import('../../functions/unsubscribe/handler.ts')['handler'];
 
 const token = (key = 'unsub-key', expiresAt = Math.floor(Date.now() / 1000) + 3600) =>
   createUnsubscribeToken({ shop: 'bakery-demo.myshopify.com', customerId: '7001', expiresAt }, key);
 
-const request = (method: 'GET' | 'POST', t: string, body?: string) => {
-  const base = httpEvent();
-  return handler(
-    httpEvent({
-      routeKey: `${method} /unsubscribe`,
+const request = (method: 'GET' | 'POST', t: string, body?: string) =>
+  callHttp(
+    unsubscribe.handler,
+    routeEvent(`${method} /unsubscribe`, {
       queryStringParameters: { token: t },
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       ...(body === undefined ? {} : { body }),
-      requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method } },
     }),
-    lambdaContext(),
-  ) as Promise<APIGatewayProxyStructuredResultV2>;
-};
+  );
 
-beforeAll(async () => {
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: 'unsub-key' });
-  ({ handler } = await import('../../functions/unsubscribe/handler.ts'));
-});
 beforeEach(() => {
   bus.reset();
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
@@ -56,6 +44,7 @@ beforeEach(() => {
 describe('unsubscribe handler', () => {
   it('shows a confirmation page on GET and changes nothing (link scanners fetch links)', async () => {
     const response = await request('GET', token());
+
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['content-type']).toContain('text/html');
     expect(response.body).toContain('<form method="post"');
@@ -64,6 +53,7 @@ describe('unsubscribe handler', () => {
 
   it('unsubscribes on a one-click POST', async () => {
     const response = await request('POST', token(), 'List-Unsubscribe=One-Click');
+
     expect(response.statusCode).toBe(200);
     const written = decodeState(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item);
     expect(written?.aggregate).toMatchObject({ emailMarketing: { state: 'unsubscribed' } });
@@ -81,13 +71,17 @@ describe('unsubscribe handler', () => {
     ['expired', () => token('unsub-key', 1_000)],
     ['garbage', () => 'nope'],
   ])('answers 400 to a token %s and changes nothing', async (_name, make) => {
-    expect((await request('POST', make(), 'List-Unsubscribe=One-Click')).statusCode).toBe(400);
+    const response = await request('POST', make(), 'List-Unsubscribe=One-Click');
+
+    expect(response.statusCode).toBe(400);
     expect(dynamo.calls()).toHaveLength(0);
     expect(bus.calls()).toHaveLength(0);
   });
 
   it('changes nothing for a POST that does not ask to unsubscribe', async () => {
-    expect((await request('POST', token(), 'something=else')).statusCode).toBe(400);
+    const response = await request('POST', token(), 'something=else');
+
+    expect(response.statusCode).toBe(400);
     expect(dynamo.calls()).toHaveLength(0);
   });
 });

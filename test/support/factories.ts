@@ -1,5 +1,7 @@
 import { type CustomerAggregate, emptyAggregate, type SelectorStats } from '#domain/aggregate.ts';
+import { orderChange } from '#domain/apply.ts';
 import type { OrderFacts, OrderLine } from '#domain/order.ts';
+import { journeyConfig } from '#journeys/index.ts';
 
 export const RUM_BABA: OrderLine = {
   productId: '8001000000001',
@@ -55,6 +57,31 @@ export const aggregateFactory = (overrides: Partial<CustomerAggregate> = {}): Cu
   ...emptyAggregate('bakery-demo.myshopify.com', '7001', '2026-11-01T00:00:00.000Z'),
   ...overrides,
 });
+
+/**
+ * A customer's aggregate after their orders, each applied in turn to the one before as the apply
+ * path does (the demo journeys, no table); `now` is each change's evaluation time (default: the
+ * order's update time). No aggregate for no orders.
+ */
+export const aggregateOfOrders = (
+  orders: readonly OrderFacts[],
+  options: { shop?: string; now?: string } = {},
+): CustomerAggregate | null => {
+  let aggregate: CustomerAggregate | null = null;
+  for (const facts of orders) {
+    const change = orderChange({
+      shop: options.shop ?? 'bakery-demo.myshopify.com',
+      current: aggregate,
+      stored: undefined,
+      facts,
+      options: journeyConfig,
+      now: options.now ?? facts.updatedAt,
+    });
+    if (typeof change === 'string') throw new Error(`order ${facts.orderId}: unexpected ${change}`);
+    aggregate = change.aggregate;
+  }
+  return aggregate;
+};
 
 export const RUM_BABA_KEY = 'productIds=8001000000001,8001000000008';
 

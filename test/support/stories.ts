@@ -6,7 +6,7 @@ import {
   type LineItemInput,
   orderPayload,
   refundPayload,
-} from '../../scripts/shopify-sim.ts';
+} from '../../local/shopify-webhooks.ts';
 
 /**
  * Customer stories for the delivery-guarantee tests: each customer's orders with their versions
@@ -94,6 +94,22 @@ export const toDelivery = (shop: string, customerId: number, v: Version): Delive
           }),
   };
 };
+
+/**
+ * The stories told in order, as rounds of deliveries: round r holds each customer's r-th version
+ * (the customer of story i is `firstCustomerId + i`), so a round can be settled before the next.
+ */
+export const inRounds = (
+  stories: readonly (readonly Version[])[],
+  shop: string,
+  firstCustomerId: number,
+): Delivery[][] =>
+  Array.from({ length: Math.max(...stories.map((s) => s.length)) }, (_, r) =>
+    stories.flatMap((story, i) => {
+      const v = story[r];
+      return v ? [toDelivery(shop, firstCustomerId + i, v)] : [];
+    }),
+  );
 
 /** The templates the journey simulator sends for one story told in order, to a subscribed customer. */
 export const expectedTemplates = (story: readonly Version[], subscribedAt: number): string[] => {

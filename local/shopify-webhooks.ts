@@ -2,13 +2,16 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
- * Shopify as seen by Loyalty Loop: payload factories shaped like the Admin API's webhook
- * payloads (only the fields that matter plus realistic neighbours) and a client that signs
- * and posts them like Shopify does. Used by the demo and the tests.
+ * The local world's Shopify, webhook side (its Admin API stand-in is `shopify-admin.ts`): payload
+ * factories shaped like the Admin API's webhook payloads (only the fields that matter plus
+ * realistic neighbours), the demo catalog, and a client that signs and posts them like Shopify
+ * does. Used by the demo, the load test, the benchmarks and the tests' support module.
  */
 
 export const DEMO_SHOP = 'bakery-demo.myshopify.com';
 export const SHOPIFY_API_VERSION = '2025-10';
+/** The webhook secret the local stack verifies with unless told otherwise (`startLocalStack`). */
+export const LOCAL_WEBHOOK_SECRET = 'local-dev-secret';
 
 export type LineItemInput = {
   product_id: number;
@@ -53,6 +56,7 @@ export const catalogLine = (productId: number, quantity = 1, variantIndex = 0): 
 
 let nextLineId = 1_000_000;
 
+/** An `orders/*` payload: the order, its lines and its customer, totals from the lines. */
 export const orderPayload = (overrides: {
   id: number;
   customerId: number | null;
@@ -64,7 +68,7 @@ export const orderPayload = (overrides: {
   cancelledAt?: string | null;
   test?: boolean;
   /** Refunds made so far (`refundPayload`s), listed as Shopify lists them on the order. */
-  refunds?: ReturnType<typeof refundPayload>[];
+  refunds?: RefundWebhook[];
 }) => {
   const total = overrides.lines.reduce((sum, l) => sum + Number(l.price) * l.quantity, 0);
   const email =
@@ -151,6 +155,10 @@ export const refundPayload = (refund: {
   };
 };
 
+export type OrderWebhook = ReturnType<typeof orderPayload>;
+export type RefundWebhook = ReturnType<typeof refundPayload>;
+
+/** A `customers/email_marketing_consent_update` payload. */
 export const consentPayload = (
   customerId: number,
   state: string,
@@ -176,14 +184,15 @@ export type Delivery = {
   signature?: string | null;
 };
 
-/** Posts one webhook like Shopify does: raw JSON body, HMAC and the X-Shopify-* headers. */
-export const deliver = async (
-  baseUrl: string,
-  delivery: Delivery,
-): Promise<{ status: number; body: string }> => {
-  const body = JSON.stringify(delivery.payload);
+/** The headers Shopify sends with a webhook's raw body: the X-Shopify-* ones and its HMAC. */
+export const webhookHeaders = (
+  delivery: Omit<Delivery, 'payload'>,
+  body: string | Buffer,
+): Record<string, string> => {
   const signature =
-    delivery.signature === undefined ? sign(body, delivery.secret ?? 'local-dev-secret') : delivery.signature;
+    delivery.signature === undefined
+      ? sign(body, delivery.secret ?? LOCAL_WEBHOOK_SECRET)
+      : delivery.signature;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-shopify-topic': delivery.topic,
@@ -194,6 +203,16 @@ export const deliver = async (
     'x-shopify-triggered-at': new Date().toISOString(),
   };
   if (signature !== null) headers['x-shopify-hmac-sha256'] = signature;
+  return headers;
+};
+
+/** Posts one webhook like Shopify does: raw JSON body, HMAC and the X-Shopify-* headers. */
+export const deliver = async (
+  baseUrl: string,
+  delivery: Delivery,
+): Promise<{ status: number; body: string }> => {
+  const body = JSON.stringify(delivery.payload);
+  const headers = webhookHeaders(delivery, body);
   const response = await fetch(`${baseUrl}/webhooks/shopify`, { method: 'POST', headers, body });
   return { status: response.status, body: await response.text() };
 };
