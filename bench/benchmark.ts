@@ -1,7 +1,7 @@
 import type { LocalStack } from '../local/stack.ts';
 
 /** A goal as data: `figures[metric] comparison threshold` (`within`: the absolute value is at most the threshold). */
-export type Target = {
+export type FigureTarget = {
   metric: string;
   comparison: '<=' | '<' | '>=' | '>' | 'within';
   threshold: number;
@@ -39,13 +39,13 @@ export type Benchmark = {
   label: string;
   description: string;
   /** Every target must hold for the benchmark to be met; none means it reports figures only. */
-  target: readonly Target[];
+  target: readonly FigureTarget[];
   /** The routes warmed up before any benchmark runs; null: it needs no local stack at all. */
   warm: readonly RouteName[] | null;
   run: (context: BenchContext) => Promise<Outcome>;
 };
 
-const holds = (value: number, target: Target): boolean => {
+const holds = (value: number, target: FigureTarget): boolean => {
   switch (target.comparison) {
     case '<=':
       return value <= target.threshold;
@@ -61,13 +61,13 @@ const holds = (value: number, target: Target): boolean => {
 };
 
 /** Whether every target holds; a figure that is missing or not a number fails its target. */
-export const targetsMet = (figures: Figures, targets: readonly Target[]): boolean =>
+export const targetsMet = (figures: Figures, targets: readonly FigureTarget[]): boolean =>
   targets.every((t) => {
     const value = figures[t.metric];
     return typeof value === 'number' && Number.isFinite(value) && holds(value, t);
   });
 
-const SYMBOLS: Record<Target['comparison'], string> = {
+const SYMBOLS: Record<FigureTarget['comparison'], string> = {
   '<=': '≤',
   '<': '<',
   '>=': '≥',
@@ -75,7 +75,7 @@ const SYMBOLS: Record<Target['comparison'], string> = {
   within: 'within ±',
 };
 
-export const describeTarget = (t: Target): string => {
+export const describeTarget = (t: FigureTarget): string => {
   const amount =
     t.unit === '$'
       ? `$${t.threshold}`

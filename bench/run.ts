@@ -11,12 +11,12 @@ import {
   targetsMet,
 } from './benchmark.ts';
 import { LATENCY_RATE } from './benchmarks/floor.ts';
-import { BENCHMARKS } from './benchmarks/index.ts';
+import { BENCHMARKS } from './benchmarks/registry.ts';
+import { FLOOR_PATH, ROUTES } from './deliveries.ts';
 import { bundleFloor } from './floor/bundle.ts';
 import { machine, mergeResults, type StoredResult } from './results.ts';
 import { round } from './stats.ts';
 import { type WarmUp, warmUp } from './warm-up.ts';
-import { FLOOR_PATH, ROUTES } from './webhooks.ts';
 
 /**
  * `npm run bench [-- <name>…]`: runs the named benchmarks (no name: all) on one local stack, after

@@ -1,7 +1,7 @@
 import type { LocalStack } from '../local/stack.ts';
+import { orderDelivery, type Route, random, settle } from './deliveries.ts';
 import { percentile, round } from './stats.ts';
 import { sendAtRate } from './traffic.ts';
-import { orderDelivery, type Route, random, settle } from './webhooks.ts';
 
 export type Probe = {
   rate: number;

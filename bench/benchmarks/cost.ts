@@ -1,8 +1,8 @@
 import { DetailType, EVENT_SOURCE } from '#domain/events.ts';
 import { deliverAll } from '../../local/shopify-webhooks.ts';
 import type { Benchmark } from '../benchmark.ts';
+import { consentDelivery, DAY, orderDelivery, random, settle } from '../deliveries.ts';
 import { medianOfRuns, round } from '../stats.ts';
-import { consentDelivery, DAY, orderDelivery, random, settle } from '../webhooks.ts';
 
 /** Published AWS prices, us-east-1, as used by the cost model (see the README for their date). */
 export const PRICES = {

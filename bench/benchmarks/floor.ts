@@ -1,9 +1,9 @@
 import type { LocalStack } from '../../local/stack.ts';
 import type { BenchContext, Benchmark } from '../benchmark.ts';
+import { orderDelivery, ROUTES, type Route, random, settle } from '../deliveries.ts';
 import { medianOfRuns, percentile, round } from '../stats.ts';
 import { sustainedRate } from '../sustained.ts';
 import { sendAtRate } from '../traffic.ts';
-import { orderDelivery, ROUTES, type Route, random, settle } from '../webhooks.ts';
 
 /** The fixed rate latency is measured at, for the ingest and its floor alike. */
 export const LATENCY_RATE = 100;

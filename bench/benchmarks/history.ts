@@ -1,7 +1,7 @@
 import { deliver, deliverAll } from '../../local/shopify-webhooks.ts';
 import type { Benchmark } from '../benchmark.ts';
+import { DAY, orderDelivery, ordersStored, settle } from '../deliveries.ts';
 import { medianOfRuns, percentile, round } from '../stats.ts';
-import { DAY, orderDelivery, ordersStored, settle } from '../webhooks.ts';
 
 export const history: Benchmark = {
   name: 'history',

@@ -1,6 +1,6 @@
 import type { Benchmark, RouteName } from '../benchmark.ts';
+import { ROUTES } from '../deliveries.ts';
 import { medianOfRuns, round } from '../stats.ts';
-import { ROUTES } from '../webhooks.ts';
 import { LATENCY_RATE, latencyWindow } from './floor.ts';
 
 export const ingestLatency: Benchmark = {

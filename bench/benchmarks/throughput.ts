@@ -1,7 +1,7 @@
 import type { Benchmark } from '../benchmark.ts';
+import { ROUTES } from '../deliveries.ts';
 import { round } from '../stats.ts';
 import { sustainedRate } from '../sustained.ts';
-import { ROUTES } from '../webhooks.ts';
 import { floorSustainedRate } from './floor.ts';
 
 export const throughput: Benchmark = {

@@ -1,7 +1,7 @@
 import { catalogLine, deliver, deliverAll, orderPayload } from '../../local/shopify-webhooks.ts';
 import type { Benchmark } from '../benchmark.ts';
+import { consentDelivery, newOrderId, settle } from '../deliveries.ts';
 import { medianOfRuns, percentile, round } from '../stats.ts';
-import { consentDelivery, newOrderId, settle } from '../webhooks.ts';
 
 export const webhookToEmail: Benchmark = {
   name: 'webhook-to-email',

@@ -5,7 +5,7 @@ import { dynamoDb } from '#adapters/clients.ts';
 import { readSecret, webhookSecrets } from '#adapters/secrets.ts';
 import { verifyShopifyHmac } from '#adapters/shopify/hmac.ts';
 import { requireEnv } from '#commons/env.ts';
-import { FLOOR_KIND, floorKey } from './keys.ts';
+import { FLOOR_KIND, floorKey } from './floor-keys.ts';
 
 /**
  * The floor any ingest must pay (benchmarks only, never deployed): the signed webhook's HMAC

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { dynamoDb } from '#adapters/clients.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
-import { PrivacyRequests } from '#adapters/store/privacy.ts';
+import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors } from '#commons/http.ts';
 import { journeyConfig } from '#journeys/index.ts';

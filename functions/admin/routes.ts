@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '#adapters/shopify/shop-domain.ts';
 import type { CustomerRecords } from '#adapters/store/customers.ts';
-import type { PrivacyRequests } from '#adapters/store/privacy.ts';
+import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { HttpError, json } from '#commons/http.ts';
 import { describeIssues } from '#commons/validation.ts';
 import { segmentsOf, stageOf } from '#domain/journey.ts';

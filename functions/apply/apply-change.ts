@@ -1,5 +1,5 @@
 import { CustomerRecords } from '#adapters/store/customers.ts';
-import { PrivacyRequests } from '#adapters/store/privacy.ts';
+import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { ShopRegistry } from '#adapters/store/shops.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';

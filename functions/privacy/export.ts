@@ -1,6 +1,6 @@
 import type { CustomerRecords } from '#adapters/store/customers.ts';
 import { AGGREGATE_SK, orderIdOf, SEND_SK_PREFIX } from '#adapters/store/keys.ts';
-import type { PrivacyRequests } from '#adapters/store/privacy.ts';
+import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import type { Quarantine } from '#adapters/store/quarantine.ts';
 import type { PrivacyRequest } from '#domain/change.ts';
 import { needlesFor } from './identify.ts';

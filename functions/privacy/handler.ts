@@ -5,7 +5,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { dynamoDb } from '#adapters/clients.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
 import { PENDING } from '#adapters/store/item-kinds.ts';
-import { PrivacyRequests } from '#adapters/store/privacy.ts';
+import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { Quarantine } from '#adapters/store/quarantine.ts';
 import { SuppressionList } from '#adapters/store/suppression.ts';
 import { requireEnv } from '#commons/env.ts';

@@ -1,5 +1,5 @@
 import type { CustomerRecords } from '#adapters/store/customers.ts';
-import type { PrivacyRequests } from '#adapters/store/privacy.ts';
+import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import type { Quarantine } from '#adapters/store/quarantine.ts';
 import type { SuppressionList } from '#adapters/store/suppression.ts';
 import type { PrivacyRequest } from '#domain/change.ts';

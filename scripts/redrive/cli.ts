@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { QuarantinedWebhook } from '#adapters/store/quarantine.ts';
-import { listDeadLetters, redriveDeadLetters } from './dead-letters.ts';
-import { listQuarantine, redriveQuarantine } from './quarantine.ts';
+import { listDeadLetters, redriveDeadLetters } from './dlq-redrive.ts';
+import { listQuarantine, redriveQuarantine } from './quarantine-redrive.ts';
 import { awsTarget, localTarget, type Target, type TargetNames } from './target.ts';
 
 /**

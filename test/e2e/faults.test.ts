@@ -1,9 +1,16 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { listDeadLetters, redriveDeadLetters } from '../../scripts/redrive/dead-letters.ts';
-import { listQuarantine, redriveQuarantine } from '../../scripts/redrive/quarantine.ts';
+import { listDeadLetters, redriveDeadLetters } from '../../scripts/redrive/dlq-redrive.ts';
+import { listQuarantine, redriveQuarantine } from '../../scripts/redrive/quarantine-redrive.ts';
 import { localTarget } from '../../scripts/redrive/target.ts';
 import { useLocalStack } from '../support/local-stack.ts';
+import {
+  consentDelivery,
+  LOCAL_WEBHOOK_SECRET,
+  orderPayloadFactory,
+  seededRandom,
+  sign,
+} from '../support/shopify-payloads.ts';
 import {
   customerStory,
   expectedTemplates,
@@ -11,13 +18,6 @@ import {
   keptSpend,
   templateOfSubject,
 } from '../support/stories.ts';
-import {
-  consentDelivery,
-  LOCAL_WEBHOOK_SECRET,
-  orderPayloadFactory,
-  seededRandom,
-  sign,
-} from '../support/webhooks.ts';
 
 // 10 % of evaluate and action invocations fail (half before running, half after finishing) and
 // 10 % of every function's DynamoDB requests fail (half unapplied, half applied with the answer lost).

@@ -1,7 +1,12 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/local-stack.ts';
-import { DEMO_SHOP, orderPayloadFactory, LOCAL_WEBHOOK_SECRET as SECRET, sign } from '../support/webhooks.ts';
+import {
+  DEMO_SHOP,
+  orderPayloadFactory,
+  LOCAL_WEBHOOK_SECRET as SECRET,
+  sign,
+} from '../support/shopify-payloads.ts';
 
 const local = useLocalStack();
 const order = orderPayloadFactory({ id: 95001, customer: { id: 9501 } });

@@ -6,7 +6,7 @@ import {
   DEMO_SHOP,
   orderPayloadFactory,
   RUM_BABA_ID,
-} from '../support/webhooks.ts';
+} from '../support/shopify-payloads.ts';
 
 const local = useLocalStack();
 const DAY = 86_400;

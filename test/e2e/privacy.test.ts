@@ -7,7 +7,7 @@ import {
   DEMO_SHOP,
   orderPayloadFactory,
   refundPayloadFactory,
-} from '../support/webhooks.ts';
+} from '../support/shopify-payloads.ts';
 
 const local = useLocalStack();
 /** Aggregate items keep their state compressed: decoded here, so a scan for personal data sees it. */

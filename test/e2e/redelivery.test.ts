@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../support/local-stack.ts';
+import { consentDelivery, type Delivery, seededRandom } from '../support/shopify-payloads.ts';
 import {
   customerStory,
   expectedTemplates,
@@ -9,7 +10,6 @@ import {
   templateOfSubject,
   toDelivery,
 } from '../support/stories.ts';
-import { consentDelivery, type Delivery, seededRandom } from '../support/webhooks.ts';
 
 // Email Sent events are opt-in; this file counts them against the emails.
 const local = useLocalStack({ context: { 'loyaltyLoop:emailSentEvents': true } });

@@ -7,7 +7,7 @@ import {
   orderPayloadFactory,
   RUM_BABA_ID,
   sign,
-} from '../support/webhooks.ts';
+} from '../support/shopify-payloads.ts';
 
 // Email Sent events are opt-in; this file checks them too.
 const local = useLocalStack({ context: { 'loyaltyLoop:emailSentEvents': true } });

@@ -21,7 +21,7 @@ import {
   LOCAL_WEBHOOK_SECRET,
   orderPayloadFactory,
   refundPayloadFactory,
-} from '../support/webhooks.ts';
+} from '../support/shopify-payloads.ts';
 
 const ingest = useHandlerEnvironment({
   env: { TABLE_NAME: 'customers' },

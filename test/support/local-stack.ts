@@ -10,7 +10,9 @@ import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../
 export const LOCAL_ADMIN_KEY = 'local-admin-key';
 
 /** An event as the local bus kept it (`GET /_local/events`), its detail of the shape a test expects. */
-export type BusEvent<Detail = Record<string, unknown>> = Omit<EnvelopedEvent, 'detail'> & { detail: Detail };
+export type StackEvent<Detail = Record<string, unknown>> = Omit<EnvelopedEvent, 'detail'> & {
+  detail: Detail;
+};
 
 /** An answer of the stack's HTTP API: its status and its JSON body (the text when it is not JSON). */
 export type Answer<Body> = { status: number; body: Body };
@@ -85,8 +87,8 @@ export class LocalStackClient {
   }
 
   /** Every event put on the stack's buses, in order (their detail of the shape a test expects). */
-  async busEvents<Detail = Record<string, unknown>>(): Promise<BusEvent<Detail>[]> {
-    return (await (await fetch(`${this.url}/_local/events`)).json()) as BusEvent<Detail>[];
+  async busEvents<Detail = Record<string, unknown>>(): Promise<StackEvent<Detail>[]> {
+    return (await (await fetch(`${this.url}/_local/events`)).json()) as StackEvent<Detail>[];
   }
 
   /** The messages waiting in the stack's dead-letter queues. */

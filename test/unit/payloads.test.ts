@@ -14,7 +14,7 @@ import {
   orderPayloadFactory,
   RUM_BABA_ID,
   refundPayloadFactory,
-} from '../support/webhooks.ts';
+} from '../support/shopify-payloads.ts';
 
 const rumBabaLine = catalogLine(RUM_BABA_ID, 2);
 

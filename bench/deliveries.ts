@@ -11,7 +11,7 @@ import {
 } from '../local/shopify-webhooks.ts';
 import type { LocalStack } from '../local/stack.ts';
 import type { RouteName } from './benchmark.ts';
-import { floorPkPrefix } from './floor/keys.ts';
+import { floorPkPrefix } from './floor/floor-keys.ts';
 
 export const DAY = 86_400_000;
 
