@@ -1,20 +1,16 @@
-import { type EmailTemplate, html, layout, textFooter } from '#domain/email.ts';
+import { couponEmail, type EmailTemplate, html, layout, textFooter } from '#domain/email.ts';
 
 /** The demo bakery's email templates, by the names journey actions refer to. */
 export const templates: Record<string, EmailTemplate> = {
-  'rum-baba-coupon': (ctx) => {
-    const code = ctx.coupon?.code ?? '';
-    return {
-      subject: `A little thank-you from ${ctx.shopName}: your next Rum Baba`,
-      html: layout(
-        ctx,
-        html`<h1>Thank you for trying our Rum Baba</h1>` +
-          html`<p>Soaked in dark rum syrup and finished with vanilla cream, it is best enjoyed slightly chilled.</p>` +
-          html`<p>Come back for another one: use code <strong>${code}</strong> on your next order.</p>`,
-      ),
-      text: `Thank you for trying our Rum Baba.\n\nUse code ${code} on your next order.${textFooter(ctx)}`,
-    };
-  },
+  'rum-baba-coupon': couponEmail((code, ctx) => ({
+    subject: `A little thank-you from ${ctx.shopName}: your next Rum Baba`,
+    heading: 'Thank you for trying our Rum Baba',
+    paragraphs: [
+      html`<p>Soaked in dark rum syrup and finished with vanilla cream, it is best enjoyed slightly chilled.</p>`,
+      html`<p>Come back for another one: use code <strong>${code}</strong> on your next order.</p>`,
+    ],
+    text: `Thank you for trying our Rum Baba.\n\nUse code ${code} on your next order.`,
+  })),
   'rum-baba-serving-ideas': (ctx) => ({
     subject: 'Three ways to enjoy your Rum Baba',
     html: layout(
@@ -26,43 +22,31 @@ export const templates: Record<string, EmailTemplate> = {
     ),
     text: `Three ways to enjoy your Rum Baba: warm it, pair it with Earl Grey, learn its story.${textFooter(ctx)}`,
   }),
-  'rum-baba-presale': (ctx) => {
-    const code = ctx.coupon?.code ?? '';
-    return {
-      subject: `You're a Rum Baba fan: first look at our Savarin`,
-      html: layout(
-        ctx,
-        html`<h1>An invitation for our Rum Baba fans</h1>` +
-          html`<p>Before anyone else: order our new Savarin during the pre-sale this week.</p>` +
-          html`<p>And with code <strong>${code}</strong>, the Rum Baba Gift Box is yours at a fan's price.</p>`,
-      ),
-      text: `Pre-sale invitation: our new Savarin. Gift box code: ${code}.${textFooter(ctx)}`,
-    };
-  },
-  'morning-second-visit': (ctx) => {
-    const code = ctx.coupon?.code ?? '';
-    return {
-      subject: 'See you tomorrow morning? A coupon for your next sandwich',
-      html: layout(
-        ctx,
-        html`<h1>Thanks for starting your day with us</h1>` +
-          html`<p>Our Morning Sandwiches are made at 6 a.m. every day. Come back for another one:</p>` +
-          html`<p>code <strong>${code}</strong> takes care of your second visit.</p>`,
-      ),
-      text: `Thanks for starting your day with us. Code ${code} for your next Morning Sandwich.${textFooter(ctx)}`,
-    };
-  },
-  'morning-croissant-pairing': (ctx) => {
-    const code = ctx.coupon?.code ?? '';
-    return {
-      subject: 'For our morning regulars: a croissant with your sandwich',
-      html: layout(
-        ctx,
-        html`<h1>You are one of our morning regulars</h1>` +
-          html`<p>Thank you. Next time, pair your sandwich with a fresh croissant:</p>` +
-          html`<p>code <strong>${code}</strong>.</p>`,
-      ),
-      text: `Thank you, morning regular. Croissant pairing code: ${code}.${textFooter(ctx)}`,
-    };
-  },
+  'rum-baba-presale': couponEmail((code) => ({
+    subject: `You're a Rum Baba fan: first look at our Savarin`,
+    heading: 'An invitation for our Rum Baba fans',
+    paragraphs: [
+      html`<p>Before anyone else: order our new Savarin during the pre-sale this week.</p>`,
+      html`<p>And with code <strong>${code}</strong>, the Rum Baba Gift Box is yours at a fan's price.</p>`,
+    ],
+    text: `Pre-sale invitation: our new Savarin. Gift box code: ${code}.`,
+  })),
+  'morning-second-visit': couponEmail((code) => ({
+    subject: 'See you tomorrow morning? A coupon for your next sandwich',
+    heading: 'Thanks for starting your day with us',
+    paragraphs: [
+      html`<p>Our Morning Sandwiches are made at 6 a.m. every day. Come back for another one:</p>`,
+      html`<p>code <strong>${code}</strong> takes care of your second visit.</p>`,
+    ],
+    text: `Thanks for starting your day with us. Code ${code} for your next Morning Sandwich.`,
+  })),
+  'morning-croissant-pairing': couponEmail((code) => ({
+    subject: 'For our morning regulars: a croissant with your sandwich',
+    heading: 'You are one of our morning regulars',
+    paragraphs: [
+      html`<p>Thank you. Next time, pair your sandwich with a fresh croissant:</p>`,
+      html`<p>code <strong>${code}</strong>.</p>`,
+    ],
+    text: `Thank you, morning regular. Croissant pairing code: ${code}.`,
+  })),
 };

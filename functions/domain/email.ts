@@ -36,3 +36,18 @@ export const layout = (ctx: EmailContext, bodyHtml: string): string =>
 
 export const textFooter = (ctx: EmailContext): string =>
   `\n\n--\nYou receive this because you subscribed to ${ctx.shopName} emails.\nUnsubscribe: ${ctx.unsubscribeUrl}\n`;
+
+/** What a template that offers the stage's coupon says; `html` parts are already escaped (html``). */
+export type CouponEmail = { subject: string; heading: string; paragraphs: string[]; text: string };
+
+/** A template in the common layout whose words take the stage's coupon code (empty without one). */
+export const couponEmail =
+  (words: (code: string, ctx: EmailContext) => CouponEmail): EmailTemplate =>
+  (ctx) => {
+    const { subject, heading, paragraphs, text } = words(ctx.coupon?.code ?? '', ctx);
+    return {
+      subject,
+      html: layout(ctx, html`<h1>${heading}</h1>` + paragraphs.join('')),
+      text: `${text}${textFooter(ctx)}`,
+    };
+  };
