@@ -52,8 +52,8 @@ const toLambdaRecord = (record: WireRecord, streamArn: string): LambdaStreamReco
 });
 
 /**
- * GetRecords without the SDK: its union deserializer turns an empty map `{"M":{}}` into `{}`,
- * which Lambda never hands a function. The wire JSON is exactly what Lambda forwards.
+ * GetRecords without the SDK: the wire JSON is exactly what Lambda forwards (binary attributes as
+ * base64 strings, where the SDK would hand over bytes).
  */
 const getRecords = async (endpoint: string, iterator: string) => {
   const response = await fetch(endpoint, {
