@@ -28,6 +28,7 @@ export type Applied = {
   status: 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'parked';
   customerId?: string;
   orderId?: string;
+  reason?: string;
 };
 
 /**
@@ -108,7 +109,12 @@ export class ApplyPath {
   private async refund(shop: string, facts: RefundFacts): Promise<Applied> {
     const refund = refundContribution(facts, this.options);
     const customerId = await this.customers.parkRefund(shop, facts.orderId, refund);
-    if (customerId === null) return { status: 'parked', orderId: facts.orderId };
+    if (customerId === null)
+      return {
+        status: 'parked',
+        reason: 'order not seen yet; applied when it arrives',
+        orderId: facts.orderId,
+      };
     const status = await this.customers.apply({
       shop,
       customerId,

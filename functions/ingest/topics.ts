@@ -12,6 +12,7 @@ import {
   toCustomerAddress,
   toOrderFacts,
   toRefundFacts,
+  utc,
 } from '#adapters/shopify/payloads.ts';
 import { describeIssues } from '#commons/validation.ts';
 import type { ShopifyChange } from '#domain/change.ts';
@@ -26,8 +27,6 @@ export type ParsedWebhook =
 
 type TopicParser = (body: unknown, triggeredAt: string) => ParsedWebhook;
 type Ignore = Extract<ParsedWebhook, { kind: 'ignore' }>;
-
-const utc = (timestamp: string) => new Date(timestamp).toISOString();
 
 /** A topic whose payload must fit `schema`; `toChange` turns it into the change it stands for. */
 const topic =

@@ -155,7 +155,8 @@ const toAddress = (address: z.infer<typeof Address> | null | undefined) =>
 
 export const toCustomerAddress = (payload: CustomerPayload) => toAddress(payload.default_address);
 
-const utc = (timestamp: string): string => new Date(timestamp).toISOString();
+/** A Shopify timestamp (any offset) as ISO 8601 UTC. */
+export const utc = (timestamp: string): string => new Date(timestamp).toISOString();
 
 const toLine = (line: Omit<z.infer<typeof LineItem>, 'quantity'>, quantity: number): OrderLine => ({
   productId: line.product_id ?? null,
