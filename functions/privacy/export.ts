@@ -1,5 +1,4 @@
 import type { CustomerRecords } from '#adapters/store/customers.ts';
-import { AGGREGATE_SK, orderIdOf, SEND_SK_PREFIX } from '#adapters/store/keys.ts';
 import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import type { Quarantine } from '#adapters/store/quarantine.ts';
 import type { PrivacyRequest } from '#domain/change.ts';
@@ -17,22 +16,19 @@ export const exportCustomer = async (
   request: Extract<PrivacyRequest, { type: 'data-request' }>,
 ): Promise<string> => {
   const { customerId } = request;
-  const [items, aggregate, orders] = await Promise.all([
-    stores.privacy.customerItems(shop, customerId),
-    stores.customers.getAggregate(shop, customerId),
-    stores.customers.listOrders(shop, customerId),
+  const [ledger, { aggregate, orders }] = await Promise.all([
+    stores.privacy.sendLedgerItems(shop, customerId),
+    stores.customers.withOrders(shop, customerId),
   ]);
   const email = aggregate?.email ?? request.email;
-  const emailsSent = items
-    .filter((i) => i.sk.startsWith(SEND_SK_PREFIX))
-    .map(({ journeyId, stageId, entryId, status, claimedAt, failedAt }) => ({
-      journeyId,
-      stageId,
-      entryId,
-      status,
-      claimedAt,
-      failedAt,
-    }));
+  const emailsSent = ledger.map(({ journeyId, stageId, entryId, status, claimedAt, failedAt }) => ({
+    journeyId,
+    stageId,
+    entryId,
+    status,
+    claimedAt,
+    failedAt,
+  }));
   const quarantined = (await stores.quarantine.mentioning(shop, needlesFor(customerId, email))).map((q) => ({
     receivedAt: q.receivedAt,
     topic: q.topic,
@@ -49,7 +45,7 @@ export const exportCustomer = async (
   };
   const full = JSON.stringify(document);
   if (Buffer.byteLength(full) <= MAX_EXPORT_BYTES) return full;
-  const orderIds = items.flatMap((i) => (i.sk === AGGREGATE_SK ? [] : (orderIdOf(i.sk) ?? [])));
+  const orderIds = orders.map((o) => o.orderId);
   return JSON.stringify({
     ...document,
     orders: { count: orders.length, orderIds, note: 'history too large to embed' },

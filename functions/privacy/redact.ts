@@ -27,10 +27,17 @@ export const redactCustomer = async (
   if (email && customer && ['unsubscribed', 'not_subscribed'].includes(customer.emailMarketing.state)) {
     await stores.suppressed.suppress(shop, email, new Date().toISOString());
   }
-  const items = await stores.privacy.customerItems(shop, request.customerId);
+  const [items, orders] = await Promise.all([
+    stores.privacy.customerItems(shop, request.customerId),
+    stores.customers.listOrders(shop, request.customerId),
+  ]);
   return stores.privacy.deleteItems([
     ...items,
-    ...(await stores.privacy.orderLinkItems(shop, items)),
+    // Every order's link, a pending order's (counted, its own item not yet written) too.
+    ...(await stores.privacy.orderLinkItems(
+      shop,
+      orders.map((o) => o.orderId),
+    )),
     ...(await stores.quarantine.mentioning(shop, needlesFor(request.customerId, email))),
   ]);
 };

@@ -110,6 +110,14 @@ export class CustomerRecords {
 
   /** Every order contribution stored for a customer, the aggregate's pending one included. */
   async listOrders(shop: string, customerId: string): Promise<OrderContribution[]> {
+    return (await this.withOrders(shop, customerId)).orders;
+  }
+
+  /** The aggregate and every stored order of a customer (the pending one included), one read each. */
+  async withOrders(
+    shop: string,
+    customerId: string,
+  ): Promise<{ aggregate: CustomerAggregate | null; orders: OrderContribution[] }> {
     const [items, state] = await Promise.all([
       queryPartition(this.table, customerPk(shop, customerId), {
         skPrefix: ORDER_SK_PREFIX,
@@ -131,7 +139,7 @@ export class CustomerRecords {
       const chosen = newer(orders.get(id), pending);
       if (chosen) orders.set(id, chosen);
     }
-    return [...orders.values()].map((o) => o.contribution);
+    return { aggregate: state?.aggregate ?? null, orders: [...orders.values()].map((o) => o.contribution) };
   }
 
   /** The order's link to its customer and the refunds parked for it. */

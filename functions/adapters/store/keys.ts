@@ -27,7 +27,7 @@ export const customerPk = (shop: string, customerId: string) => `${shopPk(shop)}
 /** The prefix of every customer partition of a shop. */
 export const customerPkPrefix = (shop: string) => `${shopPk(shop)}#CUSTOMER#`;
 
-export const AGGREGATE_SK = 'AGGREGATE';
+const AGGREGATE_SK = 'AGGREGATE';
 export const aggregateKey = (shop: string, customerId: string): Key => ({
   pk: customerPk(shop, customerId),
   sk: AGGREGATE_SK,
@@ -38,10 +38,6 @@ export const orderKey = (shop: string, customerId: string, orderId: string): Key
   pk: customerPk(shop, customerId),
   sk: `${ORDER_SK_PREFIX}${orderId}`,
 });
-/** The order id of an order item's sort key, or null for any other item. */
-export const orderIdOf = (sk: string): string | null =>
-  sk.startsWith(ORDER_SK_PREFIX) ? sk.slice(ORDER_SK_PREFIX.length) : null;
-
 export const SEND_SK_PREFIX = 'SEND#';
 export type SendKey = {
   shop: string;

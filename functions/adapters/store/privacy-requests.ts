@@ -1,7 +1,7 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrivacyRequest } from '#domain/change.ts';
 import { ItemKind, PENDING } from './item-kinds.ts';
-import { customerPk, type Key, orderIdOf, orderPk, privacyKey, shopScope } from './keys.ts';
+import { customerPk, type Key, orderPk, privacyKey, SEND_SK_PREFIX, shopScope } from './keys.ts';
 import { deleteKeys, putIf, queryPartition, type StoredItem, type StoreTable } from './table.ts';
 
 /** How long a data-request export is kept for the merchant to fetch (then DynamoDB's TTL removes it). */
@@ -93,9 +93,13 @@ export class PrivacyRequests {
     return queryPartition(this.table, customerPk(shop, customerId));
   }
 
-  /** The links and parked refunds of the orders among `customerItems`, for erasure. */
-  async orderLinkItems(shop: string, customerItems: readonly Key[]): Promise<StoredItem[]> {
-    const orderIds = customerItems.flatMap((item) => orderIdOf(item.sk) ?? []);
+  /** A customer's send ledger entries. */
+  async sendLedgerItems(shop: string, customerId: string): Promise<StoredItem[]> {
+    return queryPartition(this.table, customerPk(shop, customerId), { skPrefix: SEND_SK_PREFIX });
+  }
+
+  /** The links and parked refunds of these orders, for erasure. */
+  async orderLinkItems(shop: string, orderIds: readonly string[]): Promise<StoredItem[]> {
     const parts = await Promise.all(
       orderIds.map((id) => queryPartition(this.table, orderPk(shop, id), { projection: 'pk, sk' })),
     );
