@@ -85,6 +85,8 @@ const startStack = async (withFloor: boolean): Promise<LocalStack> => {
     port: 0,
     logLevel: 'ERROR',
     meterCapacity: true,
+    // Benchmarks use shops of their own.
+    context: { 'loyaltyLoop:shops': '*' },
     ...(floorModule
       ? {
           extraRoutes: [

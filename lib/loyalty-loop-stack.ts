@@ -32,7 +32,10 @@ export class LoyaltyLoopStack extends Stack {
     this.store = new CustomerTable(this, 'CustomerStore', { retain: config.retainData });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       table: this.store.table,
+      suppressionPepper: this.store.suppressionPepper,
+      shops: config.shops,
       rateLimit: config.apiRateLimit,
+      adminRateLimit: config.adminRateLimit,
       ...(config.webhookSecretArn
         ? {
             webhookSecret: Secret.fromSecretCompleteArn(
@@ -54,9 +57,14 @@ export class LoyaltyLoopStack extends Stack {
       senderAddress: config.senderAddress,
       ...(config.senderIdentity ? { senderIdentity: config.senderIdentity } : {}),
       api: this.webhookApi.api,
+      suppressionPepper: this.store.suppressionPepper,
       emailSentEvents: config.emailSentEvents,
     });
+    this.webhookApi.limitRoutes(this.emailSender.unsubscribeRoutes, config.unsubscribeRateLimit);
     this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);
-    this.privacy = new Privacy(this, 'Privacy', { table: this.store.table });
+    this.privacy = new Privacy(this, 'Privacy', {
+      table: this.store.table,
+      suppressionPepper: this.store.suppressionPepper,
+    });
   }
 }

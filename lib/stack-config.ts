@@ -1,13 +1,25 @@
 import type { App } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
 
 /** Deployment settings, read from CDK context (`cdk.json` or `-c loyaltyLoop:key=value`). */
 export const StackConfig = z.object({
   senderAddress: z.email('loyaltyLoop:senderAddress must be an email address'),
   senderIdentity: z.string().min(1).optional(),
   webhookSecretArn: z.string().startsWith('arn:').optional(),
+  /** The shops served: their `*.myshopify.com` domains, or `*` for any shop whose webhooks verify. */
+  shops: z.union([
+    z.literal('*'),
+    z
+      .array(z.string().regex(SHOP_DOMAIN, 'expected *.myshopify.com domains'))
+      .min(1, 'list at least one shop, or "*"'),
+  ]),
   retainData: z.boolean().default(true),
   apiRateLimit: z.number().int().positive().default(500),
+  /** Each admin route's rate limit: a merchant's tools, not a firehose. */
+  adminRateLimit: z.number().int().positive().default(10),
+  /** GET and POST /unsubscribe each: clicks, mailbox one-click POSTs and link scanners. */
+  unsubscribeRateLimit: z.number().int().positive().default(50),
   emailSentEvents: z.boolean().default(false),
 });
 export type StackConfig = z.infer<typeof StackConfig>;
@@ -16,14 +28,20 @@ const KEYS = [
   'senderAddress',
   'senderIdentity',
   'webhookSecretArn',
+  'shops',
   'retainData',
   'apiRateLimit',
+  'adminRateLimit',
+  'unsubscribeRateLimit',
   'emailSentEvents',
 ] as const;
 
 /** Context values given on the command line arrive as strings: "false" and "500" are coerced. */
 const coerce = (value: unknown): unknown => {
   if (value === 'true') return true;
+  // -c loyaltyLoop:shops=a.myshopify.com,b.myshopify.com
+  if (typeof value === 'string' && value.includes('.myshopify.com'))
+    return value.split(',').map((s) => s.trim());
   if (value === 'false') return false;
   if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
   return value;

@@ -1,6 +1,8 @@
 import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeManualRotation } from './defaults.ts';
 
 export type CustomerTableProps = {
   /**
@@ -19,6 +21,11 @@ export type CustomerTableProps = {
  */
 export class CustomerTable extends Construct {
   readonly table: Table;
+  /**
+   * The secret pepper (HMAC key) of the hashes that outlive a customer's data: suppressed
+   * addresses and redacted customers' pseudonyms. Kept (or deleted) with the table it keys.
+   */
+  readonly suppressionPepper: Secret;
 
   constructor(scope: Construct, id: string, props: CustomerTableProps = {}) {
     super(scope, id);
@@ -34,7 +41,21 @@ export class CustomerTable extends Construct {
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    this.suppressionPepper = new Secret(this, 'SuppressionPepper', {
+      description:
+        'HMAC key (pepper) of the hashes that outlive customer data: suppressed addresses, redacted customers',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    acknowledgeManualRotation(
+      this.suppressionPepper,
+      'Suppressions and redaction records are stored under an HMAC keyed with this pepper, and neither the ' +
+        'address nor the customer id is kept; a rotated pepper would orphan every existing opt-out, bounce ' +
+        'and complaint (email would go to them again) and every redaction record.',
+    );
     // Operator commands (npm run redrive) name the table with this output.
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    // For `npm run redrive -- --pepper-secret`: redriven webhooks are checked against redactions.
+    new CfnOutput(this, 'PepperSecretArn', { value: this.suppressionPepper.secretArn });
   }
 }

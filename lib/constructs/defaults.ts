@@ -16,11 +16,14 @@ export const DEFAULTS = {
   /** Retries of a failed asynchronous invocation (Lambda's maximum is 2). */
   asyncRetryAttempts: 2,
   targetMaxEventAge: Duration.hours(6),
-  dlqRetention: Duration.days(14),
-  archiveRetention: Duration.days(30),
+  /** Long enough to redrive over a weekend after the DLQ alarm, short enough that personal data in
+   *  SES feedback or failed events does not outlive a redaction by long. */
+  dlqRetention: Duration.days(4),
+  /** Replay after an incident needs days, not months: what is archived is personal data too. */
+  archiveRetention: Duration.days(7),
 } as const;
 
-/** A dead-letter queue: SQS-managed encryption, TLS only, 14 days to redrive. */
+/** A dead-letter queue: SQS-managed encryption, TLS only, 4 days to redrive. */
 export const deadLetterQueue = (scope: Construct, id: string): Queue => {
   const queue = new Queue(scope, id, {
     encryption: QueueEncryption.SQS_MANAGED,

@@ -1,11 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type HttpApi, HttpMethod, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   ConfigurationSet,
   EmailSendingEvent,
@@ -30,6 +30,8 @@ export type EmailSenderProps = {
   readonly senderIdentity?: string;
   /** The public HTTP API: unsubscribe links point at its `/unsubscribe` route, added here. */
   readonly api: HttpApi;
+  /** The pepper of suppressed-address hashes and customer pseudonyms (`CustomerTable`). */
+  readonly suppressionPepper: ISecret;
   /**
    * Put an `Email Sent` event on the bus for every email (one more event per email).
    * @default false
@@ -48,6 +50,8 @@ const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
 export class EmailSender extends Construct {
   readonly action: LoyaltyFunction;
   readonly unsubscribe: LoyaltyFunction;
+  /** `GET` and `POST /unsubscribe`: public, so the stack gives them a rate limit of their own. */
+  readonly unsubscribeRoutes: HttpRoute[];
   readonly configurationSet: ConfigurationSet;
   readonly unsubscribeKey: Secret;
   /** Stage events whose email failed after every retry, with the error, for redrive. */
@@ -76,13 +80,15 @@ export class EmailSender extends Construct {
       sendingEnabled: true,
     });
     this.unsubscribeKey = new Secret(this, 'UnsubscribeKey', {
-      description: 'HMAC key that signs one-click unsubscribe links',
+      description:
+        'HMAC key that signs one-click unsubscribe links (plain, or {"current":"<id>","keys":{"<id>":"<key>"}})',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
     acknowledgeManualRotation(
       this.unsubscribeKey,
-      'It signs the unsubscribe links of emails already sent (valid a year); rotating it would silently break ' +
-        'those links, which the law and mailbox providers require to keep working.',
+      'It signs the unsubscribe links of emails already sent (valid a year); an automatic rotation would ' +
+        'silently break those links, which the law and mailbox providers require to keep working. It is ' +
+        'rotated by hand with key ids, the previous key kept listed while its links live (README, Deploy).',
     );
 
     this.failedSends = deadLetterQueue(this, 'FailedSends');
@@ -98,8 +104,9 @@ export class EmailSender extends Construct {
         EMAIL_SENT_EVENTS: String(props.emailSentEvents ?? false),
       },
     })
-      .useTable(props.table, 'readWrite')
-      .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+      .useTable(props.table)
+      .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN')
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
     // Only a sender that announces its emails may put events on the bus.
     if (props.emailSentEvents) this.action.useBus(props.bus);
 
@@ -107,9 +114,10 @@ export class EmailSender extends Construct {
       name: 'unsubscribe',
       description: 'One-click unsubscribe (RFC 8058) for journey emails',
     })
-      .useTable(props.table, 'readWrite')
+      .useTable(props.table)
       .useBus(props.bus)
-      .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN');
+      .useSecret(this.unsubscribeKey, 'UNSUBSCRIBE_SECRET_ARN')
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
 
     // Unsubscribes go back to Shopify for shops with an Admin API token, retried off the request path.
     this.shopifyAdminTokens = new Secret(this, 'ShopifyAdminTokens', {
@@ -141,7 +149,7 @@ export class EmailSender extends Construct {
         deadLetterQueue: this.failedConsentSync,
       }),
     );
-    props.api.addRoutes({
+    this.unsubscribeRoutes = props.api.addRoutes({
       path: '/unsubscribe',
       methods: [HttpMethod.GET, HttpMethod.POST],
       integration: new HttpLambdaIntegration('UnsubscribeIntegration', this.unsubscribe),
@@ -157,7 +165,9 @@ export class EmailSender extends Construct {
     this.feedback = new LoyaltyFunction(this, 'Feedback', {
       name: 'feedback',
       description: 'Suppresses addresses that bounced permanently or complained',
-    }).useTable(props.table, 'readWrite');
+    })
+      .useTable(props.table)
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
     this.failedFeedback = deadLetterQueue(this, 'FailedFeedback');
     new Rule(this, 'FeedbackRule', {
       eventBus: defaultBus,

@@ -7,13 +7,21 @@ import { DetailType, EVENT_SOURCE } from '../../functions/domain/events.ts';
 import { actionStages, type Journey } from '../../functions/domain/journey.ts';
 import { DEFAULTS, deadLetterQueue } from './defaults.ts';
 
+/** The events the archive keeps for replay: what our rules and a merchant's act on, customers by id only. */
+export const ARCHIVED_DETAIL_TYPES = [
+  DetailType.StageChanged,
+  DetailType.SegmentEntered,
+  DetailType.SegmentExited,
+  DetailType.CustomerUnsubscribed,
+] as const;
+
 export type JourneyBusProps = {
   /** @default `${stackName}-loyalty-loop` chosen by CloudFormation */
   readonly busName?: string;
 };
 
 /**
- * The custom bus every Loyalty Loop event goes through, with an archive for replay. Journey stage
+ * The custom bus every Loyalty Loop event goes through, with a week's archive for replay. Journey stage
  * actions are routed by one rule per stage (generated from the journeys), so a merchant's own
  * rules (Slack, another ESP) sit beside ours without touching our code.
  */
@@ -27,9 +35,12 @@ export class JourneyBus extends Construct {
     this.bus = new EventBus(this, 'Bus', props.busName ? { eventBusName: props.busName } : {});
     new Archive(this, 'Archive', {
       sourceEventBus: this.bus,
-      eventPattern: { source: [EVENT_SOURCE] },
+      // Listed, not "all but": `Email Sent` (one per email: a send history the archive could not
+      // erase on a redaction) is never replayed, and a new detail type is archived only once
+      // someone has checked what it carries.
+      eventPattern: { source: [EVENT_SOURCE], detailType: [...ARCHIVED_DETAIL_TYPES] },
       retention: DEFAULTS.archiveRetention,
-      description: 'Every Loyalty Loop event, for replay after an incident',
+      description: 'Loyalty Loop events except Email Sent, for replay after an incident',
     });
     this.deadLetterQueue = deadLetterQueue(this, 'TargetDeadLetterQueue');
   }

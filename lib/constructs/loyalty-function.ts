@@ -10,6 +10,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { PROJECT_ROOT } from '../paths.ts';
 import { DEFAULTS } from './defaults.ts';
+import { tableAccessStatement } from './table-access.ts';
 
 export type LoyaltyFunctionProps = {
   /** Folder under `functions/` holding `handler.ts`. */
@@ -37,6 +38,9 @@ export type LoyaltyFunctionProps = {
  * together, so permissions and configuration cannot drift apart.
  */
 export class LoyaltyFunction extends NodejsFunction {
+  /** Its folder under `functions/`: the key of its `TABLE_ACCESS` entry. */
+  readonly folder: string;
+
   constructor(scope: Construct, id: string, props: LoyaltyFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -79,6 +83,7 @@ export class LoyaltyFunction extends NodejsFunction {
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
     });
+    this.folder = props.name;
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
@@ -94,9 +99,9 @@ export class LoyaltyFunction extends NodejsFunction {
     });
   }
 
-  useTable(table: ITable, access: 'read' | 'readWrite'): this {
-    if (access === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
+  /** Grants exactly the table actions (and partitions) `TABLE_ACCESS` lists for this function. */
+  useTable(table: ITable): this {
+    this.addToRolePolicy(tableAccessStatement(this.folder, table.tableArn));
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }

@@ -2,13 +2,18 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ItemKind, PENDING } from '../../functions/adapters/store/item-kinds.ts';
 import { DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 
-export type PrivacyProps = { readonly table: ITable };
+export type PrivacyProps = {
+  readonly table: ITable;
+  /** The pepper of suppressed-address hashes and customer pseudonyms (`CustomerTable`). */
+  readonly suppressionPepper: ISecret;
+};
 
 /**
  * Carries out Shopify's mandatory compliance requests (customers/redact, shop/redact) outside
@@ -27,7 +32,9 @@ export class Privacy extends Construct {
       name: 'privacy',
       description: 'Carries out customers/redact and shop/redact',
       timeout: Duration.minutes(5),
-    }).useTable(props.table, 'readWrite');
+    })
+      .useTable(props.table)
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
     this.worker.addEventSource(
       new DynamoEventSource(props.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,

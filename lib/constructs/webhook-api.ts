@@ -1,5 +1,5 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnRoute, type CfnStage, HttpApi, HttpMethod, HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -10,20 +10,43 @@ import { LoyaltyFunction } from './loyalty-function.ts';
 
 export type WebhookApiProps = {
   readonly table: ITable;
+  /** The pepper of customer pseudonyms, under which redactions are recorded (`CustomerTable`). */
+  readonly suppressionPepper: ISecret;
+  /**
+   * The shops served: `*` or a list of `*.myshopify.com` domains. Webhooks of any other shop are
+   * answered 200 and dropped (metric `UnservedShopDropped`): Shopify signs with the app's secret
+   * whatever the shop, so a signed body could otherwise be re-sent under another shop's domain.
+   */
+  readonly shops: '*' | readonly string[];
   /**
    * The Shopify app's client secret (plain, or JSON `{"current","previous"}` during rotation).
    * @default a new secret named `<stack>/shopify-webhook-secret` that you fill in after deploy
    */
   readonly webhookSecret?: ISecret;
   /**
-   * Steady-state request rate limit of the API stage (requests per second).
+   * Steady-state request rate limit (requests per second; burst twice that) of every route without
+   * a limit of its own: `POST /webhooks/shopify`.
    * @default 500
    */
   readonly rateLimit?: number;
+  /**
+   * Rate limit of each admin route (burst twice that), at most `rateLimit`.
+   * @default 10
+   */
+  readonly adminRateLimit?: number;
 };
+
+/** The route every other route is throttled below. */
+const WEBHOOK_ROUTE = 'POST /webhooks/shopify';
+
+type RouteThrottle = { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+
+/** A route's key as API Gateway knows it (`METHOD /path`). */
+const routeKeyOf = (route: HttpRoute): string => (route.node.defaultChild as CfnRoute).routeKey;
 
 /**
  * The HTTP API: `POST /webhooks/shopify` (ingest) and the authenticated admin routes under `/api`.
+ * Every other route has a lower rate limit of its own than the webhook route (`limitRoutes`).
  */
 export class WebhookApi extends Construct {
   readonly api: HttpApi;
@@ -31,12 +54,16 @@ export class WebhookApi extends Construct {
   readonly admin: LoyaltyFunction;
   readonly webhookSecret: ISecret;
   readonly adminApiKey: Secret;
+  private readonly stage: CfnStage;
+  private readonly rateLimit: number;
+  private readonly routeThrottles: Record<string, RouteThrottle> = {};
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     const rateLimit = props.rateLimit ?? 500;
     if (!Number.isInteger(rateLimit) || rateLimit < 1)
       throw new Error(`WebhookApi: rateLimit must be a positive integer, got ${rateLimit}`);
+    this.rateLimit = rateLimit;
 
     this.webhookSecret =
       props.webhookSecret ??
@@ -52,15 +79,17 @@ export class WebhookApi extends Construct {
       name: 'ingest',
       description: 'Verifies Shopify webhooks and applies them to customer aggregates',
       timeout: Duration.seconds(5),
+      environment: { SHOPS: props.shops === '*' ? '*' : props.shops.join(',') },
     })
-      .useTable(props.table, 'readWrite')
-      .useSecret(this.webhookSecret, 'WEBHOOK_SECRET_ARN');
+      .useTable(props.table)
+      .useSecret(this.webhookSecret, 'WEBHOOK_SECRET_ARN')
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
 
     this.admin = new LoyaltyFunction(this, 'Admin', {
       name: 'admin',
       description: 'Admin API: customer aggregates and journey stages',
     })
-      .useTable(props.table, 'read')
+      .useTable(props.table)
       .useSecret(this.adminApiKey, 'ADMIN_API_KEY_SECRET_ARN');
 
     acknowledgeManualRotation(
@@ -89,14 +118,30 @@ export class WebhookApi extends Construct {
       integration: new HttpLambdaIntegration('IngestIntegration', this.ingest),
     });
     const adminIntegration = new HttpLambdaIntegration('AdminIntegration', this.admin);
+    const stage = this.api.defaultStage?.node.defaultChild as CfnStage | undefined;
+    if (!stage) throw new Error('WebhookApi: the HTTP API has no default stage');
+    this.stage = stage;
+    stage.routeSettings = Lazy.any({
+      produce: () => (Object.keys(this.routeThrottles).length > 0 ? this.routeThrottles : undefined),
+    });
     for (const path of [
       '/api/shops/{shop}/customers/{customerId}',
       '/api/shops/{shop}/data-requests/{requestId}',
     ]) {
-      this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: adminIntegration });
+      this.limitRoutes(
+        this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: adminIntegration }),
+        props.adminRateLimit ?? 10,
+      );
     }
-    const stage = this.api.defaultStage?.node.defaultChild as CfnStage | undefined;
-    if (!stage) throw new Error('WebhookApi: the HTTP API has no default stage');
+    // A route added later (by another construct) must say how fast it may be called.
+    this.node.addValidation({
+      validate: () =>
+        this.api.node.children
+          .filter((child): child is HttpRoute => child instanceof HttpRoute)
+          .map(routeKeyOf)
+          .filter((key) => key !== WEBHOOK_ROUTE && !this.routeThrottles[key])
+          .map((key) => `WebhookApi: route "${key}" has no rate limit of its own (limitRoutes)`),
+    });
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -123,5 +168,27 @@ export class WebhookApi extends Construct {
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/shopify` });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'AdminApiKeyArn', { value: this.adminApiKey.secretArn });
+  }
+
+  /**
+   * Gives routes a rate limit of their own (burst twice that), at most the webhook route's. Every
+   * route has its own token bucket, but all share the account's API Gateway quota and Lambda
+   * concurrency with `POST /webhooks/shopify`: a lower limit keeps a flood of public or admin
+   * requests from using those up.
+   */
+  limitRoutes(routes: readonly HttpRoute[], rateLimit: number): void {
+    if (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > this.rateLimit)
+      throw new Error(
+        `WebhookApi: a route rate limit must be an integer from 1 to the webhook route's ${this.rateLimit}, ` +
+          `got ${rateLimit} for ${routes.map(routeKeyOf).join(', ')}`,
+      );
+    for (const route of routes) {
+      this.routeThrottles[routeKeyOf(route)] = {
+        ThrottlingRateLimit: rateLimit,
+        ThrottlingBurstLimit: rateLimit * 2,
+      };
+      // API Gateway refuses route settings for a route it does not have yet.
+      this.stage.node.addDependency(route);
+    }
   }
 }

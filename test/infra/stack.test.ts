@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DetailType } from '../../functions/domain/events.ts';
 import { buildApp } from '../../lib/build-app.ts';
+import { tableAccessStatement } from '../../lib/constructs/table-access.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
 
 const cdkContext = (
@@ -22,6 +26,46 @@ const logicalIdOf = (type: string, props: Record<string, unknown>): string => {
 beforeAll(() => {
   template = Template.fromStack(buildApp({ context: cdkContext }).stack);
 });
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+const STREAM_ACTIONS = [
+  'dynamodb:DescribeStream',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:ListStreams',
+];
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+/** Every statement of the policies of a function's role (the function by its folder name). */
+const statementsOf = (name: string): Statement[] => {
+  const fn = logicalIdOf('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: `loyalty-loop-${name}` }) },
+  });
+  const role = template.findResources('AWS::Lambda::Function')[fn]?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+};
+
+/** The statements granting DynamoDB actions other than reading the stream. */
+const tableStatementsOf = (name: string) =>
+  statementsOf(name).filter((s) =>
+    actionsOf(s).some((a) => a.startsWith('dynamodb:') && !STREAM_ACTIONS.includes(a)),
+  );
+
+const tableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+
+const FUNCTIONS = [
+  'ingest',
+  'admin',
+  'evaluate',
+  'action',
+  'unsubscribe',
+  'privacy',
+  'feedback',
+  'consent-sync',
+];
 
 describe('LoyaltyLoop stack', () => {
   it('routes POST /webhooks/shopify to the ingest function through a Lambda proxy integration', () => {
@@ -205,10 +249,23 @@ describe('LoyaltyLoop stack', () => {
         },
       },
     });
+  });
+
+  it('archives a week of every detail type but Email Sent (a send history nothing replays)', () => {
+    const detailTypes = new Capture();
+
     template.hasResourceProperties('AWS::Events::Archive', {
-      EventPattern: { source: ['loyalty-loop'] },
-      RetentionDays: 30,
+      EventPattern: { source: ['loyalty-loop'], 'detail-type': detailTypes },
+      RetentionDays: 7,
     });
+
+    const others = Object.values(DetailType).filter((type) => type !== DetailType.EmailSent);
+    expect(detailTypes.asArray().sort()).toEqual(others.sort());
+  });
+
+  it('keeps dead letters 4 days: a weekend to redrive, not long past a redaction', () => {
+    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(6);
+    template.allResourcesProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 24 * 3600 });
   });
 
   it('lets the action function send only as the sender identity, through its configuration set, from its address', () => {
@@ -242,6 +299,161 @@ describe('LoyaltyLoop stack', () => {
         for (const action of [statement.Action].flat()) expect(action).not.toBe('*');
       }
     }
+  });
+
+  describe.each([
+    {
+      name: 'ingest',
+      actions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      leadingKeys: [
+        'SHOP#*#CUSTOMER#*',
+        'SHOP#*#ORDER#*',
+        'SHOP#*.myshopify.com',
+        'SHOP#*#PRIVACY',
+        'SHOP#*#QUARANTINE',
+        'SHOP#*#REDACTED#*',
+      ],
+      stream: false,
+    },
+    {
+      name: 'admin',
+      actions: ['GetItem'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#PRIVACY'],
+      stream: false,
+    },
+    { name: 'evaluate', actions: [], leadingKeys: null, stream: true },
+    {
+      name: 'action',
+      actions: ['GetItem', 'PutItem', 'UpdateItem'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*.myshopify.com', 'SHOP#*#SUPPRESSED#*'],
+      stream: false,
+    },
+    {
+      name: 'unsubscribe',
+      actions: ['GetItem', 'PutItem'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#REDACTED#*'],
+      stream: false,
+    },
+    {
+      name: 'privacy',
+      actions: ['BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'Scan', 'UpdateItem'],
+      leadingKeys: null,
+      stream: true,
+    },
+    { name: 'feedback', actions: ['PutItem'], leadingKeys: ['SHOP#*#SUPPRESSED#*'], stream: false },
+    { name: 'consent-sync', actions: [], leadingKeys: null, stream: false },
+  ])('the $name function', ({ name, actions, leadingKeys, stream }) => {
+    it('may issue exactly the table actions its code does, on the table alone', () => {
+      const statements = tableStatementsOf(name);
+
+      const granted = statements.flatMap(actionsOf).sort();
+
+      expect(granted).toEqual(actions.map((a) => `dynamodb:${a}`).sort());
+      for (const statement of statements)
+        expect(statement.Resource).toEqual({
+          'Fn::GetAtt': [tableId(), 'Arn'],
+        });
+    });
+
+    it(
+      leadingKeys
+        ? 'touches only the partitions it serves'
+        : actions.length > 0
+          ? 'may touch every partition (a shop redaction deletes them all)'
+          : 'has no table action to limit',
+      () => {
+        const conditions = tableStatementsOf(name).map((s) => s.Condition);
+
+        if (leadingKeys)
+          expect(conditions).toEqual([
+            { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys } },
+          ]);
+        else expect(conditions.filter(Boolean)).toEqual([]);
+      },
+    );
+
+    it(stream ? 'reads the table stream' : 'does not read the table stream', () => {
+      const reads = statementsOf(name).filter((s) => actionsOf(s).includes('dynamodb:GetRecords'));
+
+      expect(reads).toHaveLength(stream ? 1 : 0);
+      if (stream)
+        expect(reads[0]?.Resource).toEqual({
+          'Fn::GetAtt': [tableId(), 'StreamArn'],
+        });
+    });
+  });
+
+  it('grants no DynamoDB action by wildcard, Scan and BatchWriteItem to the privacy function alone, DeleteItem to none', () => {
+    const holders = (action: string) =>
+      FUNCTIONS.filter((name) => tableStatementsOf(name).some((s) => actionsOf(s).includes(action)));
+
+    const everyAction = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf),
+    );
+
+    for (const action of everyAction) expect(action).not.toMatch(/^dynamodb:.*\*/);
+    expect(holders('dynamodb:Scan')).toEqual(['privacy']);
+    expect(holders('dynamodb:BatchWriteItem')).toEqual(['privacy']);
+    expect(holders('dynamodb:DeleteItem')).toEqual([]);
+  });
+
+  it('fails synth for a function without table access, and for leading keys that would not limit a Scan', () => {
+    const scanInShops = { why: 'a test', actions: ['Scan' as const], leadingKeys: ['SHOP#a#*'] };
+
+    expect(() => tableAccessStatement('nobody', 'arn:table')).toThrow(/nobody: no TABLE_ACCESS entry/);
+    expect(() => tableAccessStatement('scanner', 'arn:table', { scanner: scanInShops })).toThrow(
+      /leading keys cannot limit a Scan/,
+    );
+  });
+
+  it('throttles the admin and unsubscribe routes each on its own, below the webhook route', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    const routeIds = Object.entries(template.findResources('AWS::ApiGatewayV2::Route'))
+      .filter(([, route]) => route.Properties.RouteKey !== 'POST /webhooks/shopify')
+      .map(([id]) => id);
+
+    const throttle = (rate: number) => ({ ThrottlingRateLimit: rate, ThrottlingBurstLimit: 2 * rate });
+
+    expect(stage?.Properties.DefaultRouteSettings).toEqual(throttle(500));
+    expect(stage?.Properties.RouteSettings).toEqual({
+      'GET /api/shops/{shop}/customers/{customerId}': throttle(10),
+      'GET /api/shops/{shop}/data-requests/{requestId}': throttle(10),
+      'GET /unsubscribe': throttle(50),
+      'POST /unsubscribe': throttle(50),
+    });
+    // API Gateway refuses route settings for a route it does not have yet.
+    expect(routeIds).toHaveLength(4);
+    expect(stage?.DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it('reads the route rate limits from context, and refuses one above the webhook route', () => {
+    const context = {
+      ...cdkContext,
+      'loyaltyLoop:adminRateLimit': '3',
+      'loyaltyLoop:unsubscribeRateLimit': '5',
+    };
+
+    const stage = Template.fromStack(buildApp({ context }).stack).findResources('AWS::ApiGatewayV2::Stage');
+
+    expect(Object.values(stage)[0]?.Properties.RouteSettings).toMatchObject({
+      'GET /api/shops/{shop}/customers/{customerId}': { ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 },
+      'POST /unsubscribe': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+    });
+    expect(() => buildApp({ context: { ...cdkContext, 'loyaltyLoop:unsubscribeRateLimit': '900' } })).toThrow(
+      /from 1 to the webhook route's 500, got 900 for GET \/unsubscribe, POST \/unsubscribe/,
+    );
+  });
+
+  it('fails synth for a route added without a rate limit of its own', () => {
+    const { app, stack } = buildApp({ context: cdkContext });
+
+    stack.webhookApi.api.addRoutes({
+      path: '/api/extra',
+      methods: [HttpMethod.GET],
+      integration: new HttpLambdaIntegration('ExtraIntegration', stack.webhookApi.admin),
+    });
+
+    expect(() => app.synth()).toThrow(/route "GET \/api\/extra" has no rate limit of its own/);
   });
 
   it('fails synth with a clear message for an invalid sender address', () => {
@@ -311,5 +523,27 @@ describe('cdk-nag (AwsSolutions) on every synth', () => {
       'integrationError',
       'sourceIp',
     ]);
+  });
+
+  it('gives the suppression pepper, generated and kept with the table, to every function that hashes with it', () => {
+    const pepper = logicalIdOf('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('pepper'),
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+    expect(template.findResources('AWS::SecretsManager::Secret')[pepper]?.DeletionPolicy).toBe('Retain');
+    const readers = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((fn) => fn.Properties.Environment.Variables.SUPPRESSION_PEPPER_SECRET_ARN?.Ref === pepper)
+      .map((fn) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME);
+    expect(readers.sort()).toEqual([
+      'loyalty-loop-action',
+      'loyalty-loop-feedback',
+      'loyalty-loop-ingest',
+      'loyalty-loop-privacy',
+      'loyalty-loop-unsubscribe',
+    ]);
+    const grants = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes(`{"Ref":"${pepper}"}`),
+    );
+    expect(grants).toHaveLength(5);
   });
 });

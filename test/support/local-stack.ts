@@ -51,7 +51,9 @@ export class LocalStackClient {
   }
 
   async start(): Promise<void> {
-    this.started = await startLocalStack({ port: 0, logLevel: 'ERROR', ...this.options });
+    // Tests use shops of their own: every shop is served unless a test lists some.
+    const context = { 'loyaltyLoop:shops': '*', ...this.options.context };
+    this.started = await startLocalStack({ port: 0, logLevel: 'ERROR', ...this.options, context });
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,136 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  customerPk,
+  orderPk,
+  privacyPk,
+  quarantinePk,
+  redactedPk,
+  shopStatusKey,
+  suppressionKey,
+} from '../../functions/adapters/store/keys.ts';
+
+/** A DynamoDB action on the table, by its IAM name without the `dynamodb:` prefix. */
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'Scan'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem';
+
+export type TableAccess = {
+  /** What the function does with the table, for a reviewer to check the actions against. */
+  readonly why: string;
+  /**
+   * The actions its code issues. A transaction needs the action of each of its items
+   * (TransactWriteItems and TransactGetItems are no IAM actions).
+   */
+  readonly actions: readonly TableAction[];
+  /**
+   * The partitions it may touch, as `pk` patterns (`*`: any characters), enforced with
+   * `dynamodb:LeadingKeys`.
+   * @default every partition
+   */
+  readonly leadingKeys?: readonly string[];
+};
+
+const ANY = '*';
+
+/** `pk` patterns of the key families (functions/adapters/store/keys.ts), built by its own key builders. */
+export const PARTITION = {
+  /** aggregate, orders, send ledger */
+  customer: customerPk(ANY, ANY),
+  /** order link, parked refunds */
+  order: orderPk(ANY, ANY),
+  /** `SHOP#{shop}`: every shop is a *.myshopify.com domain (SHOP_DOMAIN), no other partition ends in one. */
+  shopStatus: shopStatusKey(`${ANY}.myshopify.com`).pk,
+  privacy: privacyPk(ANY),
+  suppressed: suppressionKey(ANY, ANY).pk,
+  quarantine: quarantinePk(ANY),
+  /** A customer's redaction, kept under their pseudonym (`SHOP#{shop}#REDACTED#{pseudonym}`). */
+  redacted: redactedPk(ANY, ANY),
+} as const;
+
+/**
+ * Every function's access to the table, in one place: exactly the actions its code issues, on the
+ * table itself (it has no indexes), limited to the partitions it serves where that is narrower
+ * than the table. Functions not listed get no table action: evaluate reads only the stream (its
+ * event source grants that), consent-sync does not touch the table.
+ */
+export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
+  ingest: {
+    why:
+      'Applies webhooks: reads the customer and order (get, query), writes them with conditional puts, ' +
+      'parks a refund in a put + update transaction; records privacy requests and uninstalls (put), ' +
+      'quarantines unusable payloads (put), notes reinstalls (get, update the shop status) and checks ' +
+      'whether a customer without a record was redacted (get under REDACTED).',
+    actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+    leadingKeys: [
+      PARTITION.customer,
+      PARTITION.order,
+      PARTITION.shopStatus,
+      PARTITION.privacy,
+      PARTITION.quarantine,
+      PARTITION.redacted,
+    ],
+  },
+  admin: {
+    why: 'Reads one aggregate or one data-request export per request.',
+    actions: ['GetItem'],
+    leadingKeys: [PARTITION.customer, PARTITION.privacy],
+  },
+  action: {
+    why:
+      'Re-reads the aggregate, the shop status and the suppression item, claims the send ledger entry ' +
+      '(conditional put) and releases it when the send failed (update).',
+    actions: ['GetItem', 'PutItem', 'UpdateItem'],
+    leadingKeys: [PARTITION.customer, PARTITION.shopStatus, PARTITION.suppressed],
+  },
+  unsubscribe: {
+    why:
+      'Checks whether the customer was redacted (get: their redaction under REDACTED; no access to ' +
+      'data-request exports), then applies the consent to the aggregate (get, conditional put).',
+    actions: ['GetItem', 'PutItem'],
+    leadingKeys: [PARTITION.customer, PARTITION.redacted],
+  },
+  feedback: {
+    why: 'Puts a suppression item per bounced or complaining address.',
+    actions: ['PutItem'],
+    leadingKeys: [PARTITION.suppressed],
+  },
+  privacy: {
+    // No leading keys: shop/redact deletes every partition of a shop, its status item too.
+    why:
+      'Carries out compliance requests: reads a customer (get, query), deletes items in batches, scans ' +
+      "for a shop's items (shop/redact) and every shop's quarantine, puts suppression items and " +
+      'records progress on the request (update).',
+    actions: ['GetItem', 'Query', 'Scan', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+  },
+};
+
+/**
+ * The policy statement that grants `name` its `TABLE_ACCESS` on the table. Fails synth for a
+ * function without an entry, and for leading keys with Scan: a Scan names no partition, so the
+ * `ForAllValues` condition would hold for it vacuously.
+ */
+export const tableAccessStatement = (
+  name: string,
+  tableArn: string,
+  entries: Readonly<Record<string, TableAccess>> = TABLE_ACCESS,
+): PolicyStatement => {
+  const access = entries[name];
+  if (!access)
+    throw new Error(`LoyaltyFunction ${name}: no TABLE_ACCESS entry (lib/constructs/table-access.ts)`);
+  if (access.leadingKeys && access.actions.includes('Scan'))
+    throw new Error(`TABLE_ACCESS.${name}: leading keys cannot limit a Scan; drop one of them`);
+  return new PolicyStatement({
+    actions: access.actions.map((action) => `dynamodb:${action}`),
+    resources: [tableArn],
+    ...(access.leadingKeys
+      ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...access.leadingKeys] } } }
+      : {}),
+  });
+};
