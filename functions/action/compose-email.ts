@@ -1,5 +1,5 @@
 import { type OutgoingEmail, shopTag } from '#adapters/ses-mail.ts';
-import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
+import { createUnsubscribeToken, type UnsubscribeKeys } from '#commons/unsubscribe-token.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import type { StageEntryDetail } from '#domain/events.ts';
 import type { EmailAction } from '#domain/journey.ts';
@@ -13,8 +13,8 @@ export type Sender = {
   configurationSet: string;
   /** The public base URL of the HTTP API: unsubscribe links point at its `/unsubscribe` route. */
   publicBaseUrl: string;
-  /** The key that signs unsubscribe links. */
-  unsubscribeKey: string;
+  /** The keys of unsubscribe links: the current one signs them. */
+  unsubscribeKeys: UnsubscribeKeys;
 };
 
 /** The stage's email for this customer: rendered template, one-click unsubscribe link, SES tags. */
@@ -34,7 +34,7 @@ export const composeEmail = (input: {
       customerId: entry.customerId,
       expiresAt: Math.floor(now.getTime() / 1000) + UNSUBSCRIBE_LINK_SECONDS,
     },
-    sender.unsubscribeKey,
+    sender.unsubscribeKeys,
   );
   const unsubscribeUrl = `${sender.publicBaseUrl.replace(/\/$/, '')}/unsubscribe?token=${token}`;
   const template = config.templates[action.template];

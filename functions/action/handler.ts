@@ -7,6 +7,7 @@ import { SendLedger } from '#adapters/store/send-ledger.ts';
 import { ShopRegistry } from '#adapters/store/shops.ts';
 import { SuppressionList } from '#adapters/store/suppression.ts';
 import { requireEnv } from '#commons/env.ts';
+import { unsubscribeKeys } from '#commons/unsubscribe-token.ts';
 import { DetailType, StageEntryDetail } from '#domain/events.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { type ActionResult, sendStageEmail } from './stage-email.ts';
@@ -17,12 +18,13 @@ const env = requireEnv(
   'CONFIGURATION_SET_NAME',
   'UNSUBSCRIBE_SECRET_ARN',
   'PUBLIC_BASE_URL',
+  'SUPPRESSION_PEPPER_SECRET_ARN',
 );
 const table = { doc: dynamoDb, name: env.TABLE_NAME };
 const deps = {
   customers: new CustomerRecords(table),
   shops: new ShopRegistry(table),
-  suppressed: new SuppressionList(table),
+  suppressed: new SuppressionList(table, () => readSecret(env.SUPPRESSION_PEPPER_SECRET_ARN)),
   ledger: new SendLedger(table),
   ses: sesV2,
   config: journeyConfig,
@@ -30,7 +32,7 @@ const deps = {
     from: env.SENDER_ADDRESS,
     configurationSet: env.CONFIGURATION_SET_NAME,
     publicBaseUrl: env.PUBLIC_BASE_URL,
-    unsubscribeKey: await readSecret(env.UNSUBSCRIBE_SECRET_ARN),
+    unsubscribeKeys: unsubscribeKeys(await readSecret(env.UNSUBSCRIBE_SECRET_ARN)),
   }),
 };
 /** The bus to announce every send on, when the stack asks for it (`loyaltyLoop:emailSentEvents`). */
@@ -47,9 +49,10 @@ export const handler = async (
   const result = await sendStageEmail(deps, entry, claimant);
   if (result.status === 'sent' && announceOn) {
     const { shop, customerId, journeyId, to: stageId, entryId } = entry;
-    const { messageId, to, template } = result;
+    // No address on the bus: events are archived and cannot be erased on a redaction.
+    const { messageId, template } = result;
     const detail = { eventId: `${entry.eventId}/email`, shop, customerId, journeyId, stageId, entryId };
-    const sent = { ...detail, template, messageId, to, sentAt: new Date().toISOString() };
+    const sent = { ...detail, template, messageId, sentAt: new Date().toISOString() };
     await putBusEvents(eventBridge, announceOn, [{ detailType: DetailType.EmailSent, detail: sent }]);
   }
   return result;

@@ -1,4 +1,5 @@
 import type { SendKey, SendLedger } from '#adapters/store/send-ledger.ts';
+import { errorFacts } from '#commons/error-facts.ts';
 import { logger } from '#commons/logger.ts';
 
 /**
@@ -17,14 +18,16 @@ export const sendOnce = async (
     if ((await ledger.claim(send, claimant, new Date().toISOString())) !== 'claimed') return null;
     return await deliver();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // The error's name, never its message: SES's can quote the recipient's address.
+    const facts = errorFacts(error);
+    const reason = [facts.errorName, facts.errorCode, facts.httpStatus].filter(Boolean).join(' ');
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
         await ledger.release(send, claimant, reason, new Date().toISOString());
         break;
       } catch (releaseError) {
         if (attempt === 3)
-          logger.error('could not release a send claim', { ...send, claimant, releaseError });
+          logger.error('could not release a send claim', { ...send, claimant, ...errorFacts(releaseError) });
       }
     }
     throw error;

@@ -7,7 +7,7 @@ import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors } from '#commons/http.ts';
 import { journeyConfig } from '#journeys/index.ts';
-import { requireBearer } from './auth.ts';
+import { adminKeys, requireBearer, requireShop } from './auth.ts';
 import { ADMIN_ROUTES } from './routes.ts';
 
 const env = requireEnv('TABLE_NAME', 'ADMIN_API_KEY_SECRET_ARN');
@@ -18,9 +18,10 @@ const deps = {
   config: journeyConfig,
 };
 
-/** The merchant's admin API: bearer key, then the route API Gateway matched. */
+/** The merchant's admin API: bearer key, the key's shops, then the route API Gateway matched. */
 const route = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  requireBearer(event, await readSecret(env.ADMIN_API_KEY_SECRET_ARN));
+  const access = requireBearer(event, adminKeys(await readSecret(env.ADMIN_API_KEY_SECRET_ARN)));
+  requireShop(access, event.pathParameters?.shop);
   const handle = ADMIN_ROUTES.get(event.routeKey);
   if (!handle) throw new HttpError(404, `no route ${event.routeKey}`);
   return handle(deps, event);

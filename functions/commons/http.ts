@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { errorFacts } from './error-facts.ts';
 import { logger } from './logger.ts';
 
 /** An error that maps to an HTTP status; its message is safe to show the caller. */
@@ -24,17 +25,18 @@ export const json = (
 
 /**
  * Turns thrown HttpErrors into JSON answers and anything else into a 500 that reveals nothing
- * (the error is logged with its stack). One place, instead of a try/catch in every handler.
+ * (the error is logged by name and code, never its message, which may quote input). One place,
+ * instead of a try/catch in every handler.
  */
 export const httpErrors = (): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> => ({
   onError: async (request) => {
     const { error } = request;
     if (error instanceof HttpError) {
-      if (error.statusCode >= 500) logger.error('request failed', { error });
+      if (error.statusCode >= 500) logger.error('request failed', errorFacts(error));
       request.response = json(error.statusCode, { message: error.message });
       return;
     }
-    logger.error('unexpected error', { error });
+    logger.error('unexpected error', errorFacts(error));
     request.response = json(500, { message: 'internal error' });
   },
 });

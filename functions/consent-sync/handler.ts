@@ -30,7 +30,8 @@ export const handler = async (event: EventBridgeEvent<string, unknown>): Promise
     at: occurredAt,
   });
   if (errors.length > 0) {
-    logger.error('Shopify refused the consent update', { shop, customerId, errors });
+    // How many, not what: Shopify's messages may quote the customer's data.
+    logger.error('Shopify refused the consent update', { shop, customerId, errorCount: errors.length });
     countMetric('ConsentWriteBackRejected');
     return { status: 'rejected', errors };
   }

@@ -45,7 +45,6 @@ export const EmailSentDetail = z.object({
   stageId: z.string().min(1),
   template: z.string(),
   messageId: z.string(),
-  to: z.string(),
   sentAt: z.iso.datetime(),
 });
 export type EmailSentDetail = z.infer<typeof EmailSentDetail>;

@@ -6,6 +6,7 @@ import { putBusEvents } from '#adapters/bus-publisher.ts';
 import { eventBridge } from '#adapters/clients.ts';
 import { decodeState } from '#adapters/store/aggregate-item.ts';
 import { requireEnv } from '#commons/env.ts';
+import { errorFacts } from '#commons/error-facts.ts';
 import { logger } from '#commons/logger.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { segmentEvents, transitionEvents } from '#domain/events.ts';
@@ -46,7 +47,7 @@ const loggedRecordHandler = async (record: DynamoDBRecord): Promise<void> => {
     await recordHandler(record);
   } catch (error) {
     logger.error('stream record failed', {
-      error,
+      ...errorFacts(error),
       keys: record.dynamodb?.Keys,
       sequenceNumber: record.dynamodb?.SequenceNumber,
     });

@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { dynamoDb } from '#adapters/clients.ts';
+import { readSecret } from '#adapters/secrets.ts';
 import { shopFromTag } from '#adapters/ses-mail.ts';
 import { SuppressionList } from '#adapters/store/suppression.ts';
 import { requireEnv } from '#commons/env.ts';
@@ -8,8 +9,9 @@ import { logger } from '#commons/logger.ts';
 import { countMetric } from '#commons/metrics.ts';
 import { describeIssues } from '#commons/validation.ts';
 
-const env = requireEnv('TABLE_NAME');
-const suppressed = new SuppressionList({ doc: dynamoDb, name: env.TABLE_NAME });
+const env = requireEnv('TABLE_NAME', 'SUPPRESSION_PEPPER_SECRET_ARN');
+const pepper = () => readSecret(env.SUPPRESSION_PEPPER_SECRET_ARN);
+const suppressed = new SuppressionList({ doc: dynamoDb, name: env.TABLE_NAME }, pepper);
 
 const Recipients = z.array(z.object({ emailAddress: z.string().min(3).max(320) })).max(50);
 

@@ -6,6 +6,8 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeState } from '#adapters/store/aggregate-item.ts';
+import { suppressionKey } from '#adapters/store/keys.ts';
+import { addressHash, legacyAddressHash } from '#adapters/store/suppression.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { busEvent, useHandlerEnvironment } from '../support/lambda.ts';
@@ -19,7 +21,7 @@ const action = useHandlerEnvironment({
     PUBLIC_BASE_URL: 'https://api.example.com/',
     EMAIL_SENT_EVENTS: 'true',
   },
-  secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsubscribe-key' },
+  secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsubscribe-key', SUPPRESSION_PEPPER_SECRET_ARN: 'pepper' },
   load: () => import('../../functions/action/handler.ts'),
 });
 const handler = (event: EventBridgeEvent<string, unknown>) => action.handler(event);
@@ -126,9 +128,15 @@ describe('action handler', () => {
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
-  it('sends nothing to an address that opted out before its customer was redacted', async () => {
+  it.each([
+    ['its peppered hash', addressHash('bakery-demo.myshopify.com', 'Ann@example.com ', 'pepper')],
+    [
+      'the unkeyed hash of a table deployed before the pepper',
+      legacyAddressHash('bakery-demo.myshopify.com', 'ann@example.com'),
+    ],
+  ])('sends nothing to an address that opted out before, suppressed under %s', async (_name, hash) => {
     dynamo
-      .on(GetCommand, { Key: { sk: 'SUPPRESSED' } })
+      .on(GetCommand, { Key: suppressionKey('bakery-demo.myshopify.com', hash) })
       .resolves({ Item: { since: '2026-11-01T00:00:00.000Z' } });
     expect(await handler(stageEntered())).toEqual({
       status: 'skipped',

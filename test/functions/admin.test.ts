@@ -1,14 +1,25 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { adminKeys, requireBearer } from '../../functions/admin/auth.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { callHttp, routeEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
+const OPERATOR_KEY = 'admin-key-for-every-shop';
+const BAKERY_KEY = 'admin-key-for-the-bakery';
 const admin = useHandlerEnvironment({
   env: { TABLE_NAME: 'customers' },
-  secrets: { ADMIN_API_KEY_SECRET_ARN: 'admin-key' },
+  secrets: {
+    ADMIN_API_KEY_SECRET_ARN: JSON.stringify({
+      keys: [
+        { key: OPERATOR_KEY, shops: '*' },
+        { key: BAKERY_KEY, shops: ['bakery-demo.myshopify.com'] },
+      ],
+    }),
+  },
   load: () => import('../../functions/admin/handler.ts'),
 });
+const operator = `Bearer ${OPERATOR_KEY}`;
 const dynamo = mockClient(DynamoDBDocumentClient);
 
 const request = (
@@ -38,7 +49,7 @@ beforeEach(() => {
 
 describe('admin handler', () => {
   it('answers the customer with their current journey stages', async () => {
-    const response = await request('Bearer admin-key');
+    const response = await request(operator);
 
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(String(response.body))).toMatchObject({
@@ -47,7 +58,7 @@ describe('admin handler', () => {
     });
   });
 
-  it.each([undefined, 'Bearer wrong', 'admin-key', 'Basic admin-key'])(
+  it.each([undefined, 'Bearer wrong', OPERATOR_KEY, `Basic ${OPERATOR_KEY}`, `Bearer ${OPERATOR_KEY}x`])(
     'answers 401 for authorization %s',
     async (authorization) => {
       const response = await request(authorization);
@@ -60,7 +71,7 @@ describe('admin handler', () => {
   it('answers 404 for an unknown customer', async () => {
     dynamo.on(GetCommand).resolves({});
 
-    const response = await request('Bearer admin-key');
+    const response = await request(operator);
 
     expect(response.statusCode).toBe(404);
   });
@@ -70,7 +81,7 @@ describe('admin handler', () => {
       callHttp(
         admin.handler,
         routeEvent('GET /api/shops/{shop}/data-requests/{requestId}', {
-          headers: { authorization: 'Bearer admin-key' },
+          headers: { authorization: operator },
           pathParameters: { shop: 'bakery-demo.myshopify.com', requestId: '555' },
         }),
       );
@@ -83,8 +94,71 @@ describe('admin handler', () => {
     expect((await dataRequest()).statusCode).toBe(404);
   });
 
+  it("answers 403 to a shop's key asking for another shop, without reading it", async () => {
+    const response = await request(`Bearer ${BAKERY_KEY}`, 'other-shop.myshopify.com');
+
+    expect(response.statusCode).toBe(403);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it("answers a shop's key for its own shop", async () => {
+    const response = await request(`Bearer ${BAKERY_KEY}`, 'bakery-demo.myshopify.com');
+
+    expect(response.statusCode).toBe(200);
+  });
+
   it('answers 400 for a malformed shop or customer id', async () => {
-    expect((await request('Bearer admin-key', 'evil.example.com')).statusCode).toBe(400);
-    expect((await request('Bearer admin-key', 'bakery-demo.myshopify.com', '../7001')).statusCode).toBe(400);
+    expect((await request(operator, 'evil.example.com')).statusCode).toBe(400);
+    expect((await request(operator, 'bakery-demo.myshopify.com', '../7001')).statusCode).toBe(400);
+  });
+});
+
+describe('admin keys', () => {
+  const withBearer = (key: string) =>
+    routeEvent('GET /api/shops/{shop}/customers/{customerId}', {
+      headers: { authorization: `Bearer ${key}` },
+    });
+
+  it('reads a plain string as one key for every shop', () => {
+    expect(requireBearer(withBearer('plain-key'), adminKeys('plain-key'))).toEqual({ shops: '*' });
+  });
+
+  it('gives each JSON key its own shops', () => {
+    const keys = adminKeys(
+      JSON.stringify({ keys: [{ key: BAKERY_KEY, shops: ['bakery-demo.myshopify.com'] }] }),
+    );
+
+    expect(requireBearer(withBearer(BAKERY_KEY), keys)).toEqual({
+      shops: new Set(['bakery-demo.myshopify.com']),
+    });
+  });
+
+  it.each([
+    ['not JSON', `{${BAKERY_KEY}`, /not JSON/],
+    ['no keys', { keys: [] }, /keys/],
+    ['a short key', { keys: [{ key: 'short', shops: '*' }] }, /16 characters/],
+    [
+      'a shop that is not a Shopify domain',
+      { keys: [{ key: BAKERY_KEY, shops: ['evil.example.com'] }] },
+      /myshopify/,
+    ],
+    ['no shops', { keys: [{ key: BAKERY_KEY, shops: [] }] }, /keys\.0\.shops/],
+    [
+      'the same key twice',
+      {
+        keys: [
+          { key: BAKERY_KEY, shops: '*' },
+          { key: BAKERY_KEY, shops: '*' },
+        ],
+      },
+      /differ/,
+    ],
+  ])('refuses a secret with %s, without quoting it', (_name, secret, reason) => {
+    const value = typeof secret === 'string' ? secret : JSON.stringify(secret);
+
+    const read = () => adminKeys(value);
+
+    expect(read).toThrow(reason);
+    expect(read).not.toThrow(BAKERY_KEY);
   });
 });

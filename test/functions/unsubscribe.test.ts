@@ -3,20 +3,23 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeState, encodeState } from '#adapters/store/aggregate-item.ts';
-import { createUnsubscribeToken } from '#commons/unsubscribe-token.ts';
+import { createUnsubscribeToken, unsubscribeKeys } from '#commons/unsubscribe-token.ts';
 import { aggregateFactory } from '../support/factories.ts';
 import { callHttp, routeEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
 const unsubscribe = useHandlerEnvironment({
   env: { TABLE_NAME: 'customers', EVENT_BUS_NAME: 'loyalty-loop' },
-  secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsub-key' },
+  secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsub-key', SUPPRESSION_PEPPER_SECRET_ARN: 'test-pepper' },
   load: () => import('../../functions/unsubscribe/handler.ts'),
 });
 const dynamo = mockClient(DynamoDBDocumentClient);
 const bus = mockClient(EventBridgeClient);
 
 const token = (key = 'unsub-key', expiresAt = Math.floor(Date.now() / 1000) + 3600) =>
-  createUnsubscribeToken({ shop: 'bakery-demo.myshopify.com', customerId: '7001', expiresAt }, key);
+  createUnsubscribeToken(
+    { shop: 'bakery-demo.myshopify.com', customerId: '7001', expiresAt },
+    unsubscribeKeys(key),
+  );
 
 const request = (method: 'GET' | 'POST', t: string, body?: string) =>
   callHttp(
