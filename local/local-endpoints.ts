@@ -43,7 +43,12 @@ export type LocalParts = {
   shopifyAdminCalls: () => unknown[];
   settle: () => Promise<boolean>;
   /** For operator commands run against the local stack (npm run redrive -- --local URL). */
-  operator: { stackName: string; tableName: string; endpoints: { aws: string; dynamoDb: string } };
+  operator: {
+    stackName: string;
+    tableName: string;
+    pepperSecretArn: string;
+    endpoints: { aws: string; dynamoDb: string };
+  };
 };
 
 /** The `/_local/*` endpoints of DESIGN.md's local contract (README: "The local stack"). */

@@ -48,6 +48,10 @@ export const createTables = async (dynamoDb: DynamoDbLocal, wiring: LocalWiring)
   return streamArns;
 };
 
+/** The ARN of the secret the functions read through `variable` ('' when no function does). */
+export const secretArnOf = (wiring: LocalWiring, variable: string): string =>
+  [...wiring.functions.values()].map((fn) => fn.environment[variable]).find((arn) => arn !== undefined) ?? '';
+
 /** The local value of each secret: a local setting for the variables that name one, else random. */
 export const secretsFor = (wiring: LocalWiring, byVariable: Record<string, string>) => {
   const secrets = new Map<string, string>();

@@ -15,6 +15,7 @@ import { ShopifyAdminLocal } from './shopify-admin.ts';
 import {
   createTables,
   type Stops,
+  secretArnOf,
   secretsFor,
   serveRoutes,
   settleWhenCalm,
@@ -33,6 +34,8 @@ export type LocalStackOptions = {
   webhookSecret?: string;
   /** Also accepted while rotating secrets (Shopify may sign with it for up to an hour). */
   previousWebhookSecret?: string;
+  /** Per-shop webhook secrets (custom apps, one per store): these shops verify with their own only. */
+  shopWebhookSecrets?: Record<string, string>;
   /** @default 'local-admin-key' */
   adminApiKey?: string;
   /** Powertools log level inside the functions. @default 'WARN' */
@@ -83,10 +86,9 @@ const shopifyAdminTokens = (options: LocalStackOptions) =>
 /** Which local setting stands in for each secret, by the variable through which functions read it. */
 const secretValues = (options: LocalStackOptions): Record<string, string> => {
   const current = options.webhookSecret ?? 'local-dev-secret';
+  const { previousWebhookSecret: previous, shopWebhookSecrets: shops } = options;
   return {
-    WEBHOOK_SECRET_ARN: options.previousWebhookSecret
-      ? JSON.stringify({ current, previous: options.previousWebhookSecret })
-      : current,
+    WEBHOOK_SECRET_ARN: previous || shops ? JSON.stringify({ current, previous, shops }) : current,
     ADMIN_API_KEY_SECRET_ARN: options.adminApiKey ?? 'local-admin-key',
     SHOPIFY_ADMIN_TOKENS_SECRET_ARN: JSON.stringify(shopifyAdminTokens(options)),
   };
@@ -214,6 +216,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       operator: {
         stackName: STACK_NAME,
         tableName,
+        pepperSecretArn: secretArnOf(wiring, 'SUPPRESSION_PEPPER_SECRET_ARN'),
         endpoints: { aws: awsEndpoint, dynamoDb: dynamoDb.endpoint },
       },
     });

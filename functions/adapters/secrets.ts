@@ -1,4 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { secretJson } from '#commons/secret-json.ts';
 
 /** Secrets are cached for five minutes, so a rotated value is picked up without a redeploy. */
 const MAX_AGE_SECONDS = 300;
@@ -10,16 +12,26 @@ export const readSecret = async (secretId: string): Promise<string> => {
   return value;
 };
 
+const Pair = z.object({ current: z.string().min(1), previous: z.string().min(1).optional() });
+const WebhookSecret = z
+  .object({
+    current: z.string().min(1).optional(),
+    previous: z.string().min(1).optional(),
+    shops: z.record(z.string(), z.union([z.string().min(1), Pair])).optional(),
+  })
+  .refine((v) => v.current !== undefined || v.shops !== undefined, 'webhook secret JSON needs "current"');
+
 /**
- * The webhook secret may be a plain string, or during rotation JSON `{"current":"…","previous":"…"}`:
- * Shopify can keep signing with the previous secret for up to an hour.
+ * The secrets a shop's webhooks may be signed with. The value is a plain string, or JSON
+ * `{"current":"…","previous":"…","shops":{"a.myshopify.com":"…"}}`: `previous` during a rotation
+ * (Shopify can keep signing with it for up to an hour); `shops` for custom apps, one per store,
+ * each with its own client secret (a string, or `{"current","previous"}`). A shop listed there
+ * verifies with its own secrets only, so a body signed for one store cannot be re-sent as another's.
  */
-export const webhookSecrets = (secretValue: string): string[] => {
-  if (!secretValue.trimStart().startsWith('{')) return [secretValue];
-  const parsed: unknown = JSON.parse(secretValue);
-  if (typeof parsed !== 'object' || parsed === null) throw new Error('webhook secret JSON must be an object');
-  const { current, previous } = parsed as { current?: unknown; previous?: unknown };
-  if (typeof current !== 'string' || current.length === 0)
-    throw new Error('webhook secret JSON needs "current"');
-  return typeof previous === 'string' && previous.length > 0 ? [current, previous] : [current];
+export const webhookSecrets = (secretValue: string, shop = ''): string[] => {
+  const parsed = secretJson(secretValue, WebhookSecret, 'webhook secret');
+  if (!parsed) return [secretValue];
+  const own = Object.hasOwn(parsed.shops ?? {}, shop) ? parsed.shops?.[shop] : undefined;
+  const pair = typeof own === 'string' ? { current: own } : (own ?? parsed);
+  return [pair.current, pair.previous].filter((s): s is string => typeof s === 'string');
 };

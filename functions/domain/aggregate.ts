@@ -19,6 +19,11 @@ export type Address = { countryCode: string | null; provinceCode: string | null;
 export const NTH_ORDER_LIMIT = 5;
 /** Distinct order tags, discount codes, channels and customer tags kept per customer. */
 export const MAX_DISTINCT_VALUES = 100;
+/**
+ * Distinct products counted per customer: a product first bought beyond this is not tracked on its
+ * own (the order still counts, and configured selectors still match it), so the item stays small.
+ */
+export const MAX_DISTINCT_PRODUCTS = 1_000;
 
 /**
  * Everything Loyalty Loop knows about one customer of one shop, kept as one DynamoDB item.
@@ -30,7 +35,13 @@ export type CustomerAggregate = {
   customerId: string;
   email: string | null;
   ordersCount: number;
+  /** Spend in the currency of the customer's first counted order (conditions compare this). */
   totalSpent: Money | null;
+  /**
+   * Spend in any other currency, in minor units per currency (a shop that changed its currency):
+   * kept apart, never converted or added to `totalSpent`. Absent on items written before it.
+   */
+  otherCurrencySpent?: Record<string, number>;
   firstOrderAt: string | null;
   lastOrderAt: string | null;
   /** Per product id: orders containing it and units bought. */
@@ -64,6 +75,7 @@ export type CustomerAggregate = {
 const noOrders = () => ({
   ordersCount: 0,
   totalSpent: null,
+  otherCurrencySpent: {},
   firstOrderAt: null,
   lastOrderAt: null,
   products: {},
@@ -110,13 +122,32 @@ const tally = (
 const byPlacement = (a: FirstOrder, b: FirstOrder) =>
   Date.parse(a.placedAt) - Date.parse(b.placedAt) || a.orderId.localeCompare(b.orderId);
 
+/**
+ * Adds spend: to `totalSpent` in its currency (a zero total takes the new one's), else apart in
+ * `otherCurrencySpent` — a customer's spend is never converted between currencies.
+ */
+const withSpend = (
+  agg: CustomerAggregate,
+  spent: Money,
+): Pick<CustomerAggregate, 'totalSpent' | 'otherCurrencySpent'> => {
+  const total = agg.totalSpent;
+  const others = agg.otherCurrencySpent ?? {};
+  if (total === null || total.currency === spent.currency || total.amount === 0)
+    return { totalSpent: total === null ? spent : addMoney(total, spent), otherCurrencySpent: others };
+  const sum = addMoney({ amount: others[spent.currency] ?? 0, currency: spent.currency }, spent).amount;
+  const { [spent.currency]: _gone, ...rest } = others;
+  return { totalSpent: total, otherCurrencySpent: sum === 0 ? rest : { ...rest, [spent.currency]: sum } };
+};
+
 /** Adds (sign 1) or takes out (sign -1) one order's contribution. */
 const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1): CustomerAggregate => {
   if (!c.counts) return agg;
   const products: Record<string, ProductStats> = { ...agg.products };
   for (const [productId, units] of Object.entries(c.products)) {
-    const before = products[productId] ?? { orders: 0, units: 0 };
-    const after = { orders: before.orders + sign, units: before.units + sign * units };
+    const before = products[productId];
+    if (!before && sign === 1 && Object.keys(products).length >= MAX_DISTINCT_PRODUCTS) continue;
+    if (!before && sign === -1) continue;
+    const after = { orders: (before?.orders ?? 0) + sign, units: (before?.units ?? 0) + sign * units };
     if (after.orders <= 0) delete products[productId];
     else products[productId] = after;
   }
@@ -161,7 +192,7 @@ const applySigned = (agg: CustomerAggregate, c: OrderContribution, sign: 1 | -1)
   }
   return {
     ...shared,
-    totalSpent: agg.totalSpent === null ? spent : addMoney(agg.totalSpent, spent),
+    ...withSpend(agg, spent),
     // Dates only move outwards: taking out the earliest or latest of several orders keeps the
     // old bound (recomputing it needs the other orders' dates; see the README's limits).
     firstOrderAt: sign === 1 ? earliest(agg.firstOrderAt, c.placedAt) : agg.firstOrderAt,

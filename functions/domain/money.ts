@@ -1,3 +1,5 @@
+import { UnusableChange } from './unusable.ts';
+
 /**
  * Money is an integer count of the currency's minor units plus an ISO 4217 code.
  * JPY has no minor unit (exponent 0), so "480.00" JPY is 480; USD "4.80" is 480 cents.
@@ -45,13 +47,14 @@ const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
  */
 export const toMinorUnits = (decimal: string, currency: string): number => {
   const match = DECIMAL.exec(decimal.trim());
-  if (!match) throw new RangeError(`not a decimal amount: "${decimal}"`);
+  if (!match) throw new UnusableChange(`not a decimal amount: "${decimal.slice(0, 40)}"`);
   const [, sign = '', whole = '0', fraction = ''] = match;
   const exponent = currencyExponent(currency);
   const kept = fraction.slice(0, exponent).padEnd(exponent, '0');
   const roundUp = (fraction[exponent] ?? '0') >= '5';
   const magnitude = Number(whole) * 10 ** exponent + Number(kept || '0') + (roundUp ? 1 : 0);
-  if (!Number.isSafeInteger(magnitude)) throw new RangeError(`amount out of range: "${decimal}"`);
+  if (!Number.isSafeInteger(magnitude))
+    throw new UnusableChange(`amount out of range: "${decimal.slice(0, 40)}"`);
   return sign === '-' ? -magnitude : magnitude;
 };
 
@@ -60,14 +63,19 @@ export const money = (amount: number, currency: string): Money => ({
   currency: currency.toUpperCase(),
 });
 
-/** Adds two amounts of the same currency; a zero-sized side takes the other's currency. */
+/**
+ * Adds two amounts of the same currency; a zero-sized side takes the other's currency. A sum that
+ * cannot be counted exactly (beyond 2^53 minor units) is an UnusableChange.
+ */
 export const addMoney = (a: Money, b: Money): Money => {
   if (a.currency !== b.currency) {
     if (a.amount === 0) return b;
     if (b.amount === 0) return a;
-    throw new RangeError(`cannot add ${a.currency} to ${b.currency}`);
+    throw new UnusableChange(`cannot add ${a.currency} to ${b.currency}`);
   }
-  return { amount: a.amount + b.amount, currency: a.currency };
+  const amount = a.amount + b.amount;
+  if (!Number.isSafeInteger(amount)) throw new UnusableChange(`${a.currency} total out of range`);
+  return { amount, currency: a.currency };
 };
 
 export const negate = (m: Money): Money => ({ amount: -m.amount, currency: m.currency });

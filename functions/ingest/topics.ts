@@ -1,21 +1,24 @@
-import { type ZodType, z } from 'zod';
+import type { ZodType } from 'zod';
 import {
   ConsentPayload,
+  CustomerDeletionPayload,
   CustomerPayload,
   CustomerRedactPayload,
   CustomerTagsPayload,
   DataRequestPayload,
   OrderPayload,
   RefundPayload,
-  ShopifyId,
+  ShopRedactPayload,
   toConsentChange,
   toCustomerAddress,
   toOrderFacts,
   toRefundFacts,
+  UninstallPayload,
   utc,
 } from '#adapters/shopify/payloads.ts';
 import { describeIssues } from '#commons/validation.ts';
 import type { ShopifyChange } from '#domain/change.ts';
+import { UnusableChange } from '#domain/unusable.ts';
 import type { WebhookDelivery } from './webhook.ts';
 
 /** What a webhook body says: a change to apply, nothing to do, or an unusable payload to quarantine. */
@@ -25,25 +28,48 @@ export type ParsedWebhook =
   | { kind: 'ignore'; reason: string; metric?: string }
   | { kind: 'quarantine'; reason: string };
 
-type TopicParser = (body: unknown, triggeredAt: string) => ParsedWebhook;
-type Ignore = Extract<ParsedWebhook, { kind: 'ignore' }>;
+/** What a parser knows of the delivery besides its body: the shop header and the trigger time. */
+type Context = { shop: string; triggeredAt: string };
+type TopicParser = (body: unknown, context: Context) => ParsedWebhook;
+type NotApplied = Extract<ParsedWebhook, { kind: 'ignore' | 'quarantine' }>;
 
 /** A topic whose payload must fit `schema`; `toChange` turns it into the change it stands for. */
 const topic =
   <T>(
     schema: ZodType<T>,
-    toChange: (payload: T, triggeredAt: string) => ShopifyChange | Ignore,
+    toChange: (payload: T, context: Context) => ShopifyChange | NotApplied,
     acceptedAs?: string,
   ): TopicParser =>
-  (body, triggeredAt) => {
+  (body, context) => {
     const parsed = schema.safeParse(body);
     if (!parsed.success) return { kind: 'quarantine', reason: describeIssues(parsed.error) };
-    const result = toChange(parsed.data, triggeredAt);
+    let result: ShopifyChange | NotApplied;
+    try {
+      result = toChange(parsed.data, context);
+    } catch (error) {
+      // An amount beyond exact range, say: no retry can make it usable.
+      if (error instanceof UnusableChange) return { kind: 'quarantine', reason: error.message };
+      throw error;
+    }
     if (!('type' in result)) return result;
     return acceptedAs ? { kind: 'change', change: result, acceptedAs } : { kind: 'change', change: result };
   };
 
-const order = topic(OrderPayload, (payload): ShopifyChange | Ignore => {
+/**
+ * The topics that name their shop in the body: it must be the shop of the header, which Shopify
+ * does not sign (a signed body of one shop re-sent under another shop's domain is quarantined).
+ */
+const ofShop =
+  <T>(
+    domainOf: (payload: T) => string,
+    toChange: (payload: T, context: Context) => ShopifyChange,
+  ): ((payload: T, context: Context) => ShopifyChange | NotApplied) =>
+  (payload, context) =>
+    domainOf(payload).toLowerCase() === context.shop
+      ? toChange(payload, context)
+      : { kind: 'quarantine', reason: 'the shop named in the body is not the X-Shopify-Shop-Domain header' };
+
+const order = topic(OrderPayload, (payload): ShopifyChange | NotApplied => {
   const facts = toOrderFacts(payload);
   return facts
     ? { type: 'order', order: facts }
@@ -79,7 +105,7 @@ const TOPICS = new Map<string, TopicParser>([
   ],
   [
     'customers/email_marketing_consent_update',
-    topic(ConsentPayload, (p, triggeredAt): ShopifyChange => {
+    topic(ConsentPayload, (p, { triggeredAt }): ShopifyChange => {
       const consent = toConsentChange(p);
       // Without Shopify's consent time, the webhook's trigger time orders it among other changes.
       return {
@@ -97,11 +123,14 @@ const TOPICS = new Map<string, TopicParser>([
     'customers/redact',
     topic(
       CustomerRedactPayload,
-      (p, at): ShopifyChange => ({
-        type: 'privacy',
-        request: { type: 'customer-redact', customerId: p.customer.id, email: p.customer.email ?? null },
-        at,
-      }),
+      ofShop(
+        (p) => p.shop_domain,
+        (p, { triggeredAt: at }): ShopifyChange => ({
+          type: 'privacy',
+          request: { type: 'customer-redact', customerId: p.customer.id, email: p.customer.email ?? null },
+          at,
+        }),
+      ),
       'redaction requested',
     ),
   ],
@@ -109,8 +138,8 @@ const TOPICS = new Map<string, TopicParser>([
   [
     'customers/delete',
     topic(
-      z.looseObject({ id: ShopifyId }),
-      (p, at): ShopifyChange => ({
+      CustomerDeletionPayload,
+      (p, { triggeredAt: at }): ShopifyChange => ({
         type: 'privacy',
         request: { type: 'customer-redact', customerId: p.id, email: null },
         at,
@@ -122,53 +151,70 @@ const TOPICS = new Map<string, TopicParser>([
     'customers/data_request',
     topic(
       DataRequestPayload,
-      (p, at): ShopifyChange => ({
-        type: 'privacy',
-        request: {
-          type: 'data-request',
-          requestId: p.data_request.id,
-          customerId: p.customer.id,
-          email: p.customer.email ?? null,
-        },
-        at,
-      }),
+      ofShop(
+        (p) => p.shop_domain,
+        (p, { triggeredAt: at }): ShopifyChange => ({
+          type: 'privacy',
+          request: {
+            type: 'data-request',
+            requestId: p.data_request.id,
+            customerId: p.customer.id,
+            email: p.customer.email ?? null,
+          },
+          at,
+        }),
+      ),
       'export requested',
     ),
   ],
   [
     'shop/redact',
     topic(
-      z.looseObject({}),
-      (_p, at): ShopifyChange => ({ type: 'privacy', request: { type: 'shop-redact' }, at }),
+      ShopRedactPayload,
+      ofShop(
+        (p) => p.shop_domain,
+        (_p, { triggeredAt: at }): ShopifyChange => ({
+          type: 'privacy',
+          request: { type: 'shop-redact' },
+          at,
+        }),
+      ),
       'redaction requested',
     ),
   ],
   [
     'app/uninstalled',
-    topic(z.looseObject({}), (_p, at): ShopifyChange => ({ type: 'uninstall', at }), 'uninstalled'),
+    topic(
+      UninstallPayload,
+      ofShop(
+        (p) => p.myshopify_domain,
+        (_p, { triggeredAt: at }): ShopifyChange => ({ type: 'uninstall', at }),
+      ),
+      'uninstalled',
+    ),
   ],
 ]);
 
-/** Parses a delivery's body (raw bytes), by its topic, into the change it stands for. */
+/**
+ * Parses a delivery's body (raw bytes), by its topic, into the change it stands for. A topic not
+ * subscribed to is quarantined like any other body that cannot be used: Shopify sends only the
+ * topics subscribed to, so an authentic delivery of another topic is a misconfiguration or a replay.
+ */
 export const parseWebhook = ({
   topic: name,
   shop,
-  knownShop,
   body,
   triggeredAt,
-}: WebhookDelivery): ParsedWebhook => {
+  headerProblem,
+}: Pick<WebhookDelivery, 'topic' | 'shop' | 'body' | 'triggeredAt' | 'headerProblem'>): ParsedWebhook => {
+  if (headerProblem) return { kind: 'quarantine', reason: headerProblem };
   const parser = TOPICS.get(name);
-  if (!parser) return { kind: 'ignore', reason: `topic "${name.slice(0, 100)}" is not handled` };
-  if (!knownShop)
-    return {
-      kind: 'quarantine',
-      reason: `missing or invalid X-Shopify-Shop-Domain header: "${shop.slice(0, 100)}"`,
-    };
+  if (!parser) return { kind: 'quarantine', reason: `topic "${name}" is not subscribed to` };
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    return { kind: 'quarantine', reason: `body is not JSON: ${(error as Error).message}` };
+    return { kind: 'quarantine', reason: `body is not JSON: ${(error as Error).name}` };
   }
-  return parser(value, triggeredAt);
+  return parser(value, { shop, triggeredAt });
 };

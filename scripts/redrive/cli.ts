@@ -10,8 +10,8 @@ import { awsTarget, localTarget, type Target, type TargetNames } from './target.
  *   npm run redrive -- list                      # DLQ messages and quarantined webhooks
  *   npm run redrive -- redrive [--dlq|--quarantine] [--shop S]
  *
- * In AWS pass `--table`, `--webhook-url` (stack outputs) and `--queue-prefix` (the stack name,
- * default LoyaltyLoop); against the local stack pass `--local http://127.0.0.1:3000` instead.
+ * In AWS pass `--table`, `--webhook-url`, `--pepper-secret` (stack outputs) and `--queue-prefix`
+ * (the stack name, default LoyaltyLoop); against the local stack pass `--local http://127.0.0.1:3000`.
  */
 
 export type Command = {
@@ -32,6 +32,7 @@ export const parseCommand = (args: string[]): Command => {
       local: { type: 'string' },
       table: { type: 'string' },
       'webhook-url': { type: 'string' },
+      'pepper-secret': { type: 'string' },
       'queue-prefix': { type: 'string', default: 'LoyaltyLoop' },
       shop: { type: 'string' },
       dlq: { type: 'boolean', default: false },
@@ -58,13 +59,14 @@ export const parseCommand = (args: string[]): Command => {
         tableName: values.table,
         webhookUrl: values['webhook-url'],
         queuePrefix: values['queue-prefix'],
+        pepperSecretArn: values['pepper-secret'],
       },
     },
   };
 };
 
 /** A quarantined webhook as listed: what it is and why, without its headers and body. */
-const listed = ({ body: _body, headers: _headers, ...rest }: QuarantinedWebhook) => rest;
+const listed = ({ copy: _copy, headers: _headers, ...rest }: QuarantinedWebhook) => rest;
 
 const run = async (command: Command, target: Target): Promise<Record<string, unknown>> => {
   const out: Record<string, unknown> = {};

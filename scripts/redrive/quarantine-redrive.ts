@@ -1,8 +1,9 @@
 import { Quarantine, type QuarantinedWebhook } from '#adapters/store/quarantine.ts';
+import { ApplyPath } from '#apply/apply-change.ts';
+import { UnusableChange } from '#domain/unusable.ts';
+import { journeyConfig } from '#journeys/index.ts';
+import { parseWebhook } from '../../functions/ingest/topics.ts';
 import type { Target } from './target.ts';
-
-/** The headers a webhook is posted again with: Shopify's own (the HMAC among them) and the content type. */
-const isResentHeader = (name: string): boolean => name.startsWith('x-shopify-') || name === 'content-type';
 
 const quarantineOf = (target: Target): Quarantine =>
   new Quarantine({ doc: target.doc, name: target.tableName });
@@ -13,42 +14,54 @@ export const listQuarantine = async (target: Target, shop?: string): Promise<Qua
   return shop ? quarantine.list(shop) : quarantine.listEveryShop();
 };
 
-/** The webhook function's answer to a body it still cannot use: `{ "status": "quarantined", ... }`. */
-const isRequarantined = (answer: unknown): boolean =>
-  typeof answer === 'object' && answer !== null && 'status' in answer && answer.status === 'quarantined';
-
 export type QuarantineRedriveReport = {
   redriven: number;
+  /** Still unusable (the cause is not fixed, or no shop is known): kept in the quarantine. */
   requarantined: number;
   failed: { eventId: string; error: string }[];
 };
 
 /**
- * Posts each quarantined webhook again, byte for byte with its Shopify headers (so its HMAC still
- * verifies), e.g. after a fix was deployed. Answered 200 it leaves the quarantine (if it is still
- * unusable, the webhook function quarantines it afresh); a truncated body cannot be redriven.
+ * Applies each quarantined webhook's copy through the apply path, as the webhook function would,
+ * e.g. after a fix was deployed. The copy is not posted to the webhook route: it is kept without
+ * its signature (and without personal fields), so nobody can pass it off as Shopify's. Applied, it
+ * leaves the quarantine; still unusable, it stays; a copy that was cut cannot be redriven.
  */
 export const redriveQuarantine = async (target: Target, shop?: string): Promise<QuarantineRedriveReport> => {
-  const quarantine = quarantineOf(target);
+  const table = { doc: target.doc, name: target.tableName };
+  const quarantine = new Quarantine(table);
+  const applyPath = new ApplyPath(table, journeyConfig, target.pepper);
   const report: QuarantineRedriveReport = { redriven: 0, requarantined: 0, failed: [] };
   for (const item of await listQuarantine(target, shop)) {
-    if (item.body.length !== item.bodyBytes) {
-      report.failed.push({
-        eventId: item.eventId,
-        error: `body was cut to ${item.body.length} of ${item.bodyBytes} bytes`,
-      });
+    const { eventId, copy, topic, triggeredAt, headers } = item;
+    if (copy === null || !item.complete) {
+      report.failed.push({ eventId, error: copy === null ? 'body was not JSON' : 'copy was cut' });
       continue;
     }
-    const headers = Object.fromEntries(Object.entries(item.headers).filter(([name]) => isResentHeader(name)));
-    const response = await fetch(target.webhookUrl, { method: 'POST', headers, body: item.body });
-    const answer: unknown = await response.json().catch(() => null);
-    if (response.status !== 200) {
-      report.failed.push({ eventId: item.eventId, error: `webhook answered ${response.status}` });
+    const itemShop = headers['x-shopify-shop-domain'] ?? '';
+    const parsed = parseWebhook({
+      topic,
+      shop: itemShop,
+      body: Buffer.from(copy),
+      triggeredAt,
+      headerProblem: itemShop ? null : 'no shop',
+    });
+    try {
+      if (parsed.kind === 'change') await applyPath.apply(itemShop, parsed.change);
+    } catch (error) {
+      if (!(error instanceof UnusableChange)) {
+        report.failed.push({ eventId, error: error instanceof Error ? error.name : 'error' });
+        continue;
+      }
+      report.requarantined++;
+      continue;
+    }
+    if (parsed.kind === 'quarantine') {
+      report.requarantined++;
       continue;
     }
     await quarantine.remove(item);
-    if (isRequarantined(answer)) report.requarantined++;
-    else report.redriven++;
+    report.redriven++;
   }
   return report;
 };

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -15,9 +16,14 @@ export type Target = {
   queuePrefix: string;
   tableName: string;
   webhookUrl: string;
+  /** The secret of customer pseudonyms (the apply path checks redactions with it). */
+  pepper: () => Promise<string>;
 };
 
-export type TargetNames = Pick<Target, 'queuePrefix' | 'tableName' | 'webhookUrl'>;
+export type TargetNames = Pick<Target, 'queuePrefix' | 'tableName' | 'webhookUrl'> & {
+  /** The pepper secret's ARN (stack output `PepperSecretArn`); needed to redrive quarantined webhooks. */
+  pepperSecretArn?: string | undefined;
+};
 
 type ClientConfig = {
   region?: string;
@@ -30,12 +36,20 @@ const withClients = (
   endpoints: { aws?: string; dynamoDb?: string } = {},
 ): Target => {
   const at = (endpoint: string | undefined) => ({ ...config, ...(endpoint ? { endpoint } : {}) });
+  const secrets = new SecretsManagerClient(at(endpoints.aws));
+  const { pepperSecretArn, ...rest } = names;
   return {
+    pepper: async () => {
+      if (!pepperSecretArn) throw new Error('pass --pepper-secret (stack output PepperSecretArn)');
+      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: pepperSecretArn }));
+      if (!SecretString) throw new Error('the pepper secret has no value');
+      return SecretString;
+    },
     sqs: new SQSClient(at(endpoints.aws)),
     lambda: new LambdaClient(at(endpoints.aws)),
     streams: new DynamoDBStreamsClient(at(endpoints.dynamoDb)),
     doc: DynamoDBDocumentClient.from(new DynamoDBClient(at(endpoints.dynamoDb))),
-    ...names,
+    ...rest,
   };
 };
 
@@ -46,6 +60,7 @@ export const awsTarget = (names: TargetNames): Target => withClients(names, {});
 const LocalHealth = z.object({
   stackName: z.string().min(1),
   tableName: z.string().min(1),
+  pepperSecretArn: z.string().min(1),
   endpoints: z.object({ aws: z.url(), dynamoDb: z.url() }),
 });
 
@@ -54,9 +69,9 @@ export const localTarget = async (url: string): Promise<Target> => {
   const response = await fetch(`${url}/_local/health`);
   const health = LocalHealth.safeParse(await response.json().catch(() => null));
   if (!response.ok || !health.success) throw new Error(`${url} does not answer as a local stack`);
-  const { stackName, tableName, endpoints } = health.data;
+  const { stackName, tableName, pepperSecretArn, endpoints } = health.data;
   return withClients(
-    { queuePrefix: stackName, tableName, webhookUrl: `${url}/webhooks/shopify` },
+    { queuePrefix: stackName, tableName, webhookUrl: `${url}/webhooks/shopify`, pepperSecretArn },
     // The local stack accepts any signature; the SDK only needs some region and credentials to sign.
     { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
     endpoints,

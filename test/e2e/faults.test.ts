@@ -1,5 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { withoutPersonalFields } from '#adapters/shopify/personal-fields.ts';
+import { Quarantine } from '#adapters/store/quarantine.ts';
 import { listDeadLetters, redriveDeadLetters } from '../../scripts/redrive/dlq-redrive.ts';
 import { listQuarantine, redriveQuarantine } from '../../scripts/redrive/quarantine-redrive.ts';
 import { localTarget } from '../../scripts/redrive/target.ts';
@@ -97,7 +99,8 @@ describe('the redrive command against the local stack', () => {
     faults.options = { rate: 1, functions: ['action'], dynamoDbRate: 0, when: 'before' };
     await order(41_002, 40_002);
     await local.settle();
-    // A webhook quarantined as unusable, and one quarantined by an earlier (buggy) version.
+    // A webhook quarantined as unusable, and one quarantined by an earlier (buggy) version, in the
+    // earlier item format (the raw body and every header, the signature among them).
     await local.deliver({ shop: SHOP2, topic: 'orders/create', payload: { id: 'broken' } });
     faults.options = { rate: 0, functions: [], dynamoDbRate: 0 };
 
@@ -130,16 +133,31 @@ describe('the redrive command against the local stack', () => {
         },
       }),
     );
-    expect((await listQuarantine(target, SHOP2)).map((q) => q.eventId).sort()).toHaveLength(2);
+    // And one in today's format: Shopify's headers without the signature, a copy without personal fields.
+    const alsoGood = orderPayload(41_004, 40_004);
+    await new Quarantine({ doc: target.doc, name: target.tableName }).put({
+      shop: SHOP2,
+      topic: 'orders/create',
+      eventId: 'today',
+      reason: 'a bug since fixed',
+      headers: { 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': SHOP2 },
+      copy: withoutPersonalFields(Buffer.from(JSON.stringify(alsoGood))),
+      bodyBytes: JSON.stringify(alsoGood).length,
+      bodySha256: 'not checked',
+      triggeredAt: '2026-01-01T00:00:00.000Z',
+      receivedAt: '2026-01-01T00:00:01.000Z',
+    });
+    expect((await listQuarantine(target, SHOP2)).map((q) => q.eventId).sort()).toHaveLength(3);
 
     expect(await redriveDeadLetters(target)).toEqual({ redriven: 2, failed: [] });
-    expect(await redriveQuarantine(target, SHOP2)).toEqual({ redriven: 1, requarantined: 1, failed: [] });
+    expect(await redriveQuarantine(target, SHOP2)).toEqual({ redriven: 2, requarantined: 1, failed: [] });
     await local.settle();
     expect(await local.emailsTo('customer40001@example.com')).toHaveLength(1);
     expect(await local.emailsTo('customer40002@example.com')).toHaveLength(1);
     expect(await local.deadLetters()).toEqual([]);
     expect((await local.customer(40_003, { shop: SHOP2 })).body).toMatchObject({ ordersCount: 1 });
-    // The unusable one is quarantined again, once.
+    expect((await local.customer(40_004, { shop: SHOP2 })).body).toMatchObject({ ordersCount: 1 });
+    // The unusable one stays quarantined, once.
     expect(await listQuarantine(target, SHOP2)).toHaveLength(1);
   });
 });

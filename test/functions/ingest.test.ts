@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { OrderPayload, toOrderFacts } from '#adapters/shopify/payloads.ts';
 import { decodeState, encodeState } from '#adapters/store/aggregate-item.ts';
+import { customerPseudonym } from '#adapters/store/pseudonym.ts';
 import { emptyAggregate, replaceContribution } from '#domain/aggregate.ts';
 import { type OrderFacts, orderContribution } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
@@ -24,8 +25,8 @@ import {
 } from '../support/shopify-payloads.ts';
 
 const ingest = useHandlerEnvironment({
-  env: { TABLE_NAME: 'customers' },
-  secrets: { WEBHOOK_SECRET_ARN: LOCAL_WEBHOOK_SECRET },
+  env: { TABLE_NAME: 'customers', SHOPS: 'bakery-demo.myshopify.com,other.myshopify.com' },
+  secrets: { WEBHOOK_SECRET_ARN: LOCAL_WEBHOOK_SECRET, SUPPRESSION_PEPPER_SECRET_ARN: 'test-pepper' },
   load: () => import('../../functions/ingest/handler.ts'),
 });
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -243,7 +244,7 @@ describe('ingest handler', () => {
   });
 
   it('records app/uninstalled at the time Shopify triggered it', async () => {
-    const event = webhook('app/uninstalled', { id: 1, domain: 'bakery-demo.myshopify.com' });
+    const event = webhook('app/uninstalled', { id: 1, myshopify_domain: 'bakery-demo.myshopify.com' });
     event.headers['x-shopify-triggered-at'] = '2026-11-05T00:00:00Z';
 
     const response = await invoke(event);
@@ -259,7 +260,9 @@ describe('ingest handler', () => {
   it('answers an older uninstall arriving late as stale', async () => {
     dynamo.on(PutCommand).rejects(conditionFailed());
 
-    const response = await invoke(webhook('app/uninstalled', { id: 1 }));
+    const response = await invoke(
+      webhook('app/uninstalled', { id: 1, myshopify_domain: 'bakery-demo.myshopify.com' }),
+    );
 
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(String(response.body))).toEqual({ status: 'stale' });
@@ -306,8 +309,8 @@ describe('ingest handler', () => {
 
     expect(JSON.parse(String(response.body))).toEqual({ status: 'redaction requested', customerId: '7001' });
     expect(puts('privacy')[0]?.Item).toMatchObject({
-      pk: 'SHOP#bakery-demo.myshopify.com#PRIVACY',
-      sk: 'customer-redact#7001',
+      pk: `SHOP#bakery-demo.myshopify.com#REDACTED#${customerPseudonym('test-pepper', 'bakery-demo.myshopify.com', '7001')}`,
+      sk: 'customer-redact',
       kind: 'privacy',
       status: 'pending',
       request: { type: 'customer-redact', customerId: '7001', email: 'ann@example.com' },
@@ -323,12 +326,43 @@ describe('ingest handler', () => {
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
-  it('answers 200 and ignores a topic it does not handle', async () => {
+  it('quarantines a topic it is not subscribed to, answering 200', async () => {
     const response = await invoke(webhook('products/update', { id: 1 }));
 
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(String(response.body)).status).toBe('ignored');
+    expect(JSON.parse(String(response.body)).status).toBe('quarantined');
+    expect(puts('quarantine')).toHaveLength(1);
+  });
+
+  it('drops a shop this deployment does not serve: 200, nothing read or written', async () => {
+    const response = await invoke(webhook('orders/create', order, { shop: 'stranger.myshopify.com' }));
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(String(response.body))).toEqual({
+      status: 'ignored',
+      reason: 'shop not served by this deployment',
+    });
     expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('refuses a trigger time in the future (a replay with a forged time) with 400', async () => {
+    const event = webhook('app/uninstalled', { id: 1, myshopify_domain: 'bakery-demo.myshopify.com' });
+    event.headers['x-shopify-triggered-at'] = new Date(Date.now() + 3_600_000).toISOString();
+
+    const response = await invoke(event);
+
+    expect(response.statusCode).toBe(400);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it('does not bring back a redacted customer: a later order is answered "redacted" and writes nothing', async () => {
+    const pk = `SHOP#bakery-demo.myshopify.com#REDACTED#${customerPseudonym('test-pepper', 'bakery-demo.myshopify.com', '7001')}`;
+    dynamo.on(GetCommand, { Key: { pk, sk: 'customer-redact' } }).resolves({ Item: { pk } });
+
+    const response = await invoke(webhook('orders/create', order));
+
+    expect(JSON.parse(String(response.body))).toMatchObject({ status: 'redacted', customerId: '7001' });
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   it.each([
@@ -343,7 +377,10 @@ describe('ingest handler', () => {
     expect(JSON.parse(String(response.body)).status).toBe('quarantined');
     const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(put).toMatchObject({ kind: 'quarantine', topic: 'orders/create', eventId: 'evt-1' });
-    expect(Buffer.from(String(put?.bodyBase64), 'base64').toString()).toBe(body);
+    expect(put?.bodyBytes).toBe(Buffer.byteLength(body));
+    // The copy keeps no personal field and no signature.
+    expect(JSON.stringify(put)).not.toContain('customer7001@example.com');
+    expect(put?.headers).not.toHaveProperty('x-shopify-hmac-sha256');
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
   });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeState } from '#adapters/store/aggregate-item.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
 import { aggregateKey, orderKey } from '#adapters/store/keys.ts';
-import { Quarantine } from '#adapters/store/quarantine.ts';
+import { QUARANTINE_COPY_LIMIT, Quarantine } from '#adapters/store/quarantine.ts';
 import { SendLedger } from '#adapters/store/send-ledger.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import { ApplyPath } from '#apply/apply-change.ts';
@@ -40,7 +40,8 @@ const freshTable = async () => {
     doc: DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } }),
     name,
   };
-  return { table: t, applyPath: new ApplyPath(t, journeyConfig), customers: new CustomerRecords(t) };
+  const pepper = async () => 'test-pepper';
+  return { table: t, applyPath: new ApplyPath(t, journeyConfig, pepper), customers: new CustomerRecords(t) };
 };
 
 const applyOrder = async (applyPath: ApplyPath, order: OrderFacts) =>
@@ -285,26 +286,30 @@ describe('the apply path and the store modules on DynamoDB Local', () => {
     );
   });
 
-  it('quarantines a payload with its headers', async () => {
+  it('quarantines a payload with its headers, its copy capped', async () => {
     const { table: t } = await freshTable();
     const quarantine = new Quarantine(t);
-
-    await quarantine.put({
+    const entry = {
       shop: SHOP,
       topic: 'orders/create',
-      eventId: 'q1',
-      reason: 'body is not JSON',
+      reason: 'no line items',
       headers: { 'x-shopify-topic': 'orders/create' },
-      body: Buffer.from('{'),
+      bodySha256: 'ab',
+      triggeredAt: '2026-11-24T00:00:00.000Z',
       receivedAt: '2026-11-24T00:00:00.000Z',
-    });
+    };
 
-    expect((await quarantine.list(SHOP)).map((q) => q.body.toString())).toEqual(['{']);
+    await quarantine.put({ ...entry, eventId: 'q1', copy: '{"id":1}', bodyBytes: 8 });
+    await quarantine.put({ ...entry, eventId: 'q2', copy: 'x'.repeat(500_000), bodyBytes: 500_000 });
+    await quarantine.put({ ...entry, eventId: 'q3', copy: null, bodyBytes: 1 });
+
+    const listed = await quarantine.list(SHOP);
+    expect(listed.map((q) => [q.eventId, q.copy?.length ?? null, q.complete])).toEqual([
+      ['q1', 8, true],
+      ['q2', QUARANTINE_COPY_LIMIT, false],
+      ['q3', null, false],
+    ]);
     const { Items } = await db.client.send(new ScanCommand({ TableName: t.name }));
-    expect(Items?.[0]).toMatchObject({
-      kind: { S: 'quarantine' },
-      reason: { S: 'body is not JSON' },
-      bodyBytes: { N: '1' },
-    });
+    expect(Items?.[0]).toMatchObject({ kind: { S: 'quarantine' }, reason: { S: 'no line items' } });
   });
 });

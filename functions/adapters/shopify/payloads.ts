@@ -12,6 +12,25 @@ export const ShopifyId = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
   .transform(String);
 const Timestamp = z.iso.datetime({ offset: true });
+const ShopDomainField = z.string().max(255);
+
+/**
+ * Shopify's REST payloads name their resource as `admin_graphql_api_id` (`gid://shopify/Order/1`):
+ * where a body carries one, it must be of the topic's resource and id. A signed body of one topic
+ * re-sent under another topic's header (an order as a customer update) is told apart by it.
+ */
+const ofResource =
+  (resource: 'Order' | 'Customer' | 'Refund') =>
+  (payload: { id: string; admin_graphql_api_id?: string | null | undefined }, ctx: z.RefinementCtx) => {
+    const gid = payload.admin_graphql_api_id;
+    if (gid != null && gid !== `gid://shopify/${resource}/${payload.id}`)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admin_graphql_api_id'],
+        message: `expected a ${resource} gid of id ${payload.id}: the body is not of this topic`,
+      });
+  };
+const Gid = z.string().max(100).nullish();
 const Decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
 
 const LineItem = z.object({
@@ -32,8 +51,9 @@ const Address = z.object({
  * A refund, as `refunds/create` delivers it and as an order lists it in `refunds`: the units
  * taken back (`refund_line_items`, each with its order line) and the money returned (`transactions`).
  */
-export const RefundPayload = z.object({
+const RefundFields = z.object({
   id: ShopifyId,
+  admin_graphql_api_id: Gid,
   order_id: ShopifyId,
   created_at: Timestamp,
   refund_line_items: z
@@ -60,38 +80,42 @@ export const RefundPayload = z.object({
     .max(1_000)
     .default([]),
 });
+export const RefundPayload = RefundFields.superRefine(ofResource('Refund'));
 export type RefundPayload = z.infer<typeof RefundPayload>;
 
 /** The fields of an `orders/create` / `orders/updated` payload that Loyalty Loop reads. */
-export const OrderPayload = z.object({
-  id: ShopifyId,
-  email: z.string().nullish(),
-  contact_email: z.string().nullish(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  processed_at: Timestamp.nullish(),
-  cancelled_at: Timestamp.nullish(),
-  currency: z.string().regex(/^[A-Za-z]{3}$/),
-  total_price: Decimal,
-  current_total_price: Decimal.nullish(),
-  test: z.boolean().default(false),
-  /** REST payloads carry tags as one comma-separated string. */
-  tags: z.string().max(10_000).nullish(),
-  discount_codes: z
-    .array(z.object({ code: z.string().max(255) }))
-    .max(100)
-    .nullish(),
-  source_name: z.string().max(255).nullish(),
-  customer: z
-    .object({ id: ShopifyId, email: z.string().nullish(), default_address: Address.nullish() })
-    .nullish(),
-  line_items: z.array(LineItem).max(5_000),
-  /** The order's refunds so far: each is taken off the order's figures once (see `toRefundFacts`). */
-  refunds: z
-    .array(RefundPayload.omit({ order_id: true }))
-    .max(1_000)
-    .default([]),
-});
+export const OrderPayload = z
+  .object({
+    id: ShopifyId,
+    admin_graphql_api_id: Gid,
+    email: z.string().nullish(),
+    contact_email: z.string().nullish(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    processed_at: Timestamp.nullish(),
+    cancelled_at: Timestamp.nullish(),
+    currency: z.string().regex(/^[A-Za-z]{3}$/),
+    total_price: Decimal,
+    current_total_price: Decimal.nullish(),
+    test: z.boolean().default(false),
+    /** REST payloads carry tags as one comma-separated string. */
+    tags: z.string().max(10_000).nullish(),
+    discount_codes: z
+      .array(z.object({ code: z.string().max(255) }))
+      .max(100)
+      .nullish(),
+    source_name: z.string().max(255).nullish(),
+    customer: z
+      .object({ id: ShopifyId, email: z.string().nullish(), default_address: Address.nullish() })
+      .nullish(),
+    line_items: z.array(LineItem).max(5_000),
+    /** The order's refunds so far: each is taken off the order's figures once (see `toRefundFacts`). */
+    refunds: z
+      .array(RefundFields.omit({ order_id: true, admin_graphql_api_id: true }))
+      .max(1_000)
+      .default([]),
+  })
+  .superRefine(ofResource('Order'));
 export type OrderPayload = z.infer<typeof OrderPayload>;
 
 export const ConsentPayload = z.object({
@@ -122,28 +146,61 @@ export const CustomerTagsPayload = z.object({
 export type CustomerTagsPayload = z.infer<typeof CustomerTagsPayload>;
 
 /** `customers/create` / `customers/update`: the fields read (tags and consent have topics of their own). */
-export const CustomerPayload = z.object({
-  id: ShopifyId,
-  email: z.string().nullish(),
-  updated_at: Timestamp,
-  default_address: Address.nullish(),
-});
+export const CustomerPayload = z
+  .object({
+    id: ShopifyId,
+    admin_graphql_api_id: Gid,
+    email: z.string().max(320).nullish(),
+    updated_at: Timestamp,
+    default_address: Address.nullish(),
+  })
+  .superRefine(ofResource('Customer'));
+
+/**
+ * `customers/delete`: only the deleted customer's id and empty shells. Strict, so no other
+ * customer body (a `customers/update`, which has an email and dates) can pass for a deletion.
+ */
+export const CustomerDeletionPayload = z
+  .strictObject({
+    id: ShopifyId,
+    admin_graphql_api_id: Gid,
+    phone: z.null().optional(),
+    addresses: z.array(z.unknown()).max(0).optional(),
+    tax_exemptions: z.array(z.string().max(100)).max(100).optional(),
+    email_marketing_consent: z.null().optional(),
+    sms_marketing_consent: z.null().optional(),
+  })
+  .superRefine(ofResource('Customer'));
 export type CustomerPayload = z.infer<typeof CustomerPayload>;
 
-/** `customers/data_request` (mandatory compliance topic): a customer asked for their data. */
-export const DataRequestPayload = z.object({
-  shop_domain: z.string().nullish(),
-  customer: z.object({ id: ShopifyId, email: z.string().nullish() }),
+const ComplianceCustomer = z.object({ id: ShopifyId, email: z.string().max(320).nullish() });
+
+/**
+ * The mandatory compliance topics name their shop in the body (checked against the header), and
+ * each has a shape of its own: strict, so that none passes for another (a data request re-sent as
+ * a redaction, a customer's redaction as the shop's).
+ */
+export const DataRequestPayload = z.strictObject({
+  shop_id: ShopifyId,
+  shop_domain: ShopDomainField,
+  customer: ComplianceCustomer.loose(),
   orders_requested: z.array(ShopifyId).max(100_000).nullish(),
   data_request: z.object({ id: ShopifyId }),
 });
 
-/** `customers/redact` (mandatory compliance topic): the customer whose data must be erased. */
-export const CustomerRedactPayload = z.object({
-  shop_domain: z.string().nullish(),
-  customer: z.object({ id: ShopifyId, email: z.string().nullish() }),
-  orders_to_redact: z.array(ShopifyId).max(100_000).nullish(),
+/** `customers/redact`: the customer whose data must be erased (and their orders). */
+export const CustomerRedactPayload = z.strictObject({
+  shop_id: ShopifyId,
+  shop_domain: ShopDomainField,
+  customer: ComplianceCustomer.loose(),
+  orders_to_redact: z.array(ShopifyId).max(100_000),
 });
+
+/** `shop/redact`: 48 hours after an uninstall, erase the shop. */
+export const ShopRedactPayload = z.strictObject({ shop_id: ShopifyId, shop_domain: ShopDomainField });
+
+/** `app/uninstalled`: the shop object. */
+export const UninstallPayload = z.looseObject({ id: ShopifyId, myshopify_domain: ShopDomainField });
 
 const toAddress = (address: z.infer<typeof Address> | null | undefined) =>
   address

@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import type { OrderContribution } from '#domain/order.ts';
+import { UnusableChange } from '#domain/unusable.ts';
 
 /**
  * An order contribution the aggregate already counts, written with the aggregate itself: the
@@ -12,14 +13,21 @@ export type PendingOrder = { version: number; contribution: OrderContribution };
 
 export type AggregateState = { aggregate: CustomerAggregate; pendingOrder: PendingOrder | null };
 
+/** DynamoDB items are at most 400 KB; a state beyond this (compressed) is refused rather than failing the write. */
+const MAX_STATE_BYTES = 350 * 1024;
+
 /**
  * The aggregate item keeps its state as compressed JSON (`state`, raw DEFLATE): a bakery customer's
  * aggregate and pending order are about 2 KB as JSON and about 550 bytes compressed, so a write
  * costs one write unit instead of two or three. Items written before this encoding (a plain
  * `aggregate` map) are still read.
  */
-export const encodeState = (state: AggregateState): Uint8Array =>
-  deflateRawSync(Buffer.from(JSON.stringify(state)));
+export const encodeState = (state: AggregateState): Uint8Array => {
+  const encoded = deflateRawSync(Buffer.from(JSON.stringify(state)));
+  if (encoded.length > MAX_STATE_BYTES)
+    throw new UnusableChange(`customer record would be ${encoded.length} bytes (limit ${MAX_STATE_BYTES})`);
+  return encoded;
+};
 
 const toBuffer = (value: unknown): Buffer | null => {
   if (value instanceof Uint8Array) return Buffer.from(value);
