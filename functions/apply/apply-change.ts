@@ -25,7 +25,8 @@ import {
  * state is stored; `unchanged`: it changes nothing; `parked`: a refund waits for its order.
  */
 export type Applied = {
-  status: 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'parked';
+  /** `redacted`: the customer was erased (customers/redact) and is not brought back. */
+  status: 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'parked' | 'redacted';
   customerId?: string;
   orderId?: string;
   reason?: string;
@@ -42,11 +43,21 @@ export class ApplyPath {
   private readonly shops: ShopRegistry;
   private readonly options: ContributionOptions;
 
-  constructor(table: StoreTable, options: ContributionOptions) {
+  /** `pepper`: the secret of customer pseudonyms, under which redactions are recorded and found. */
+  constructor(table: StoreTable, options: ContributionOptions, pepper: () => Promise<string>) {
     this.options = options;
     this.customers = new CustomerRecords(table);
-    this.privacy = new PrivacyRequests(table);
+    this.privacy = new PrivacyRequests(table, pepper);
     this.shops = new ShopRegistry(table);
+  }
+
+  /**
+   * Whether a customer with no record is one that was redacted: then no later event (an old webhook
+   * redelivered or redriven, an unsubscribe click) may create them again. One read, only when the
+   * customer has no record.
+   */
+  private async redacted(shop: string, customerId: string, current: CustomerAggregate | null) {
+    return current === null && (await this.privacy.isRedacted(shop, customerId));
   }
 
   async apply(shop: string, change: ShopifyChange): Promise<Applied> {
@@ -87,6 +98,7 @@ export class ApplyPath {
       customerId: facts.customerId,
       orderId: facts.orderId,
       compute: async ({ current, stored, parkedRefunds, otherOrders }) => {
+        if (await this.redacted(shop, facts.customerId, current)) return 'redacted';
         const change = await withOtherOrders(
           (others) =>
             orderChange(
@@ -119,11 +131,13 @@ export class ApplyPath {
       shop,
       customerId,
       orderId: facts.orderId,
-      compute: ({ current, stored, otherOrders }) =>
-        withOtherOrders(
-          (others) => refundChange(current, stored, [refund], facts.createdAt, others),
-          otherOrders,
-        ),
+      compute: async ({ current, stored, otherOrders }) =>
+        (await this.redacted(shop, customerId, current))
+          ? 'redacted'
+          : withOtherOrders(
+              (others) => refundChange(current, stored, [refund], facts.createdAt, others),
+              otherOrders,
+            ),
     });
     return { status, customerId, orderId: facts.orderId };
   }
@@ -138,7 +152,8 @@ export class ApplyPath {
       shop,
       customerId,
       orderId: null,
-      compute: ({ current }) => {
+      compute: async ({ current }) => {
+        if (await this.redacted(shop, customerId, current)) return 'redacted';
         const aggregate = compute(current);
         return aggregate ? { aggregate } : null;
       },

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { type Key, privacyKey } from '#adapters/store/keys.ts';
+import type { Key } from '#adapters/store/keys.ts';
 import { logger } from '#commons/logger.ts';
 import type { PrivacyRequest } from '#domain/change.ts';
 import { type ExportStores, exportCustomer } from './export.ts';
@@ -9,7 +9,7 @@ import { type RedactStores, redactCustomer } from './redact.ts';
 const SAFETY_MS = 30_000;
 
 /** A privacy request item as the stream carries it. */
-export type RequestItem = {
+export type RequestItem = Key & {
   shop: string;
   request: PrivacyRequest;
   status: string;
@@ -19,11 +19,11 @@ export type RequestItem = {
 /** Carries out one pending request; a shop redaction too large for one run records where to continue. */
 export const carryOut = async (
   stores: RedactStores & ExportStores,
-  { shop, request, progress }: RequestItem,
+  { pk, sk, shop, request, progress }: RequestItem,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<void> => {
   const { privacy } = stores;
-  const key = privacyKey(shop, request);
+  const key = { pk, sk };
   const at = new Date().toISOString();
   if (request.type === 'data-request') {
     await privacy.finishDataRequest(key, await exportCustomer(stores, shop, request), at);

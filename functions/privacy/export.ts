@@ -32,7 +32,7 @@ export const exportCustomer = async (
   const quarantined = (await stores.quarantine.mentioning(shop, needlesFor(customerId, email))).map((q) => ({
     receivedAt: q.receivedAt,
     topic: q.topic,
-    body: q.body.toString('utf8'),
+    copy: q.copy,
   }));
   const document = {
     shop,

@@ -13,9 +13,11 @@ export type RedactStores = {
 };
 
 /**
- * customers/redact: keeps only what honours an opt-out (a hash of the address, if the customer
- * had unsubscribed), then deletes the customer's items, their orders' links and parked refunds,
- * and the quarantined payloads naming them. Returns how many items were deleted.
+ * customers/redact: keeps only what honours an opt-out (a peppered hash of the address, if the
+ * customer had unsubscribed) and the request itself under the customer's pseudonym (so nothing
+ * brings them back), then deletes the customer's items (aggregate, orders, send ledger), their
+ * orders' links and parked refunds, their data requests and exports, and the quarantined payloads
+ * naming them under any shop (the unknown shop's too). Returns how many items were deleted.
  */
 export const redactCustomer = async (
   stores: RedactStores,
@@ -27,9 +29,11 @@ export const redactCustomer = async (
   if (email && customer && ['unsubscribed', 'not_subscribed'].includes(customer.emailMarketing.state)) {
     await stores.suppressed.suppress(shop, email, new Date().toISOString());
   }
-  const [items, orders] = await Promise.all([
+  const [items, orders, dataRequests, quarantined] = await Promise.all([
     stores.privacy.customerItems(shop, request.customerId),
     stores.customers.listOrders(shop, request.customerId),
+    stores.privacy.dataRequestItems(shop, request.customerId),
+    stores.quarantine.mentioning('every shop', needlesFor(request.customerId, email)),
   ]);
   return stores.privacy.deleteItems([
     ...items,
@@ -38,6 +42,7 @@ export const redactCustomer = async (
       shop,
       orders.map((o) => o.orderId),
     )),
-    ...(await stores.quarantine.mentioning(shop, needlesFor(request.customerId, email))),
+    ...dataRequests,
+    ...quarantined,
   ]);
 };

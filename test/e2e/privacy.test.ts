@@ -178,4 +178,103 @@ describe('mandatory compliance topics', () => {
     ]);
     expect((await allItems()).filter((i) => pkOf(i).startsWith(`SHOP#${DEMO_SHOP}`)).length).toBe(before);
   });
+
+  it('leaves nothing of a redacted customer: the table, dead letters and events hold no email, name, address or id', async () => {
+    const id = 8207713;
+    const email = 'mariko.tanaka@example.com';
+    const address = {
+      name: 'Mariko Tanaka',
+      first_name: 'Mariko',
+      last_name: 'Tanaka',
+      address1: '3-14 Kamigyo Lane',
+      city: 'Kyotanabe',
+      zip: '610-0331',
+      phone: '+81 774 00 1234',
+      country_code: 'JP',
+      province_code: '26',
+    };
+    const person = { id, email, first_name: 'Mariko', last_name: 'Tanaka', phone: address.phone };
+    const orderOf = (orderId: number) => ({
+      ...orderPayloadFactory({ id: orderId, customer: { id }, email, created_at: new Date().toISOString() }),
+      customer: { ...person, default_address: address },
+      billing_address: address,
+      shipping_address: address,
+      note: 'Mariko: ring twice',
+    });
+    await local.deliver(consentDelivery(id, { email }));
+    const first = { topic: 'orders/create', payload: orderOf(96101) };
+    await local.deliver(first);
+    await local.settle();
+    await local.deliver({ topic: 'orders/create', payload: orderOf(96102) });
+    await local.deliver({
+      topic: 'customers/update',
+      payload: {
+        ...person,
+        updated_at: new Date().toISOString(),
+        default_address: address,
+        admin_graphql_api_id: `gid://shopify/Customer/${id}`,
+      },
+    });
+    // Unusable bodies naming them: under the shop, and under the unknown shop (a malformed header).
+    const broken = { ...orderOf(96103), line_items: 'none' };
+    await local.deliver({ topic: 'orders/create', payload: broken });
+    await local.deliver({ topic: 'orders/create', payload: broken, shop: 'not a shop' });
+    await local.deliver({
+      topic: 'customers/data_request',
+      payload: {
+        shop_id: 1,
+        shop_domain: DEMO_SHOP,
+        orders_requested: [96101],
+        customer: { id, email, phone: null },
+        data_request: { id: 7713 },
+      },
+    });
+    await local.settle();
+    const [sent] = await local.emailsTo(email);
+    const link = /^<(.+)>$/.exec(sent?.headers['List-Unsubscribe'] ?? '')?.[1] ?? '';
+    expect(link).not.toBe('');
+    expect((await local.admin(`/api/shops/${DEMO_SHOP}/data-requests/7713`)).status).toBe(200);
+    const needles = [email, 'Mariko', 'Tanaka', 'Kamigyo', 'Kyotanabe', '610-0331', '774 00', String(id)];
+    const found = async () => {
+      const places = {
+        table: JSON.stringify(await allItems()),
+        deadLetters: JSON.stringify(await local.deadLetters()),
+      };
+      return Object.entries(places).flatMap(([place, text]) =>
+        needles.filter((needle) => text.includes(needle)).map((needle) => `${place}: ${needle}`),
+      );
+    };
+    // Before: their address and id are held (names, streets and phones never are, quarantine copies included).
+    expect(await found()).toEqual([`table: ${email}`, `table: ${id}`]);
+    const eventsBefore = (await local.busEvents()).length;
+
+    await local.deliver({
+      topic: 'customers/redact',
+      payload: {
+        shop_id: 1,
+        shop_domain: DEMO_SHOP,
+        customer: { id, email, phone: null },
+        orders_to_redact: [96101, 96102],
+      },
+    });
+    await local.settle();
+    // Afterwards: the unsubscribe link of an email sent before, and Shopify redelivering an old webhook.
+    const oneClick = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    const redelivered = await local.deliver(first);
+    await local.settle();
+
+    expect(oneClick.status).toBe(200);
+    expect(JSON.parse(redelivered.body)).toMatchObject({ status: 'redacted' });
+    expect(await found()).toEqual([]);
+    expect((await local.admin(`/api/shops/${DEMO_SHOP}/data-requests/7713`)).status).toBe(404);
+    expect((await local.customer(id)).status).toBe(404);
+    // No event has ever carried their address or name; none named them after the redaction.
+    const events = await local.busEvents();
+    expect(needles.slice(0, -1).filter((n) => JSON.stringify(events).includes(n))).toEqual([]);
+    expect(JSON.stringify(events.slice(eventsBefore))).not.toContain(String(id));
+  });
 });

@@ -26,7 +26,9 @@ const MAX_ATTEMPTS = 16;
 const MAX_BACKOFF_MS = 400;
 
 /** What an apply did. `duplicate`: this very version was applied before; `stale`: a newer one is stored. */
-export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unchanged';
+/** `redacted`: the customer was erased (customers/redact); nothing may bring them back. */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'redacted';
+type NoChange = 'stale' | 'duplicate' | 'redacted' | null;
 
 /** One change to a customer, computed from what is stored now. */
 export type CustomerChange = { aggregate: CustomerAggregate; order?: OrderContribution };
@@ -44,7 +46,7 @@ export type StoredCustomer = {
 
 export type Compute = (
   stored: StoredCustomer,
-) => CustomerChange | 'stale' | 'duplicate' | null | Promise<CustomerChange | 'stale' | 'duplicate' | null>;
+) => CustomerChange | NoChange | Promise<CustomerChange | NoChange>;
 
 type OrderLink = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
 type StoredOrder = { contribution: OrderContribution; version: number };
@@ -182,7 +184,7 @@ export class CustomerRecords {
         parkedRefunds: link?.refunds ?? [],
         otherOrders: () => this.listOrders(shop, customerId),
       });
-      if (change === null || change === 'stale' || change === 'duplicate') {
+      if (change === null || change === 'stale' || change === 'duplicate' || change === 'redacted') {
         // Nothing to change; finish what a writer that died may have left undone for this order.
         const toWrite = stored !== item ? (stored ?? null) : null;
         if (stored && orderId && !(await this.follow(shop, customerId, orderId, toWrite, link))) continue;

@@ -11,8 +11,9 @@
  * | order link | `SHOP#{shop}#ORDER#{orderId}` | `REF` |
  * | parked refund | `SHOP#{shop}#ORDER#{orderId}` | `REFUND#{refundId}` |
  * | shop status | `SHOP#{shop}` | `STATUS` |
- * | privacy request | `SHOP#{shop}#PRIVACY` | `customer-redact#{id}`, `data-request#{id}`, `shop-redact` |
- * | suppressed address | `SHOP#{shop}#SUPPRESSED#{sha256}` | `SUPPRESSED` |
+ * | privacy request | `SHOP#{shop}#PRIVACY` | `data-request#{id}`, `shop-redact` |
+ * | customer redaction (kept: the customer must not come back) | `SHOP#{shop}#REDACTED#{pseudonym}` | `customer-redact` |
+ * | suppressed address | `SHOP#{shop}#SUPPRESSED#{hmac}` | `SUPPRESSED` |
  * | quarantined webhook | `SHOP#{shop}#QUARANTINE` | `{receivedAt}#{eventId}` |
  */
 
@@ -67,21 +68,21 @@ export const parkedRefundKey = (shop: string, orderId: string, refundId: string)
 export const shopStatusKey = (shop: string): Key => ({ pk: shopPk(shop), sk: 'STATUS' });
 
 export const privacyPk = (shop: string) => `${shopPk(shop)}#PRIVACY`;
+/** A customer redaction's partition: apart from data requests, so a reader of one needs no access to the other. */
+export const redactedPk = (shop: string, pseudonym: string) => `${shopPk(shop)}#REDACTED#${pseudonym}`;
 export const privacyKey = (
   shop: string,
-  request:
-    | { type: 'customer-redact'; customerId: string }
+  request: /** A redaction is keyed by the customer's pseudonym (see `customerPseudonym`), never their id. */
+    | { type: 'customer-redact'; pseudonym: string }
     | { type: 'data-request'; requestId: string }
     | { type: 'shop-redact' },
-): Key => ({
-  pk: privacyPk(shop),
-  sk:
-    request.type === 'customer-redact'
-      ? `customer-redact#${request.customerId}`
-      : request.type === 'data-request'
-        ? `data-request#${request.requestId}`
-        : 'shop-redact',
-});
+): Key =>
+  request.type === 'customer-redact'
+    ? { pk: redactedPk(shop, request.pseudonym), sk: 'customer-redact' }
+    : {
+        pk: privacyPk(shop),
+        sk: request.type === 'data-request' ? `data-request#${request.requestId}` : 'shop-redact',
+      };
 
 export const suppressionKey = (shop: string, addressHash: string): Key => ({
   pk: `${shopPk(shop)}#SUPPRESSED#${addressHash}`,

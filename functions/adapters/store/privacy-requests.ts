@@ -1,18 +1,58 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PrivacyRequest } from '#domain/change.ts';
 import { ItemKind, PENDING } from './item-kinds.ts';
-import { customerPk, type Key, orderPk, privacyKey, SEND_SK_PREFIX, shopScope } from './keys.ts';
+import { customerPk, type Key, orderPk, privacyKey, privacyPk, SEND_SK_PREFIX, shopScope } from './keys.ts';
+import { customerPseudonym } from './pseudonym.ts';
 import { deleteKeys, putIf, queryPartition, type StoredItem, type StoreTable } from './table.ts';
 
 /** How long a data-request export is kept for the merchant to fetch (then DynamoDB's TTL removes it). */
 const EXPORT_KEPT_SECONDS = 30 * 24 * 3600;
 
-/** Compliance requests, and the reads and deletes that carry them out. */
+/**
+ * Compliance requests, and the reads and deletes that carry them out. A customer's redaction is
+ * kept, by the customer's pseudonym, after it is done: it is what stops a later event (an old
+ * webhook redelivered, an unsubscribe link) from bringing the erased customer back.
+ */
 export class PrivacyRequests {
   private readonly table: StoreTable;
+  private readonly pepper: () => Promise<string>;
 
-  constructor(table: StoreTable) {
+  /** `pepper`: the secret of customer pseudonyms; needed to record or look up redactions. */
+  constructor(table: StoreTable, pepper?: () => Promise<string>) {
     this.table = table;
+    this.pepper =
+      pepper ?? (() => Promise.reject(new Error('PrivacyRequests: no pepper given for customer pseudonyms')));
+  }
+
+  /** The key of a request: a customer's redaction under their pseudonym, never their id. */
+  async keyOf(shop: string, request: PrivacyRequest): Promise<Key> {
+    return request.type === 'customer-redact'
+      ? privacyKey(shop, {
+          type: 'customer-redact',
+          pseudonym: customerPseudonym(await this.pepper(), shop, request.customerId),
+        })
+      : privacyKey(shop, request);
+  }
+
+  /** Whether the customer's redaction was requested (pending or done). */
+  async isRedacted(shop: string, customerId: string): Promise<boolean> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: await this.keyOf(shop, { type: 'customer-redact', customerId, email: null }),
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return Item !== undefined;
+  }
+
+  /** The customer's data requests (their exports included), for erasure. */
+  async dataRequestItems(shop: string, customerId: string): Promise<StoredItem[]> {
+    const items = await queryPartition(this.table, privacyPk(shop), { skPrefix: 'data-request#' });
+    return items.filter(
+      (item) => (item.request as { customerId?: unknown } | undefined)?.customerId === customerId,
+    );
   }
 
   /**
@@ -21,7 +61,7 @@ export class PrivacyRequests {
    */
   async record(shop: string, request: PrivacyRequest, at: string): Promise<'applied' | 'duplicate'> {
     const item = {
-      ...privacyKey(shop, request),
+      ...(await this.keyOf(shop, request)),
       kind: ItemKind.Privacy,
       status: PENDING,
       shop,
@@ -44,9 +84,9 @@ export class PrivacyRequests {
       new UpdateCommand({
         TableName: this.table.name,
         Key: key,
-        // Once done, the request keeps no address in clear text: only the customer id it concerned.
+        // Once done, the request keeps neither the address nor the id of the customer it concerned.
         UpdateExpression: done
-          ? 'SET #status = :status, progress = :progress REMOVE #request.email'
+          ? 'SET #status = :status, progress = :progress REMOVE #request.email, #request.customerId'
           : 'SET #status = :status, progress = :progress',
         ExpressionAttributeNames: done
           ? { '#status': 'status', '#request': 'request' }
