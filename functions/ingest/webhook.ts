@@ -44,9 +44,6 @@ export type WebhookDelivery = {
   bodySha256: string;
 };
 
-/** A header value as it may appear in a log or a reason: printable, short. */
-export const printable = (value: string): string => value.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-
 const readHeaders = (event: APIGatewayProxyEventV2) => {
   const valid: Record<string, string> = {};
   const invalid: string[] = [];
