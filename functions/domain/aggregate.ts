@@ -298,7 +298,8 @@ export type TagChange = { tags: readonly string[]; present: boolean; at: string 
 
 /**
  * Adds or removes customer tags. Each tag keeps the time of its last change, so an add and a
- * remove arriving out of order end as the later one says. Returns null when nothing changes.
+ * remove arriving out of order end as the later one says, and an add and a remove of the same time
+ * end removed in either order. Returns null when nothing changes.
  */
 export const applyCustomerTags = (
   agg: CustomerAggregate,
@@ -311,7 +312,10 @@ export const applyCustomerTags = (
     const tag = raw.trim();
     if (!tag) continue;
     const known = customerTags[tag];
-    if (known && Date.parse(known.at) >= Date.parse(change.at)) continue;
+    // The later change wins; at the same time a removal wins, whichever arrived first.
+    const knownAt = known ? Date.parse(known.at) : Number.NEGATIVE_INFINITY;
+    const at = Date.parse(change.at);
+    if (known && (knownAt > at || (knownAt === at && (!known.present || change.present)))) continue;
     if (!known && Object.keys(customerTags).length >= MAX_DISTINCT_VALUES) continue;
     customerTags[tag] = { present: change.present, at: change.at };
     changed = true;

@@ -1,4 +1,4 @@
-import { type Money, money } from './money.ts';
+import { type Money, money, toMinorUnits } from './money.ts';
 
 /** One order line, normalised from the Shopify payload. Ids are strings: Shopify ids exceed 2^53 in GraphQL form. */
 export type OrderLine = {
@@ -43,6 +43,11 @@ export type RefundFacts = {
   createdAt: string;
   /** Money returned (successful refund transactions); null when no money moved (a restock only). */
   amount: Money | null;
+  /**
+   * Amounts returned in transactions without a currency (Shopify may send `currency: null`), as
+   * decimals: they are in the order's currency, converted when the refund meets its order.
+   */
+  inOrderCurrency?: string[];
   /** The refunded lines, with the refunded quantity. */
   lines: OrderLine[];
 };
@@ -107,6 +112,8 @@ type Figures = { spent: Money; products: Record<string, number>; selectors: Reco
 export type RefundContribution = {
   refundId: string;
   spent: Money | null;
+  /** Decimals in the order's currency (see `RefundFacts.inOrderCurrency`). */
+  inOrderCurrency?: string[];
   products: Record<string, number>;
   selectors: Record<string, number>;
 };
@@ -144,6 +151,7 @@ export const refundContribution = (
 ): RefundContribution => ({
   refundId: refund.refundId,
   spent: refund.amount ? money(refund.amount.amount, refund.amount.currency) : null,
+  ...(refund.inOrderCurrency?.length ? { inOrderCurrency: refund.inOrderCurrency } : {}),
   ...unitsOf(refund.lines, options),
 });
 
@@ -168,6 +176,7 @@ const net = (gross: Figures, refunds: readonly RefundContribution[]): Figures =>
   const selectors: Record<string, number> = {};
   for (const refund of refunds) {
     if (refund.spent?.currency === gross.spent.currency) spent -= refund.spent.amount;
+    for (const decimal of refund.inOrderCurrency ?? []) spent -= toMinorUnits(decimal, gross.spent.currency);
     for (const [key, n] of Object.entries(refund.products)) products[key] = (products[key] ?? 0) + n;
     for (const [key, n] of Object.entries(refund.selectors)) selectors[key] = (selectors[key] ?? 0) + n;
   }

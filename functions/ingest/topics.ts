@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { parseJsonLossless } from '#adapters/shopify/lossless-json.ts';
 import {
   ConsentPayload,
   CustomerDeletionPayload,
@@ -212,7 +213,7 @@ export const parseWebhook = ({
   if (!parser) return { kind: 'quarantine', reason: `topic "${name}" is not subscribed to` };
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = parseJsonLossless(body.toString('utf8'));
   } catch (error) {
     return { kind: 'quarantine', reason: `body is not JSON: ${(error as Error).name}` };
   }

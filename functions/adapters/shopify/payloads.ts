@@ -7,7 +7,10 @@ import type { OrderFacts, OrderLine, RefundFacts } from '#domain/order.ts';
 /** The Admin API version our webhook subscriptions are pinned to (README: "Shopify API version"). */
 export const SHOPIFY_API_VERSION = '2025-10';
 
-/** Shopify REST ids are integers that can exceed 2^53 in future; JSON numbers or strings are accepted. */
+/**
+ * Shopify REST ids are integers that can exceed 2^53: bodies are parsed with `parseJsonLossless`,
+ * which hands such an id over as its digits, so an id is a safe JSON number or a digit string.
+ */
 export const ShopifyId = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
   .transform(String);
@@ -246,31 +249,31 @@ export const toOrderFacts = (order: OrderPayload): OrderFacts | null => {
     discountCodes: (order.discount_codes ?? []).map((d) => d.code),
     channel: order.source_name || null,
     address: toAddress(order.customer.default_address),
-    refunds: order.refunds.map((refund) => toRefundFacts({ ...refund, order_id: order.id })),
+    refunds: order.refunds.map((refund) => toRefundFacts({ ...refund, order_id: order.id }, currency)),
   };
 };
 
 /**
  * Maps a refund to domain facts. The money returned is the sum of its successful refund
- * transactions in the currency of the first one (Shopify refunds in the order's currency).
+ * transactions, in the currency of the first that names one (Shopify refunds in the order's
+ * currency) or else `orderCurrency` (when the refund comes inside its order). Transactions with
+ * `currency: null` are in the order's currency: without one known here they are kept as decimals
+ * and converted when the refund meets its order.
  */
-export const toRefundFacts = (refund: RefundPayload): RefundFacts => {
+export const toRefundFacts = (refund: RefundPayload, orderCurrency?: string): RefundFacts => {
   const paid = refund.transactions.filter(
-    (t) => t.kind === 'refund' && (t.status ?? 'success') === 'success' && t.currency,
+    (t) => t.kind === 'refund' && (t.status ?? 'success') === 'success',
   );
-  const currency = paid[0]?.currency?.toUpperCase();
+  const currency = (paid.find((t) => t.currency)?.currency ?? orderCurrency)?.toUpperCase();
+  const inCurrency = paid.filter((t) => !t.currency || t.currency.toUpperCase() === currency);
   return {
     refundId: refund.id,
     orderId: refund.order_id,
     createdAt: utc(refund.created_at),
     amount: currency
-      ? {
-          amount: paid
-            .filter((t) => t.currency?.toUpperCase() === currency)
-            .reduce((sum, t) => sum + toMinorUnits(t.amount, currency), 0),
-          currency,
-        }
+      ? { amount: inCurrency.reduce((sum, t) => sum + toMinorUnits(t.amount, currency), 0), currency }
       : null,
+    ...(currency || paid.length === 0 ? {} : { inOrderCurrency: paid.map((t) => t.amount) }),
     lines: refund.refund_line_items.map(({ quantity, line_item }) => toLine(line_item, quantity)),
   };
 };

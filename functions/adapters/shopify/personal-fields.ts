@@ -1,3 +1,5 @@
+import { parseJsonLossless } from './lossless-json.ts';
+
 /**
  * Strips a Shopify webhook body of personal data, for the copy kept in the quarantine: names,
  * addresses (all but country and province), email addresses, phone numbers, notes, IPs, browser
@@ -59,7 +61,7 @@ const strip = (value: unknown, inAddress: boolean, depth: number): unknown => {
 export const withoutPersonalFields = (body: Buffer): string | null => {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = parseJsonLossless(body.toString('utf8'));
   } catch {
     return null;
   }
