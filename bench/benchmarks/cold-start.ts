@@ -81,6 +81,7 @@ const firstEvent = (name: Name, secret: string): unknown => {
       entryId: 1,
       occurredAt: new Date().toISOString(),
       emailMarketing: 'subscribed',
+      backfill: false,
     };
     return {
       version: '0',

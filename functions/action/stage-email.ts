@@ -39,6 +39,8 @@ export const sendStageEmail = async (
     logger.info('email skipped', { ...send, reason });
     return { status: 'skipped', reason };
   };
+  // The rules route no history; should one arrive anyway (a rule edited by hand), it sends nothing.
+  if (entry.backfill) return skip('the stage was entered from history (backfill)');
   const decision = await recheck(deps, deps.config, entry);
   if (!decision.send) return skip(decision.reason);
   const { action, customer, email: to } = decision;

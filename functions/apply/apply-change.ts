@@ -32,6 +32,8 @@ export type Applied = {
   reason?: string;
 };
 
+export type ApplyOptions = { silent?: boolean };
+
 /**
  * The one apply path: a normalised change (see `ShopifyChange`) becomes its effect on the table,
  * idempotently and in any arrival order. Webhooks and the unsubscribe link use it today; backfill
@@ -60,22 +62,26 @@ export class ApplyPath {
     return current === null && (await this.privacy.isRedacted(shop, customerId));
   }
 
-  async apply(shop: string, change: ShopifyChange): Promise<Applied> {
+  /**
+   * Applies one change. `silent`: it comes from history (backfill, reindex) — stages it enters are
+   * recorded but announced as `backfill` and never emailed.
+   */
+  async apply(shop: string, change: ShopifyChange, { silent = false }: ApplyOptions = {}): Promise<Applied> {
     switch (change.type) {
       case 'order':
-        return this.order(shop, change.order);
+        return this.order(shop, change.order, silent);
       case 'refund':
-        return this.refund(shop, change.refund);
+        return this.refund(shop, change.refund, silent);
       case 'consent':
-        return this.customer(shop, change.customerId, (current) =>
+        return this.customer(shop, change.customerId, silent, (current) =>
           consentChange(shop, change.customerId, current, change.consent, change.consent.updatedAt),
         );
       case 'customer-tags':
-        return this.customer(shop, change.customerId, (current) =>
+        return this.customer(shop, change.customerId, silent, (current) =>
           tagsChange(shop, change.customerId, current, change.tags, change.tags.at),
         );
       case 'customer':
-        return this.customer(shop, change.customerId, (current) =>
+        return this.customer(shop, change.customerId, silent, (current) =>
           customerChange(shop, change.customerId, current, change.update, change.update.at),
         );
       case 'privacy': {
@@ -92,9 +98,10 @@ export class ApplyPath {
   }
 
   /** An order version, evaluated at its own time (its `updated_at`), not at processing time. */
-  private async order(shop: string, facts: OrderFacts): Promise<Applied> {
+  private async order(shop: string, facts: OrderFacts, silent: boolean): Promise<Applied> {
     const status = await this.customers.apply({
       shop,
+      silent,
       customerId: facts.customerId,
       orderId: facts.orderId,
       compute: async ({ current, stored, parkedRefunds, otherOrders }) => {
@@ -118,7 +125,7 @@ export class ApplyPath {
    * A refund names its order, not the customer: it is parked with the order and, once the order's
    * customer is known, taken off that order's contribution (once, whatever the delivery order).
    */
-  private async refund(shop: string, facts: RefundFacts): Promise<Applied> {
+  private async refund(shop: string, facts: RefundFacts, silent: boolean): Promise<Applied> {
     const refund = refundContribution(facts, this.options);
     const customerId = await this.customers.parkRefund(shop, facts.orderId, refund);
     if (customerId === null)
@@ -129,6 +136,7 @@ export class ApplyPath {
       };
     const status = await this.customers.apply({
       shop,
+      silent,
       customerId,
       orderId: facts.orderId,
       compute: async ({ current, stored, otherOrders }) =>
@@ -146,10 +154,12 @@ export class ApplyPath {
   private async customer(
     shop: string,
     customerId: string,
+    silent: boolean,
     compute: (current: CustomerAggregate | null) => CustomerAggregate | null,
   ): Promise<Applied> {
     const status = await this.customers.apply({
       shop,
+      silent,
       customerId,
       orderId: null,
       compute: async ({ current }) => {

@@ -33,8 +33,13 @@ export const StageChangedDetail = z.object({
    * entries to the email sender (which checks consent again before sending).
    */
   emailMarketing: z.string(),
+  /**
+   * True when history caused the change (backfill, reindex): the stage is entered at its
+   * historical time but nobody is emailed for it. The action rules route only `false`.
+   */
+  backfill: z.boolean().default(false),
 });
-export type StageChangedDetail = z.infer<typeof StageChangedDetail>;
+export type StageChangedDetail = z.input<typeof StageChangedDetail>;
 
 /** A stage change that entered a stage: what the email sender acts on. */
 export const StageEntryDetail = StageChangedDetail.extend({ to: z.string().min(1) });
@@ -56,8 +61,10 @@ export const SegmentChangeDetail = z.object({
   segmentId: z.string().min(1),
   entryId: z.number().int().nonnegative(),
   occurredAt: z.iso.datetime(),
+  /** True when history caused the change (backfill, reindex). */
+  backfill: z.boolean().default(false),
 });
-export type SegmentChangeDetail = z.infer<typeof SegmentChangeDetail>;
+export type SegmentChangeDetail = z.input<typeof SegmentChangeDetail>;
 
 /** A customer used an email's unsubscribe link; Loyalty Loop stopped emailing them at `occurredAt`. */
 export const CustomerUnsubscribedDetail = z.object({
@@ -83,6 +90,7 @@ export const transitionEvents = (
   customerId: string,
   transitions: readonly StageTransition[],
   emailMarketing: string,
+  backfill = false,
 ): BusEvent[] =>
   transitions.map((t) => ({
     detailType: DetailType.StageChanged,
@@ -96,6 +104,7 @@ export const transitionEvents = (
       entryId: t.entryId,
       occurredAt: t.occurredAt,
       emailMarketing,
+      backfill,
     },
   }));
 
@@ -103,6 +112,7 @@ export const segmentEvents = (
   shop: string,
   customerId: string,
   transitions: readonly SegmentTransition[],
+  backfill = false,
 ): BusEvent[] =>
   transitions.map((t) => ({
     detailType: t.entered ? DetailType.SegmentEntered : DetailType.SegmentExited,
@@ -113,5 +123,6 @@ export const segmentEvents = (
       segmentId: t.segmentId,
       entryId: t.entryId,
       occurredAt: t.occurredAt,
+      backfill,
     },
   }));

@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { putBusEvents } from '#adapters/bus-publisher.ts';
 import { eventBridge } from '#adapters/clients.ts';
-import { decodeState } from '#adapters/store/aggregate-item.ts';
+import { decodeState, isSilent } from '#adapters/store/aggregate-item.ts';
 import { requireEnv } from '#commons/env.ts';
 import { errorFacts } from '#commons/error-facts.ts';
 import { logger } from '#commons/logger.ts';
@@ -16,29 +16,28 @@ import { journeyConfig } from '#journeys/index.ts';
 const env = requireEnv('EVENT_BUS_NAME');
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-const aggregateOf = (image: Record<string, unknown> | undefined): CustomerAggregate | null =>
-  image ? (decodeState(unmarshall(image as Record<string, AttributeValue>))?.aggregate ?? null) : null;
+const itemOf = (image: Record<string, unknown> | undefined) =>
+  image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
+const aggregateOf = (item: Record<string, unknown> | undefined): CustomerAggregate | null =>
+  decodeState(item)?.aggregate ?? null;
 
 /** One aggregate change → the segment and journey stage transitions it causes → events on the bus. Throws to retry this record. */
 const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
-  const after = aggregateOf(record.dynamodb?.NewImage);
+  const written = itemOf(record.dynamodb?.NewImage);
+  const after = aggregateOf(written);
   if (!after) return; // a removed aggregate leaves no stage to enter
-  const before = aggregateOf(record.dynamodb?.OldImage);
+  const before = aggregateOf(itemOf(record.dynamodb?.OldImage));
+  const backfill = isSilent(written);
   const transitions = stageTransitions(journeyConfig.journeys, before, after);
   const segments = segmentTransitions(journeyConfig.segments, before, after);
   const events = [
-    ...segmentEvents(after.shop, after.customerId, segments),
-    ...transitionEvents(after.shop, after.customerId, transitions, after.emailMarketing.state),
+    ...segmentEvents(after.shop, after.customerId, segments, backfill),
+    ...transitionEvents(after.shop, after.customerId, transitions, after.emailMarketing.state, backfill),
   ];
   if (events.length === 0) return;
   await putBusEvents(eventBridge, env.EVENT_BUS_NAME, events);
-  logger.info('transitions', {
-    shop: after.shop,
-    customerId: after.customerId,
-    version: after.version,
-    transitions,
-    segments,
-  });
+  const { shop, customerId, version } = after;
+  logger.info('transitions', { shop, customerId, version, backfill, transitions, segments });
 };
 
 /** Logs which record failed and why (the batch response only carries its sequence number), then fails it. */

@@ -55,7 +55,13 @@ export class JourneyBus extends Construct {
           source: [EVENT_SOURCE],
           detailType: [DetailType.StageChanged],
           // Only stage entries of subscribed customers can send an email: others never wake the sender.
-          detail: { journeyId: [journey.id], to: [stage.id], emailMarketing: ['subscribed'] },
+          // History (backfill) enters stages silently: never emailed.
+          detail: {
+            journeyId: [journey.id],
+            to: [stage.id],
+            emailMarketing: ['subscribed'],
+            backfill: [false],
+          },
         },
       });
       rule.addTarget(

@@ -78,6 +78,22 @@ describe('evaluate handler', () => {
       entryId: 2,
       occurredAt: '2026-11-02T00:00:00.000Z',
       emailMarketing: 'subscribed',
+      backfill: false,
+    });
+  });
+
+  it('marks the events of a silent write (history) as backfill, at their historical time', async () => {
+    const silent = firstRumBaba('7003');
+    const written = silent.dynamodb?.NewImage;
+    if (written) written.silent = { BOOL: true };
+
+    await handler({ Records: [silent] } as DynamoDBStreamEvent, lambdaContext());
+
+    const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(JSON.parse(entries[0]?.Detail ?? '{}')).toMatchObject({
+      to: 'first-rum-baba',
+      occurredAt: '2026-11-02T00:00:00.000Z',
+      backfill: true,
     });
   });
 
@@ -122,6 +138,7 @@ describe('evaluate handler', () => {
       segmentId: 'lapsing-regulars',
       entryId: 4,
       occurredAt: '2026-10-31T00:00:00.000Z',
+      backfill: false,
     });
   });
 

@@ -231,7 +231,12 @@ describe('LoyaltyLoop stack', () => {
       EventPattern: {
         source: ['loyalty-loop'],
         'detail-type': ['Journey Stage Changed'],
-        detail: { journeyId: ['rum-baba-fans'], to: ['first-rum-baba'], emailMarketing: ['subscribed'] },
+        detail: {
+          journeyId: ['rum-baba-fans'],
+          to: ['first-rum-baba'],
+          emailMarketing: ['subscribed'],
+          backfill: [false],
+        },
       },
       Targets: [
         Match.objectLike({

@@ -13,6 +13,16 @@ export type PendingOrder = { version: number; contribution: OrderContribution };
 
 export type AggregateState = { aggregate: CustomerAggregate; pendingOrder: PendingOrder | null };
 
+/**
+ * The aggregate item's attribute marking a write that applied history (backfill, reindex): stages
+ * it enters are recorded, with their historical time, but announced as `backfill` and not emailed.
+ * A later write without it (a webhook) clears it.
+ */
+export const SILENT = 'silent';
+
+/** Whether an aggregate item (as read, or unmarshalled from a stream image) was written silently. */
+export const isSilent = (item: Record<string, unknown> | undefined): boolean => item?.[SILENT] === true;
+
 /** DynamoDB items are at most 400 KB; a state beyond this (compressed) is refused rather than failing the write. */
 const MAX_STATE_BYTES = 350 * 1024;
 

@@ -2,7 +2,13 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import type { OrderContribution, RefundContribution } from '#domain/order.ts';
-import { type AggregateState, decodeState, encodeState, type PendingOrder } from './aggregate-item.ts';
+import {
+  type AggregateState,
+  decodeState,
+  encodeState,
+  type PendingOrder,
+  SILENT,
+} from './aggregate-item.ts';
 import { ItemKind } from './item-kinds.ts';
 import {
   aggregateKey,
@@ -166,6 +172,8 @@ export class CustomerRecords {
     customerId: string;
     orderId: string | null;
     compute: Compute;
+    /** A change from history (backfill, reindex): the aggregate item says so, and no email follows. */
+    silent?: boolean;
   }): Promise<ApplyOutcome> {
     const { shop, customerId, orderId } = input;
     for (let attempt = 1; ; attempt++) {
@@ -202,6 +210,7 @@ export class CustomerRecords {
           customerId,
           { aggregate: change.aggregate, pendingOrder: next },
           state,
+          input.silent === true,
         ))
       ) {
         if (attempt >= MAX_ATTEMPTS)
@@ -237,18 +246,23 @@ export class CustomerRecords {
     return linked;
   }
 
-  /** Writes the aggregate unless another writer changed it since `read`; false on that conflict. */
+  /**
+   * Writes the aggregate unless another writer changed it since `read`; false on that conflict.
+   * `silent`: the write applies history; its stream record tells the evaluator so (`SILENT`).
+   */
   private writeAggregate(
     shop: string,
     customerId: string,
     state: AggregateState,
     read: AggregateState | null,
+    silent: boolean,
   ): Promise<boolean> {
     const item = {
       ...aggregateKey(shop, customerId),
       kind: ItemKind.Aggregate,
       version: state.aggregate.version,
       state: encodeState(state),
+      ...(silent ? { [SILENT]: true } : {}),
     };
     return putIf(
       this.table,
