@@ -122,8 +122,8 @@ export class EmailSender extends Construct {
     // Unsubscribes go back to Shopify for shops with an Admin API token, retried off the request path.
     this.shopifyAdminTokens = new Secret(this, 'ShopifyAdminTokens', {
       description:
-        'Shopify Admin API access tokens (write_customers) as JSON {"<shop>.myshopify.com":"<token>"}; ' +
-        'unsubscribes are written back to the shops listed',
+        'Shopify Admin API credentials as JSON {"<shop>.myshopify.com": {"clientId":"...","clientSecret":"..."} ' +
+        'or "<shpat_ token>"} (README, Deploy); unsubscribes are written back to the shops listed',
       secretObjectValue: {},
     });
     acknowledgeManualRotation(

@@ -62,7 +62,11 @@ describe('consent-sync handler', () => {
   it('reports a refusal (a revoked token) without retrying', async () => {
     expect(await handler(unsubscribed('stale.myshopify.com'))).toEqual({
       status: 'rejected',
-      errors: ['Shopify Admin API answered 401'],
+      errors: [
+        expect.stringMatching(
+          /^Shopify Admin API answered 401 for stale\.myshopify\.com: the access token is invalid/,
+        ),
+      ],
     });
   });
 

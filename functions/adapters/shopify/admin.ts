@@ -1,9 +1,6 @@
-import { SHOPIFY_API_VERSION } from './payloads.ts';
-
-/** A failure Shopify may not repeat (network, 429, 5xx): the caller throws so Lambda retries. */
-export class ShopifyUnavailable extends Error {
-  override name = 'ShopifyUnavailable';
-}
+import { z } from 'zod';
+import { ShopifyQueryError, ShopifyUnavailable } from './admin-errors.ts';
+import type { AdminSession } from './admin-session.ts';
 
 const CONSENT_UPDATE = `mutation consent($input: CustomerEmailMarketingConsentUpdateInput!) {
   customerEmailMarketingConsentUpdate(input: $input) {
@@ -12,61 +9,37 @@ const CONSENT_UPDATE = `mutation consent($input: CustomerEmailMarketingConsentUp
   }
 }`;
 
-/**
- * The shop's Admin API access tokens: JSON `{ "<shop>.myshopify.com": "<token>" }` (custom apps
- * give one token per store, `write_customers` scope). A shop without a token is not written back.
- */
-export const adminToken = (tokensJson: string, shop: string): string | null => {
-  const parsed: unknown = JSON.parse(tokensJson);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error('Shopify admin tokens secret must be a JSON object of shop → token');
-  const token = (parsed as Record<string, unknown>)[shop];
-  return typeof token === 'string' && token.length > 0 ? token : null;
-};
+const ConsentUpdateAnswer = z.object({
+  customerEmailMarketingConsentUpdate: z
+    .object({ userErrors: z.array(z.object({ message: z.string() })).nullish() })
+    .nullish(),
+});
 
 /**
  * Sets a customer's email marketing consent to UNSUBSCRIBED in Shopify
  * (`customerEmailMarketingConsentUpdate`), so the merchant's other tools honour it too.
- * Resolves to Shopify's user errors (permanent: retrying changes nothing); throws
- * `ShopifyUnavailable` when a retry may succeed.
+ * Resolves to Shopify's user errors or query errors (permanent: retrying changes nothing); throws
+ * `ShopifyUnavailable` when a retry may succeed and `ShopifyAccessError` when the shop's access
+ * is refused (token, grant, scope).
  */
-export const unsubscribeInShopify = async (request: {
-  /** `https://{shop}`, or a stand-in for tests; `{shop}` is replaced. */
-  origin: string;
-  shop: string;
-  token: string;
-  customerId: string;
-  at: string;
-}): Promise<string[]> => {
-  const url = `${request.origin.replace('{shop}', request.shop)}/admin/api/${SHOPIFY_API_VERSION}/graphql.json`;
-  let response: Response;
+export const unsubscribeInShopify = async (
+  session: AdminSession,
+  request: { customerId: string; at: string },
+): Promise<string[]> => {
+  let data: unknown;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-shopify-access-token': request.token },
-      body: JSON.stringify({
-        query: CONSENT_UPDATE,
-        variables: {
-          input: {
-            customerId: `gid://shopify/Customer/${request.customerId}`,
-            emailMarketingConsent: { marketingState: 'UNSUBSCRIBED', consentUpdatedAt: request.at },
-          },
-        },
-      }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    ({ data } = await session.request(CONSENT_UPDATE, {
+      input: {
+        customerId: `gid://shopify/Customer/${request.customerId}`,
+        emailMarketingConsent: { marketingState: 'UNSUBSCRIBED', consentUpdatedAt: request.at },
+      },
+    }));
   } catch (error) {
-    throw new ShopifyUnavailable(`Shopify Admin API unreachable: ${(error as Error).message}`);
+    if (error instanceof ShopifyQueryError) return error.messages;
+    throw error;
   }
-  if (response.status === 429 || response.status >= 500)
-    throw new ShopifyUnavailable(`Shopify Admin API answered ${response.status}`);
-  const body = (await response.json().catch(() => null)) as {
-    data?: { customerEmailMarketingConsentUpdate?: { userErrors?: { message: string }[] } };
-    errors?: { message: string; extensions?: { code?: string } }[];
-  } | null;
-  if (!response.ok) return [`Shopify Admin API answered ${response.status}`];
-  if (body?.errors?.some((e) => e.extensions?.code === 'THROTTLED'))
-    throw new ShopifyUnavailable('Shopify Admin API throttled the request');
-  if (body?.errors?.length) return body.errors.map((e) => e.message);
-  return (body?.data?.customerEmailMarketingConsentUpdate?.userErrors ?? []).map((e) => e.message);
+  const answer = ConsentUpdateAnswer.safeParse(data);
+  if (!answer.success)
+    throw new ShopifyUnavailable('Shopify Admin API answered the consent update in another shape');
+  return (answer.data.customerEmailMarketingConsentUpdate?.userErrors ?? []).map((e) => e.message);
 };
