@@ -1,46 +1,26 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeState } from '#adapters/store/aggregate-item.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
 import { aggregateKey, orderKey } from '#adapters/store/keys.ts';
 import { QUARANTINE_COPY_LIMIT, Quarantine } from '#adapters/store/quarantine.ts';
 import { SendLedger } from '#adapters/store/send-ledger.ts';
-import type { StoreTable } from '#adapters/store/table.ts';
 import { ApplyPath } from '#apply/apply-change.ts';
 import { orderChange } from '#domain/apply.ts';
 import type { OrderFacts } from '#domain/order.ts';
 import { journeyConfig } from '#journeys/index.ts';
-import { DynamoDbLocal } from '../../local/dynamodb.ts';
 import { aggregateOfOrders, orderFactory, RUM_BABA } from '../support/factories.ts';
+import { TEST_PEPPER, useDynamoDbLocal } from '../support/local-table.ts';
 
 const SHOP = 'bakery-demo.myshopify.com';
-let db: DynamoDbLocal;
-let table = 0;
+const local = useDynamoDbLocal();
 
-/** A fresh table per test, shaped as the CustomerTable construct declares it, and the stores on it. */
+/** A fresh table per test and the stores on it. */
 const freshTable = async () => {
-  const name = `customers-${++table}`;
-  await db.createTable({
-    logicalId: name,
-    name,
-    keySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    attributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    streamViewType: 'NEW_AND_OLD_IMAGES',
-    ttlAttribute: 'expiresAt',
-  });
-  const t: StoreTable = {
-    doc: DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } }),
-    name,
-  };
-  const pepper = async () => 'test-pepper';
+  const t = await local.freshTable();
+  const pepper = async () => TEST_PEPPER;
   return { table: t, applyPath: new ApplyPath(t, journeyConfig, pepper), customers: new CustomerRecords(t) };
 };
 
@@ -63,12 +43,7 @@ const applyRefund = async (applyPath: ApplyPath, orderId: string, refundId: stri
   ).status;
 
 const itemCount = async (name: string) =>
-  (await db.client.send(new ScanCommand({ TableName: name, Select: 'COUNT' }))).Count;
-
-beforeAll(async () => {
-  db = await DynamoDbLocal.start();
-});
-afterAll(() => db?.stop());
+  (await local.db.client.send(new ScanCommand({ TableName: name, Select: 'COUNT' }))).Count;
 
 describe('the apply path and the store modules on DynamoDB Local', () => {
   it('applies an order once, whatever the number of deliveries', async () => {
@@ -309,7 +284,7 @@ describe('the apply path and the store modules on DynamoDB Local', () => {
       ['q2', QUARANTINE_COPY_LIMIT, false],
       ['q3', null, false],
     ]);
-    const { Items } = await db.client.send(new ScanCommand({ TableName: t.name }));
+    const { Items } = await local.db.client.send(new ScanCommand({ TableName: t.name }));
     expect(Items?.[0]).toMatchObject({ kind: { S: 'quarantine' }, reason: { S: 'no line items' } });
   });
 });

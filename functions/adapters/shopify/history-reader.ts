@@ -38,7 +38,13 @@ const typeOf = (gid: unknown): string | null =>
 export class HistoryReader {
   private readonly pending = new Map<string, PendingOrder>();
   private readonly completed = new Set<string>();
+  private readonly window: number;
   private lastLine = 0;
+
+  /** `window`: how many orders wait for their line items (ORDER_WINDOW). */
+  constructor(window = ORDER_WINDOW) {
+    this.window = window;
+  }
 
   /** Reads one line (its 1-based number); returns what became complete. */
   push(text: string, line: number): HistoryBatch {
@@ -61,7 +67,7 @@ export class HistoryReader {
     if (type === 'Order')
       return this.read(BulkOrderSchema, value, line, batch, (order) => {
         this.pending.set(order.id, { order, items: [], line });
-        if (this.pending.size > ORDER_WINDOW) this.complete(1, batch);
+        if (this.pending.size > this.window) this.complete(1, batch);
         return [];
       });
     batch.problems.push({ line, reason: `not a customer, an order or a line item (${type ?? 'no gid'})` });
@@ -107,7 +113,7 @@ export class HistoryReader {
       batch.problems.push({
         line,
         reason: this.completed.has(item.data.__parentId)
-          ? `line item of order ${item.data.__parentId} came more than ${ORDER_WINDOW} orders after it`
+          ? `line item of order ${item.data.__parentId} came more than ${this.window} orders after it`
           : `line item of an order not in the file (${String(parent).slice(0, 60)})`,
       });
     return batch;
@@ -135,7 +141,7 @@ export class HistoryReader {
   /** Completed orders are remembered a while, to tell a late line item from a stray one. */
   private remember(id: string): void {
     this.completed.add(id);
-    if (this.completed.size > ORDER_WINDOW * 10) {
+    if (this.completed.size > this.window * 10) {
       const [oldest] = this.completed;
       if (oldest !== undefined) this.completed.delete(oldest);
     }

@@ -16,6 +16,8 @@ export const ItemKind = {
   OrderLink: 'order-ref',
   /** A refund received before its order's customer was known. */
   Refund: 'refund',
+  /** A shop's history backfill: where it stands, so a stopped run resumes. */
+  Backfill: 'backfill',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 

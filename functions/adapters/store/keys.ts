@@ -15,6 +15,7 @@
  * | customer redaction (kept: the customer must not come back) | `SHOP#{shop}#REDACTED#{pseudonym}` | `customer-redact` |
  * | suppressed address | `SHOP#{shop}#SUPPRESSED#{hmac}` | `SUPPRESSED` |
  * | quarantined webhook | `SHOP#{shop}#QUARANTINE` | `{receivedAt}#{eventId}` |
+ * | history backfill | `SHOP#{shop}#BACKFILL` | `RUN` |
  */
 
 export type Key = { pk: string; sk: string };
@@ -96,3 +97,5 @@ export const quarantineKey = (shop: string, receivedAt: string, eventId: string)
   pk: quarantinePk(shop),
   sk: `${receivedAt}#${eventId}`,
 });
+
+export const backfillKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#BACKFILL`, sk: 'RUN' });
