@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
 import type { AsyncInvoker } from './async-invoker.ts';
 import type { LocalClock } from './clock.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import type { Faults } from './faults.ts';
 import { readJson, send } from './http-answers.ts';
+import { readBody } from './http-gateway.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 import { type SesLocal, sesFeedbackEntry } from './ses.ts';
 import type { StreamPoller } from './stream-poller.ts';
@@ -19,6 +21,9 @@ const AdvanceTime = z
       .max(10 * 365 * 24 * 3600),
   })
   .strict();
+
+/** A shop's history posted to the Admin stand-in (a year of a busy shop is tens of MB). */
+const MAX_HISTORY_BYTES = 256 * 1024 * 1024;
 
 const SesFeedbackInput = z
   .object({
@@ -41,12 +46,17 @@ export type LocalParts = {
   clock: LocalClock;
   faults: Faults | null;
   shopifyAdminCalls: () => unknown[];
+  /** Loads a Bulk Operation's JSONL into the Admin stand-in as the shop's past; how many of each it held. */
+  shopifyHistory: (shop: string, jsonl: string) => unknown;
   settle: () => Promise<boolean>;
   /** For operator commands run against the local stack (npm run redrive -- --local URL). */
   operator: {
     stackName: string;
     tableName: string;
     pepperSecretArn: string;
+    adminTokensSecretArn: string;
+    /** The Admin API stand-in (`{shop}` stands for the shop's domain). */
+    adminOrigin: string;
     endpoints: { aws: string; dynamoDb: string };
   };
 };
@@ -83,6 +93,28 @@ export const localEndpoints =
       case 'GET /_local/shopify-admin':
         send(res, 200, parts.shopifyAdminCalls());
         return;
+      case 'POST /_local/shopify/history': {
+        const shop = new URL(req.url ?? '/', 'http://local').searchParams.get('shop') ?? '';
+        if (!SHOP_DOMAIN.test(shop)) {
+          send(res, 400, { message: 'pass ?shop=<shop>.myshopify.com' });
+          return;
+        }
+        let jsonl: string;
+        try {
+          jsonl = (await readBody(req, MAX_HISTORY_BYTES)).toString('utf8');
+        } catch {
+          send(res, 413, { message: `history over ${MAX_HISTORY_BYTES} bytes` });
+          return;
+        }
+        try {
+          send(res, 200, { shop, loaded: parts.shopifyHistory(shop, jsonl) });
+        } catch (error) {
+          send(res, 400, {
+            message: `not a Bulk Operation JSONL: ${(error as Error).message.slice(0, 300)}`,
+          });
+        }
+        return;
+      }
       case 'GET /_local/dead-letters':
         send(res, 200, parts.deadLetters.list());
         return;

@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
- * The local world's Shopify, webhook side (its Admin API stand-in is `shopify-admin.ts`): payload
+ * The local world's Shopify, webhook side (its Admin API stand-in is `shopify-admin/`): payload
  * factories shaped like the Admin API's webhook payloads (only the fields that matter plus
  * realistic neighbours), the demo catalog, and a client that signs and posts them like Shopify
  * does. Used by the demo, the load test, the benchmarks and the tests' support module.

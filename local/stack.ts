@@ -11,7 +11,7 @@ import type { LocalFunction } from './lambda-runtime.ts';
 import { localEndpoints } from './local-endpoints.ts';
 import { LocalServer } from './local-server.ts';
 import { SesLocal } from './ses.ts';
-import { ShopifyAdminLocal } from './shopify-admin.ts';
+import { ShopifyAdminLocal } from './shopify-admin/server.ts';
 import {
   createTables,
   type Stops,
@@ -139,7 +139,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     const awsEndpoint = await emulator.listen();
     stops.push(() => emulator.close());
-    const shopifyAdmin = await ShopifyAdminLocal.start(shopifyAdminTokens(options));
+    // The shops' Admin API, on the stack's clock (tokens expire, bulk operations run, buckets refill).
+    const shopifyAdmin = await ShopifyAdminLocal.start(shopifyAdminTokens(options), {
+      now: () => clock.now(),
+    });
     stops.push(() => shopifyAdmin.admin.stop());
     const faults = options.faults ? new Faults(options.faults) : null;
     const capacity = options.meterCapacity ? new CapacityMeter() : null;
@@ -212,11 +215,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       clock,
       faults,
       shopifyAdminCalls: () => shopifyAdmin.admin.calls,
+      shopifyHistory: (shop, jsonl) => shopifyAdmin.admin.loadHistory(shop, jsonl),
       settle: () => settle(),
       operator: {
         stackName: STACK_NAME,
         tableName,
         pepperSecretArn: secretArnOf(wiring, 'SUPPRESSION_PEPPER_SECRET_ARN'),
+        adminTokensSecretArn: secretArnOf(wiring, 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN'),
+        adminOrigin: shopifyAdmin.origin,
         endpoints: { aws: awsEndpoint, dynamoDb: dynamoDb.endpoint },
       },
     });

@@ -1,3 +1,5 @@
+import { demoHistoryJsonl } from './shopify-admin/demo-history.ts';
+import { DEMO_SHOP } from './shopify-webhooks.ts';
 import { startLocalStack } from './stack.ts';
 
 /** `npm start`: the whole pipeline on this machine, per the local contract in the README. */
@@ -12,6 +14,12 @@ const stack = await startLocalStack({
   logLevel: process.env.LOG_LEVEL ?? 'WARN',
 });
 
+// The demo bakery has a year of history before install, waiting in its Admin API to be backfilled.
+await fetch(`${stack.url}/_local/shopify/history?shop=${DEMO_SHOP}`, {
+  method: 'POST',
+  body: demoHistoryJsonl({ now: Date.now() }),
+});
+
 process.stdout.write(
   [
     `Loyalty Loop local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -20,6 +28,7 @@ process.stdout.write(
     `  health     GET  ${stack.url}/_local/health`,
     `  emails     GET  ${stack.url}/_local/emails   (SES emulator UI: ${stack.ses.endpoint})`,
     `  clock      POST ${stack.url}/_local/advance-time {"seconds": N}`,
+    `  history    a year of ${DEMO_SHOP}'s orders in its Admin API: npm run backfill -- --shop ${DEMO_SHOP}`,
     `  DynamoDB Local ${stack.dynamoDb.endpoint}, table ${stack.tableName}`,
     '',
   ].join('\n'),

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ShopifyAccessError } from '#adapters/shopify/admin-errors.ts';
+import { BulkOperationError } from '#adapters/shopify/bulk-operations.ts';
 import { type HistoryBatch, HistoryReader } from '#adapters/shopify/history-reader.ts';
 import { withoutPersonalFields } from '#adapters/shopify/personal-fields.ts';
 import {
@@ -104,8 +106,12 @@ export const runBackfill = async (
       }
     }
   } catch (error) {
-    if (!(error instanceof BackfillStopped)) throw error;
-    await save({ status: 'failed', error: error.message });
+    // What a retry cannot fix by itself — a failed operation, refused access — stops the run clearly.
+    const stop = [BackfillStopped, BulkOperationError, ShopifyAccessError].some(
+      (type) => error instanceof type,
+    );
+    if (!stop) throw error;
+    await save({ status: 'failed', error: (error as Error).message });
   }
   return run;
 };

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { QuarantinedWebhook } from '#adapters/store/quarantine.ts';
+import { awsTarget, localTarget, type Target, type TargetNames } from '../operator-target.ts';
 import { listDeadLetters, redriveDeadLetters } from './dlq-redrive.ts';
 import { listQuarantine, redriveQuarantine } from './quarantine-redrive.ts';
-import { awsTarget, localTarget, type Target, type TargetNames } from './target.ts';
 
 /**
  * Lists and redrives what failed: the stack's dead-letter queues and the quarantined webhooks.

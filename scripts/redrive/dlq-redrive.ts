@@ -1,9 +1,9 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { assertUnreachable } from '#domain/conditions.ts';
+import type { Target } from '../operator-target.ts';
 import { classify, type Failure } from './failure.ts';
 import { redriveStreamBatch } from './stream-batch.ts';
-import type { Target } from './target.ts';
 
 /** How long a message being redriven stays hidden from other readers of its queue. */
 const REDRIVE_VISIBILITY_SECONDS = 300;

@@ -3,7 +3,7 @@ import { ApplyPath } from '#apply/apply-change.ts';
 import { UnusableChange } from '#domain/unusable.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { parseWebhook } from '../../functions/ingest/topics.ts';
-import type { Target } from './target.ts';
+import type { Target } from '../operator-target.ts';
 
 const quarantineOf = (target: Target): Quarantine =>
   new Quarantine({ doc: target.doc, name: target.tableName });

@@ -6,8 +6,8 @@ import {
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
 import { toLambdaImage } from '#adapters/store/stream-image.ts';
+import type { Target } from '../operator-target.ts';
 import type { StreamBatchFailure } from './failure.ts';
-import type { Target } from './target.ts';
 
 /** Pages in a row that may bring nothing before the batch's end is taken as unreachable. */
 const EMPTY_PAGES_LIMIT = 5;

@@ -2,9 +2,9 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { withoutPersonalFields } from '#adapters/shopify/personal-fields.ts';
 import { Quarantine } from '#adapters/store/quarantine.ts';
+import { localTarget } from '../../scripts/operator-target.ts';
 import { listDeadLetters, redriveDeadLetters } from '../../scripts/redrive/dlq-redrive.ts';
 import { listQuarantine, redriveQuarantine } from '../../scripts/redrive/quarantine-redrive.ts';
-import { localTarget } from '../../scripts/redrive/target.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import {
   consentDelivery,

@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShopifyAdminLocal } from '../../local/shopify-admin.ts';
+import { ShopifyAdminLocal } from '../../local/shopify-admin/server.ts';
 import { busEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
 let admin: ShopifyAdminLocal;

@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { EnvelopedEvent } from '../../local/event-bus.ts';
 import type { LocalEmail } from '../../local/ses.ts';
-import type { AdminCall } from '../../local/shopify-admin.ts';
+import type { AdminCall } from '../../local/shopify-admin/server.ts';
 import { DEMO_SHOP, type Delivery, deliver, deliverAll } from '../../local/shopify-webhooks.ts';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 

@@ -6,7 +6,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 
-/** Where the redrive command works: the stack's clients and names, in AWS or in a local stack. */
+/**
+ * Where an operator command (redrive, backfill) works: the stack's clients, names and secrets, in
+ * AWS (names from the stack outputs) or in a local stack (from its health endpoint).
+ */
 export type Target = {
   sqs: SQSClient;
   lambda: LambdaClient;
@@ -18,11 +21,19 @@ export type Target = {
   webhookUrl: string;
   /** The secret of customer pseudonyms (the apply path checks redactions with it). */
   pepper: () => Promise<string>;
+  /** The ShopifyAdminTokens secret's value (the shops' Admin API credentials). */
+  adminTokens: () => Promise<string>;
+  /** Where the shops' Admin API answers (`{shop}` stands for the shop's domain). */
+  adminOrigin: string;
 };
 
 export type TargetNames = Pick<Target, 'queuePrefix' | 'tableName' | 'webhookUrl'> & {
-  /** The pepper secret's ARN (stack output `PepperSecretArn`); needed to redrive quarantined webhooks. */
+  /** The pepper secret's ARN (stack output `PepperSecretArn`); needed to apply changes (redrive, backfill). */
   pepperSecretArn?: string | undefined;
+  /** The ShopifyAdminTokens secret's ARN (stack output `ShopifyAdminTokensArn`); needed to backfill. */
+  adminTokensSecretArn?: string | undefined;
+  /** @default 'https://{shop}' */
+  adminOrigin?: string | undefined;
 };
 
 type ClientConfig = {
@@ -37,14 +48,17 @@ const withClients = (
 ): Target => {
   const at = (endpoint: string | undefined) => ({ ...config, ...(endpoint ? { endpoint } : {}) });
   const secrets = new SecretsManagerClient(at(endpoints.aws));
-  const { pepperSecretArn, ...rest } = names;
+  const { pepperSecretArn, adminTokensSecretArn, adminOrigin, ...rest } = names;
+  const secret = (arn: string | undefined, flag: string) => async () => {
+    if (!arn) throw new Error(`pass ${flag}`);
+    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+    if (!SecretString) throw new Error(`the secret ${arn} has no value`);
+    return SecretString;
+  };
   return {
-    pepper: async () => {
-      if (!pepperSecretArn) throw new Error('pass --pepper-secret (stack output PepperSecretArn)');
-      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: pepperSecretArn }));
-      if (!SecretString) throw new Error('the pepper secret has no value');
-      return SecretString;
-    },
+    pepper: secret(pepperSecretArn, '--pepper-secret (stack output PepperSecretArn)'),
+    adminTokens: secret(adminTokensSecretArn, '--admin-tokens-secret (stack output ShopifyAdminTokensArn)'),
+    adminOrigin: adminOrigin ?? 'https://{shop}',
     sqs: new SQSClient(at(endpoints.aws)),
     lambda: new LambdaClient(at(endpoints.aws)),
     streams: new DynamoDBStreamsClient(at(endpoints.dynamoDb)),
@@ -61,6 +75,8 @@ const LocalHealth = z.object({
   stackName: z.string().min(1),
   tableName: z.string().min(1),
   pepperSecretArn: z.string().min(1),
+  adminTokensSecretArn: z.string().min(1),
+  adminOrigin: z.string().min(1),
   endpoints: z.object({ aws: z.url(), dynamoDb: z.url() }),
 });
 
@@ -69,9 +85,9 @@ export const localTarget = async (url: string): Promise<Target> => {
   const response = await fetch(`${url}/_local/health`);
   const health = LocalHealth.safeParse(await response.json().catch(() => null));
   if (!response.ok || !health.success) throw new Error(`${url} does not answer as a local stack`);
-  const { stackName, tableName, pepperSecretArn, endpoints } = health.data;
+  const { stackName, tableName, endpoints, ...secrets } = health.data;
   return withClients(
-    { queuePrefix: stackName, tableName, webhookUrl: `${url}/webhooks/shopify`, pepperSecretArn },
+    { queuePrefix: stackName, tableName, webhookUrl: `${url}/webhooks/shopify`, ...secrets },
     // The local stack accepts any signature; the SDK only needs some region and credentials to sign.
     { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
     endpoints,
