@@ -1,9 +1,11 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Journey } from '../functions/domain/journey.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { EmailSender } from './constructs/email-sender.ts';
+import { History } from './constructs/history.ts';
 import { JourneyBus } from './constructs/journey-bus.ts';
 import { Privacy } from './constructs/privacy.ts';
 import { SegmentEngine } from './constructs/segment-engine.ts';
@@ -24,6 +26,7 @@ export class LoyaltyLoopStack extends Stack {
   readonly segmentEngine: SegmentEngine;
   readonly emailSender: EmailSender;
   readonly privacy: Privacy;
+  readonly history: History;
 
   constructor(scope: Construct, id: string, props: LoyaltyLoopStackProps) {
     super(scope, id, props);
@@ -66,5 +69,24 @@ export class LoyaltyLoopStack extends Stack {
       table: this.store.table,
       suppressionPepper: this.store.suppressionPepper,
     });
+    this.history = new History(this, 'History', {
+      table: this.store.table,
+      shops: config.shops,
+      shopifyAdminTokens: this.emailSender.shopifyAdminTokens,
+      suppressionPepper: this.store.suppressionPepper,
+      reconcileMinutes: config.reconcileMinutes,
+      ...(config.subscriptionsByApi
+        ? { webhookUrl: `${this.webhookApi.api.apiEndpoint}/webhooks/shopify` }
+        : {}),
+    });
+    // The admin API starts backfills.
+    // (The function itself, not its versions: `grantInvoke` would add `:*`.)
+    this.webhookApi.admin.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.history.backfill.functionArn],
+      }),
+    );
+    this.webhookApi.admin.addEnvironment('BACKFILL_FUNCTION_NAME', this.history.backfill.functionName);
   }
 }

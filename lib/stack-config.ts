@@ -21,6 +21,13 @@ export const StackConfig = z.object({
   /** GET and POST /unsubscribe each: clicks, mailbox one-click POSTs and link scanners. */
   unsubscribeRateLimit: z.number().int().positive().default(50),
   emailSentEvents: z.boolean().default(false),
+  /** How often reconciliation reads what changed in Shopify (minutes). */
+  reconcileMinutes: z.number().int().min(1).max(1440).default(15),
+  /**
+   * Whether the shops' webhook subscriptions are kept through the Admin API (`npm run subscriptions`,
+   * and every reconciliation re-creates removed ones); false when shopify.app.toml holds them.
+   */
+  subscriptionsByApi: z.boolean().default(true),
 });
 export type StackConfig = z.infer<typeof StackConfig>;
 
@@ -34,6 +41,8 @@ const KEYS = [
   'adminRateLimit',
   'unsubscribeRateLimit',
   'emailSentEvents',
+  'reconcileMinutes',
+  'subscriptionsByApi',
 ] as const;
 
 /** Context values given on the command line arrive as strings: "false" and "500" are coerced. */

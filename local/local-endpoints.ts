@@ -9,6 +9,7 @@ import type { Faults } from './faults.ts';
 import { readJson, send } from './http-answers.ts';
 import { readBody } from './http-gateway.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
+import type { LocalScheduler } from './scheduler.ts';
 import { type SesLocal, sesFeedbackEntry } from './ses.ts';
 import type { StreamPoller } from './stream-poller.ts';
 import type { LocalWiring } from './template.ts';
@@ -44,6 +45,7 @@ export type LocalParts = {
   deadLetters: DeadLetters;
   ses: SesLocal;
   clock: LocalClock;
+  scheduler: LocalScheduler;
   faults: Faults | null;
   shopifyAdminCalls: () => unknown[];
   /** Loads a Bulk Operation's JSONL into the Admin stand-in as the shop's past; how many of each it held. */
@@ -127,8 +129,9 @@ export const localEndpoints =
         const input = await readJson(req, res, AdvanceTime, '{"seconds": N}');
         if (!input) return;
         parts.clock.advance(input.seconds);
-        // Schedules due by the new time fire here once the stack declares any (roadmap: timing).
-        send(res, 200, { now: new Date(parts.clock.now()).toISOString() });
+        // Schedules due by the new time are handed over (invoked asynchronously) before answering.
+        const fired = parts.scheduler.fireDue();
+        send(res, 200, { now: new Date(parts.clock.now()).toISOString(), schedulesFired: fired });
         return;
       }
       case 'POST /_local/ses-feedback': {

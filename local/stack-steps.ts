@@ -20,8 +20,9 @@ import {
   toProxyEvent,
 } from './http-gateway.ts';
 import { LocalFunction } from './lambda-runtime.ts';
+import { LocalScheduler } from './scheduler.ts';
 import { StreamPoller } from './stream-poller.ts';
-import { LOCAL_REGION, type LocalWiring, type RouteSpec, readWiring, TemplateError } from './template.ts';
+import { LOCAL_REGION, type LocalWiring, type RouteSpec, readWiring } from './template.ts';
 
 /**
  * The steps `startLocalStack` takes, in order: template → tables → functions → routes → stream
@@ -164,14 +165,20 @@ export const startStreamMappings = (input: {
 };
 
 /**
- * Step 7: schedules. The app declares none yet (the timing issue brings them); a template that
- * does fails here rather than run without them.
+ * Step 7: schedules. Each rate schedule fires its targets on the local clock: in real time, and at
+ * once when `POST /_local/advance-time` passes it.
  */
-export const startSchedules = (wiring: LocalWiring): void => {
-  if (wiring.schedules.length > 0)
-    throw new TemplateError(
-      `the local stack does not run schedules yet: ${wiring.schedules.map((s) => `${s.logicalId} (${s.expression})`).join(', ')}`,
-    );
+export const startSchedules = (input: {
+  wiring: LocalWiring;
+  functions: Map<string, LocalFunction>;
+  invoker: AsyncInvoker;
+  clock: LocalClock;
+  stops: Stops;
+}): LocalScheduler => {
+  const scheduler = new LocalScheduler(input.wiring.schedules, input.functions, input.invoker, input.clock);
+  scheduler.start();
+  input.stops.push(async () => scheduler.stop());
+  return scheduler;
 };
 
 /** Waits until every stream is drained and no asynchronous invocation is in flight (twice in a row). */

@@ -142,6 +142,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     // The shops' Admin API, on the stack's clock (tokens expire, bulk operations run, buckets refill).
     const shopifyAdmin = await ShopifyAdminLocal.start(shopifyAdminTokens(options), {
       now: () => clock.now(),
+      // The stack's own webhook address is http://127.0.0.1 (`npm run subscriptions` subscribes it).
+      allowHttpWebhookUris: true,
     });
     stops.push(() => shopifyAdmin.admin.stop());
     const faults = options.faults ? new Faults(options.faults) : null;
@@ -177,6 +179,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         AWS_ENDPOINT_URL_SESV2: ses.endpoint,
         AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
+        AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
         ...(spec.environment.SHOPIFY_ADMIN_ORIGIN ? { SHOPIFY_ADMIN_ORIGIN: shopifyAdmin.origin } : {}),
       }),
     });
@@ -200,7 +203,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     // 6. rules.
     bus.routeRules(wiring.rules);
     // 7. schedules.
-    startSchedules(wiring);
+    const scheduler = startSchedules({ wiring, functions, invoker, clock, stops });
 
     const settle = settleWhenCalm(pollers, invoker);
     const tableName = wiring.tables[0]?.name ?? '';
@@ -213,6 +216,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       deadLetters,
       ses,
       clock,
+      scheduler,
       faults,
       shopifyAdminCalls: () => shopifyAdmin.admin.calls,
       shopifyHistory: (shop, jsonl) => shopifyAdmin.admin.loadHistory(shop, jsonl),

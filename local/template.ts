@@ -72,7 +72,13 @@ export type InvokeConfigSpec = {
 };
 export type SecretSpec = { logicalId: string; arn: string };
 /** A time-driven invocation the template declares: a scheduled EventBridge rule or a Scheduler schedule. */
-export type ScheduleSpec = { logicalId: string; expression: string };
+export type ScheduleSpec = {
+  logicalId: string;
+  expression: string;
+  /** The functions it invokes (a scheduled rule's Lambda targets). */
+  functionIds: string[];
+  enabled: boolean;
+};
 
 export type LocalWiring = {
   tables: TableSpec[];
@@ -294,6 +300,10 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
   ].map(([id, r]) => ({
     logicalId: id,
     expression: String(resolve(r.Properties?.ScheduleExpression ?? '')),
+    functionIds: ((r.Properties?.Targets as { Arn?: unknown }[] | undefined) ?? []).map((t) =>
+      idFromArn(t.Arn),
+    ),
+    enabled: r.Properties?.State !== 'DISABLED',
   }));
 
   const rules: RuleSpec[] = byType('AWS::Events::Rule')

@@ -5,6 +5,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { adminCredentials } from '#adapters/shopify/admin-credentials.ts';
+import { type AdminSessions, createAdminSessions } from '#adapters/shopify/admin-session.ts';
 
 /**
  * Where an operator command (redrive, backfill) works: the stack's clients, names and secrets, in
@@ -93,3 +95,9 @@ export const localTarget = async (url: string): Promise<Target> => {
     endpoints,
   );
 };
+
+/** The shops' Admin API sessions, with the credentials of the target's ShopifyAdminTokens secret. */
+export const sessionsFor = (target: Pick<Target, 'adminTokens' | 'adminOrigin'>): AdminSessions =>
+  createAdminSessions(async (shop) => adminCredentials(await target.adminTokens(), shop), {
+    origin: target.adminOrigin,
+  });

@@ -1,9 +1,12 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { dynamoDb } from '#adapters/clients.ts';
+import { invokeLater } from '#adapters/lambda-invoke.ts';
 import { readSecret } from '#adapters/secrets.ts';
+import { BackfillRuns } from '#adapters/store/backfills.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
 import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
+import { Reconciliations } from '#adapters/store/reconciliations.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors } from '#commons/http.ts';
 import { journeyConfig } from '#journeys/index.ts';
@@ -15,6 +18,10 @@ const table = { doc: dynamoDb, name: env.TABLE_NAME };
 const deps = {
   customers: new CustomerRecords(table),
   privacy: new PrivacyRequests(table),
+  backfills: new BackfillRuns(table),
+  reconciliations: new Reconciliations(table),
+  startBackfill: (shop: string, restart: boolean) =>
+    invokeLater(requireEnv('BACKFILL_FUNCTION_NAME').BACKFILL_FUNCTION_NAME, { shop, restart }),
   config: journeyConfig,
 };
 

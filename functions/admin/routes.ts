@@ -1,8 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '#adapters/shopify/shop-domain.ts';
+import type { BackfillRuns } from '#adapters/store/backfills.ts';
 import type { CustomerRecords } from '#adapters/store/customers.ts';
 import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
+import type { Reconciliations } from '#adapters/store/reconciliations.ts';
 import { HttpError, json } from '#commons/http.ts';
 import { describeIssues } from '#commons/validation.ts';
 import { segmentsOf, stageOf } from '#domain/journey.ts';
@@ -11,6 +13,10 @@ import type { CompiledConfig } from '#domain/journey-config.ts';
 export type AdminDeps = {
   customers: CustomerRecords;
   privacy: PrivacyRequests;
+  backfills: BackfillRuns;
+  reconciliations: Reconciliations;
+  /** Starts (or resumes) a shop's backfill job. */
+  startBackfill: (shop: string, restart: boolean) => Promise<void>;
   config: Pick<CompiledConfig, 'journeys' | 'segments'>;
 };
 type Route = (deps: AdminDeps, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -52,8 +58,44 @@ const getDataRequest: Route = async ({ privacy }, event) => {
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: exported };
 };
 
+const ShopPath = z.object({ shop: Shop });
+
+/** A shop's history backfill as it stands: phase, line, applied, unusable, status (404 before the first run). */
+const getBackfill: Route = async ({ backfills }, event) => {
+  const run = await backfills.get(parsePath(ShopPath, event).shop);
+  if (!run) throw new HttpError(404, 'no backfill has run for this shop');
+  return json(200, run);
+};
+
+/** A run that checkpointed this recently is taken to be running still (it checkpoints every 500 lines). */
+const RUNNING_MS = 5 * 60_000;
+
+/**
+ * Starts a shop's backfill job (`?restart=true`: a new run even after a finished one); 202. A run
+ * still going answers 409; one stopped (failed, or its job died) resumes where it checkpointed.
+ */
+const startBackfill: Route = async ({ backfills, startBackfill: start }, event) => {
+  const { shop } = parsePath(ShopPath, event);
+  const run = await backfills.get(shop);
+  if (run?.status === 'running' && Date.now() - Date.parse(run.updatedAt) < RUNNING_MS)
+    throw new HttpError(409, 'a backfill of this shop is running');
+  const at = new Date().toISOString();
+  await start(shop, event.queryStringParameters?.restart === 'true');
+  return json(202, { status: 'started', at, progress: `/api/shops/${shop}/backfill` });
+};
+
+/** What the last reconciliation of a shop read and repaired, and its watermark (404 before the first run). */
+const getReconciliation: Route = async ({ reconciliations }, event) => {
+  const state = await reconciliations.get(parsePath(ShopPath, event).shop);
+  if (!state) throw new HttpError(404, 'no reconciliation has run for this shop');
+  return json(200, state);
+};
+
 /** The admin API's routes, by API Gateway route key (a Map: no prototype names). */
 export const ADMIN_ROUTES = new Map<string, Route>([
   ['GET /api/shops/{shop}/customers/{customerId}', getCustomer],
   ['GET /api/shops/{shop}/data-requests/{requestId}', getDataRequest],
+  ['GET /api/shops/{shop}/backfill', getBackfill],
+  ['POST /api/shops/{shop}/backfill', startBackfill],
+  ['GET /api/shops/{shop}/reconciliation', getReconciliation],
 ]);

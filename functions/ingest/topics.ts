@@ -83,6 +83,16 @@ const tags = (present: boolean) =>
     return { type: 'customer-tags', customerId: p.customerId, tags: { tags: p.tags, present, at } };
   });
 
+const consent = topic(ConsentPayload, (p, { triggeredAt }): ShopifyChange => {
+  const change = toConsentChange(p);
+  // Without Shopify's consent time, the webhook's trigger time orders it among other changes.
+  return {
+    type: 'consent',
+    customerId: p.customer_id,
+    consent: { ...change, updatedAt: change.updatedAt ?? triggeredAt },
+  };
+});
+
 const customer = topic(
   CustomerPayload,
   (p): ShopifyChange => ({
@@ -104,18 +114,11 @@ const TOPICS = new Map<string, TopicParser>([
     'refunds/create',
     topic(RefundPayload, (p): ShopifyChange => ({ type: 'refund', refund: toRefundFacts(p) })),
   ],
-  [
-    'customers/email_marketing_consent_update',
-    topic(ConsentPayload, (p, { triggeredAt }): ShopifyChange => {
-      const consent = toConsentChange(p);
-      // Without Shopify's consent time, the webhook's trigger time orders it among other changes.
-      return {
-        type: 'consent',
-        customerId: p.customer_id,
-        consent: { ...consent, updatedAt: consent.updatedAt ?? triggeredAt },
-      };
-    }),
-  ],
+  // Shopify's topic lists spell it `customers_email_marketing_consent/update` (GraphQL
+  // CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE); its 2025-01 changelog `customers/email_marketing_consent_update`.
+  // Either header is taken.
+  ['customers_email_marketing_consent/update', consent],
+  ['customers/email_marketing_consent_update', consent],
   ['customer.tags_added', tags(true)],
   ['customer.tags_removed', tags(false)],
   ['customers/create', customer],
@@ -195,6 +198,14 @@ const TOPICS = new Map<string, TopicParser>([
     ),
   ],
 ]);
+
+/**
+ * The topics parsed here: the one list the shops' webhook subscriptions follow (`npm run
+ * subscriptions`), each once (the consent topic's second spelling is an alias).
+ */
+export const HANDLED_TOPICS: readonly string[] = [...TOPICS.keys()].filter(
+  (name) => name !== 'customers/email_marketing_consent_update',
+);
 
 /**
  * Parses a delivery's body (raw bytes), by its topic, into the change it stands for. A topic not

@@ -16,6 +16,8 @@ export type LoyaltyFunctionProps = {
   /** Folder under `functions/` holding `handler.ts`. */
   readonly name: string;
   readonly description: string;
+  /** A physical name, for a function that must name itself in its own policy. @default generated */
+  readonly functionName?: string;
   /** @default 512 */
   readonly memorySize?: number;
   /** @default Duration.seconds(10) */
@@ -52,6 +54,7 @@ export class LoyaltyFunction extends NodejsFunction {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
       description: props.description,
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,

@@ -1,9 +1,11 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
+  backfillKey,
   customerPk,
   orderPk,
   privacyPk,
   quarantinePk,
+  reconciliationKey,
   redactedPk,
   shopStatusKey,
   suppressionKey,
@@ -50,6 +52,10 @@ export const PARTITION = {
   privacy: privacyPk(ANY),
   suppressed: suppressionKey(ANY, ANY).pk,
   quarantine: quarantinePk(ANY),
+  /** A shop's backfill progress. */
+  backfill: backfillKey(ANY).pk,
+  /** A shop's reconciliation watermark and last report. */
+  reconciliation: reconciliationKey(ANY).pk,
   /** A customer's redaction, kept under their pseudonym (`SHOP#{shop}#REDACTED#{pseudonym}`). */
   redacted: redactedPk(ANY, ANY),
 } as const;
@@ -78,9 +84,9 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     ],
   },
   admin: {
-    why: 'Reads one aggregate or one data-request export per request.',
+    why: "Reads one aggregate, data-request export, backfill's progress or reconciliation report per request.",
     actions: ['GetItem'],
-    leadingKeys: [PARTITION.customer, PARTITION.privacy],
+    leadingKeys: [PARTITION.customer, PARTITION.privacy, PARTITION.backfill, PARTITION.reconciliation],
   },
   action: {
     why:
@@ -95,6 +101,26 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
       'data-request exports), then applies the consent to the aggregate (get, conditional put).',
     actions: ['GetItem', 'PutItem'],
     leadingKeys: [PARTITION.customer, PARTITION.redacted],
+  },
+  reconcile: {
+    why:
+      'Applies the orders and customers Shopify changed (the apply path, as ingest: get, query, ' +
+      "conditional puts, the refund transaction) and keeps each shop's watermark (get, put).",
+    actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+    leadingKeys: [PARTITION.customer, PARTITION.order, PARTITION.redacted, PARTITION.reconciliation],
+  },
+  backfill: {
+    why:
+      "Applies a shop's history (the apply path, as ingest: get, query, conditional puts, the refund " +
+      'transaction), checkpoints its progress (put) and quarantines unusable lines (put).',
+    actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+    leadingKeys: [
+      PARTITION.customer,
+      PARTITION.order,
+      PARTITION.redacted,
+      PARTITION.backfill,
+      PARTITION.quarantine,
+    ],
   },
   feedback: {
     why: 'Puts a suppression item per bounced or complaining address.',

@@ -124,12 +124,14 @@ export class WebhookApi extends Construct {
     stage.routeSettings = Lazy.any({
       produce: () => (Object.keys(this.routeThrottles).length > 0 ? this.routeThrottles : undefined),
     });
-    for (const path of [
-      '/api/shops/{shop}/customers/{customerId}',
-      '/api/shops/{shop}/data-requests/{requestId}',
-    ]) {
+    for (const [path, methods] of [
+      ['/api/shops/{shop}/customers/{customerId}', [HttpMethod.GET]],
+      ['/api/shops/{shop}/data-requests/{requestId}', [HttpMethod.GET]],
+      ['/api/shops/{shop}/backfill', [HttpMethod.GET, HttpMethod.POST]],
+      ['/api/shops/{shop}/reconciliation', [HttpMethod.GET]],
+    ] as const) {
       this.limitRoutes(
-        this.api.addRoutes({ path, methods: [HttpMethod.GET], integration: adminIntegration }),
+        this.api.addRoutes({ path, methods: [...methods], integration: adminIntegration }),
         props.adminRateLimit ?? 10,
       );
     }
@@ -165,6 +167,7 @@ export class WebhookApi extends Construct {
       }),
     };
 
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/shopify` });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'AdminApiKeyArn', { value: this.adminApiKey.secretArn });

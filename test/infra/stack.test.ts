@@ -65,6 +65,8 @@ const FUNCTIONS = [
   'privacy',
   'feedback',
   'consent-sync',
+  'reconcile',
+  'backfill',
 ];
 
 describe('LoyaltyLoop stack', () => {
@@ -83,9 +85,12 @@ describe('LoyaltyLoop stack', () => {
       (r) => r.Properties.RouteKey,
     );
     expect(routes.sort()).toEqual([
+      'GET /api/shops/{shop}/backfill',
       'GET /api/shops/{shop}/customers/{customerId}',
       'GET /api/shops/{shop}/data-requests/{requestId}',
+      'GET /api/shops/{shop}/reconciliation',
       'GET /unsubscribe',
+      'POST /api/shops/{shop}/backfill',
       'POST /unsubscribe',
       'POST /webhooks/shopify',
     ]);
@@ -93,7 +98,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(8);
+    expect(Object.keys(functions)).toHaveLength(10);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -197,7 +202,9 @@ describe('LoyaltyLoop stack', () => {
 
   it('writes unsubscribes back to Shopify from the bus, with retries and a DLQ', () => {
     const sync = logicalIdOf('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SHOPIFY_ADMIN_ORIGIN: 'https://{shop}' }) },
+      Environment: {
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-consent-sync' }),
+      },
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['loyalty-loop'], 'detail-type': ['Customer Unsubscribed'] },
@@ -269,7 +276,7 @@ describe('LoyaltyLoop stack', () => {
   });
 
   it('keeps dead letters 4 days: a weekend to redrive, not long past a redaction', () => {
-    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(6);
+    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(7);
     template.allResourcesProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 24 * 3600 });
   });
 
@@ -323,7 +330,7 @@ describe('LoyaltyLoop stack', () => {
     {
       name: 'admin',
       actions: ['GetItem'],
-      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#PRIVACY'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#PRIVACY', 'SHOP#*#BACKFILL', 'SHOP#*#RECONCILE'],
       stream: false,
     },
     { name: 'evaluate', actions: [], leadingKeys: null, stream: true },
@@ -347,6 +354,24 @@ describe('LoyaltyLoop stack', () => {
     },
     { name: 'feedback', actions: ['PutItem'], leadingKeys: ['SHOP#*#SUPPRESSED#*'], stream: false },
     { name: 'consent-sync', actions: [], leadingKeys: null, stream: false },
+    {
+      name: 'backfill',
+      actions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      leadingKeys: [
+        'SHOP#*#CUSTOMER#*',
+        'SHOP#*#ORDER#*',
+        'SHOP#*#REDACTED#*',
+        'SHOP#*#BACKFILL',
+        'SHOP#*#QUARANTINE',
+      ],
+      stream: false,
+    },
+    {
+      name: 'reconcile',
+      actions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#ORDER#*', 'SHOP#*#REDACTED#*', 'SHOP#*#RECONCILE'],
+      stream: false,
+    },
   ])('the $name function', ({ name, actions, leadingKeys, stream }) => {
     it('may issue exactly the table actions its code does, on the table alone', () => {
       const statements = tableStatementsOf(name);
@@ -421,13 +446,16 @@ describe('LoyaltyLoop stack', () => {
 
     expect(stage?.Properties.DefaultRouteSettings).toEqual(throttle(500));
     expect(stage?.Properties.RouteSettings).toEqual({
+      'GET /api/shops/{shop}/backfill': throttle(10),
       'GET /api/shops/{shop}/customers/{customerId}': throttle(10),
       'GET /api/shops/{shop}/data-requests/{requestId}': throttle(10),
+      'GET /api/shops/{shop}/reconciliation': throttle(10),
       'GET /unsubscribe': throttle(50),
+      'POST /api/shops/{shop}/backfill': throttle(10),
       'POST /unsubscribe': throttle(50),
     });
     // API Gateway refuses route settings for a route it does not have yet.
-    expect(routeIds).toHaveLength(4);
+    expect(routeIds).toHaveLength(7);
     expect(stage?.DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 
@@ -541,14 +569,16 @@ describe('cdk-nag (AwsSolutions) on every synth', () => {
       .map((fn) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME);
     expect(readers.sort()).toEqual([
       'loyalty-loop-action',
+      'loyalty-loop-backfill',
       'loyalty-loop-feedback',
       'loyalty-loop-ingest',
       'loyalty-loop-privacy',
+      'loyalty-loop-reconcile',
       'loyalty-loop-unsubscribe',
     ]);
     const grants = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes(`{"Ref":"${pepper}"}`),
     );
-    expect(grants).toHaveLength(5);
+    expect(grants).toHaveLength(7);
   });
 });

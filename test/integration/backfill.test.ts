@@ -226,6 +226,17 @@ describe('backfill through the apply path (DynamoDB Local)', () => {
     expect((await aggregates(table))['2']).toMatchObject({ ordersCount: 3, totalSpent: { amount: 1_440 } });
   });
 
+  it('stops at its deadline with its progress saved, and the next invocation finishes it', async () => {
+    const { table, deps } = await setUp(new MemorySource(history()));
+
+    const paused = await runBackfill(deps, SHOP, { deadline: Date.now() - 1 });
+    expect(paused.status).toBe('running');
+    const finished = await runBackfill(deps, SHOP);
+
+    expect(finished).toMatchObject({ status: 'done', applied: 200, problems: 1 });
+    expect(Object.keys(await aggregates(table))).toHaveLength(40);
+  });
+
   it('stops with a clear, resumable state when a bulk operation fails, and resumes', async () => {
     const source = new MemorySource(history());
     source.failNext = 'ACCESS_DENIED';

@@ -49,3 +49,7 @@ export const adminCredentials = (secretValue: string, shop: string): AdminCreden
     ? { kind: 'access-token', accessToken: entry }
     : { kind: 'client-credentials', clientId: entry.clientId, clientSecret: entry.clientSecret };
 };
+
+/** The shops the secret gives Admin API credentials for. */
+export const credentialedShops = (secretValue: string): string[] =>
+  Object.keys(secretJson(secretValue, AdminCredentialsSecret, LABEL) ?? {});

@@ -19,6 +19,13 @@ const gidOf = (type: string) =>
 const Timestamp = z.iso.datetime({ offset: true });
 const Decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
 const Currency = z.string().regex(/^[A-Za-z]{3}$/);
+/** A list field: GraphQL answers null for a field selected but not set, which reads as empty. */
+const list = <T extends z.ZodType>(item: T, max: number) =>
+  z
+    .array(item)
+    .max(max)
+    .nullish()
+    .transform((items): z.output<T>[] => items ?? []);
 const MoneyBag = z.object({ shopMoney: z.object({ amount: Decimal, currencyCode: Currency }) });
 
 /** A connection as a bulk query may give it inline: `{edges:[{node}]}`, `{nodes:[…]}` or a plain list. */
@@ -28,8 +35,10 @@ const connection = <T extends z.ZodType>(node: T) =>
       z.object({ edges: z.array(z.object({ node })).max(5_000) }),
       z.object({ nodes: z.array(node).max(5_000) }),
       z.array(node).max(5_000),
+      z.null(),
     ])
     .transform((c): z.output<T>[] => {
+      if (c === null) return [];
       if (Array.isArray(c)) return c;
       if ('nodes' in c) return c.nodes;
       return (c.edges as { node: z.output<T> }[]).map((edge) => edge.node);
@@ -40,7 +49,7 @@ export const BulkCustomer = z.object({
   id: gidOf('Customer'),
   email: z.string().max(320).nullish(),
   updatedAt: Timestamp,
-  tags: z.array(z.string().max(255)).max(250).default([]),
+  tags: list(z.string().max(255), 250),
   defaultAddress: z
     .object({ countryCodeV2: z.string().max(2).nullish(), provinceCode: z.string().max(10).nullish() })
     .nullish(),
@@ -83,13 +92,16 @@ export const BulkOrder = z.object({
   updatedAt: Timestamp,
   processedAt: Timestamp.nullish(),
   cancelledAt: Timestamp.nullish(),
-  test: z.boolean().default(false),
-  tags: z.array(z.string().max(255)).max(250).default([]),
-  discountCodes: z.array(z.string().max(255)).max(100).default([]),
+  test: z
+    .boolean()
+    .nullish()
+    .transform((test) => test === true),
+  tags: list(z.string().max(255), 250),
+  discountCodes: list(z.string().max(255), 100),
   sourceName: z.string().max(255).nullish(),
   totalPriceSet: MoneyBag,
   customer: z.object({ id: gidOf('Customer') }).nullish(),
-  refunds: z.array(BulkRefund).max(1_000).default([]),
+  refunds: list(BulkRefund, 1_000),
 });
 export type BulkOrder = z.infer<typeof BulkOrder>;
 export type BulkLineItem = z.infer<typeof BulkLineItem>;

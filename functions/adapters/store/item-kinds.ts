@@ -18,6 +18,8 @@ export const ItemKind = {
   Refund: 'refund',
   /** A shop's history backfill: where it stands, so a stopped run resumes. */
   Backfill: 'backfill',
+  /** A shop's reconciliation: its watermark and what its last run repaired. */
+  Reconciliation: 'reconciliation',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 

@@ -16,6 +16,7 @@
  * | suppressed address | `SHOP#{shop}#SUPPRESSED#{hmac}` | `SUPPRESSED` |
  * | quarantined webhook | `SHOP#{shop}#QUARANTINE` | `{receivedAt}#{eventId}` |
  * | history backfill | `SHOP#{shop}#BACKFILL` | `RUN` |
+ * | reconciliation | `SHOP#{shop}#RECONCILE` | `STATE` |
  */
 
 export type Key = { pk: string; sk: string };
@@ -99,3 +100,4 @@ export const quarantineKey = (shop: string, receivedAt: string, eventId: string)
 });
 
 export const backfillKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#BACKFILL`, sk: 'RUN' });
+export const reconciliationKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#RECONCILE`, sk: 'STATE' });

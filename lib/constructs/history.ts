@@ -1,0 +1,95 @@
+import { ArnFormat, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { deadLetterQueue } from './defaults.ts';
+import { LoyaltyFunction } from './loyalty-function.ts';
+
+export type HistoryProps = {
+  readonly table: ITable;
+  /** The shops served (`*` or a list): the ones with Admin API credentials are reconciled. */
+  readonly shops: '*' | readonly string[];
+  /** The shops' Admin API credentials (`EmailSender.shopifyAdminTokens`). */
+  readonly shopifyAdminTokens: ISecret;
+  /** The pepper of customer pseudonyms: the apply path checks redactions with it. */
+  readonly suppressionPepper: ISecret;
+  /** How often reconciliation runs, in minutes. @default 15 */
+  readonly reconcileMinutes?: number;
+  /**
+   * The webhook route the shops' subscriptions must point at: every run re-creates those Shopify
+   * removed. Leave it out when the app's configuration (shopify.app.toml) holds the subscriptions.
+   */
+  readonly webhookUrl?: string;
+};
+
+/**
+ * What webhooks missed, repaired: every `reconcileMinutes` the reconcile function reads each shop's
+ * orders and customers changed since its watermark from the Admin API and applies them through the
+ * apply path (a missed webhook repaired sends its email, once). The backfill function applies a
+ * shop's history before install, silently (`POST /api/shops/{shop}/backfill`, `npm run backfill`).
+ */
+export class History extends Construct {
+  readonly reconcile: LoyaltyFunction;
+  readonly backfill: LoyaltyFunction;
+  readonly failedRuns: Queue;
+
+  constructor(scope: Construct, id: string, props: HistoryProps) {
+    super(scope, id);
+    const minutes = props.reconcileMinutes ?? 15;
+    this.failedRuns = deadLetterQueue(this, 'FailedRuns');
+    this.reconcile = new LoyaltyFunction(this, 'Reconcile', {
+      name: 'reconcile',
+      description: "Applies the orders and customers Shopify changed since each shop's watermark",
+      timeout: Duration.minutes(5),
+      environment: {
+        SHOPS: props.shops === '*' ? '*' : props.shops.join(','),
+        SHOPIFY_ADMIN_ORIGIN: 'https://{shop}',
+        RECONCILE_MINUTES: String(minutes),
+        ...(props.webhookUrl ? { WEBHOOK_URL: props.webhookUrl } : {}),
+      },
+    })
+      .useTable(props.table)
+      .useSecret(props.shopifyAdminTokens, 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN')
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
+    new Rule(this, 'Schedule', {
+      description: 'Reconciliation of every shop with Shopify',
+      schedule: Schedule.rate(Duration.minutes(minutes)),
+      // A run that fails is retried; the next run covers its window anyway (watermark).
+      targets: [new LambdaFunction(this.reconcile, { retryAttempts: 2, deadLetterQueue: this.failedRuns })],
+    });
+    // A shop's backfill: started from the admin API, it runs until its time is nearly up, then
+    // checkpoints and invokes itself to go on.
+    // Named, so that its policy can let it invoke itself without a reference to itself (a cycle).
+    const backfillName = `${Stack.of(this).stackName}-history-backfill`;
+    this.backfill = new LoyaltyFunction(this, 'Backfill', {
+      name: 'backfill',
+      functionName: backfillName,
+      description: "Backfills a shop's history (Bulk Operations) through the apply path, silently",
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      asyncFailureQueue: this.failedRuns,
+      environment: { SHOPIFY_ADMIN_ORIGIN: 'https://{shop}' },
+    })
+      .useTable(props.table)
+      .useSecret(props.shopifyAdminTokens, 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN')
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
+    this.backfill.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: backfillName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    new CfnOutput(this, 'ShopifyAdminTokensArn', { value: props.shopifyAdminTokens.secretArn });
+  }
+}
