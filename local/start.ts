@@ -15,9 +15,10 @@ const stack = await startLocalStack({
 });
 
 // The demo bakery has a year of history before install, waiting in its Admin API to be backfilled.
+// It ends a day back, so that reconciliation's first window (two periods) never reads it as new.
 await fetch(`${stack.url}/_local/shopify/history?shop=${DEMO_SHOP}`, {
   method: 'POST',
-  body: demoHistoryJsonl({ now: Date.now() }),
+  body: demoHistoryJsonl({ now: Date.now() - 24 * 3600_000 }),
 });
 
 process.stdout.write(
