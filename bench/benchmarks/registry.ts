@@ -1,5 +1,6 @@
 import type { Benchmark } from '../benchmark.ts';
 import { aggregation } from './aggregation.ts';
+import { backfill } from './backfill.ts';
 import { coldStart } from './cold-start.ts';
 import { cost } from './cost.ts';
 import { floor } from './floor.ts';
@@ -20,5 +21,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   cost,
   aggregation,
   coldStart,
+  backfill,
   throughput,
 ];

@@ -1,4 +1,5 @@
-import { CustomerRecords } from '#adapters/store/customers.ts';
+import { type BatchChange, CustomerBatches } from '#adapters/store/customer-batches.ts';
+import { type Compute, CustomerRecords } from '#adapters/store/customers.ts';
 import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { ShopRegistry } from '#adapters/store/shops.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
@@ -19,6 +20,7 @@ import {
   type RefundFacts,
   refundContribution,
 } from '#domain/order.ts';
+import { UnusableChange } from '#domain/unusable.ts';
 
 /**
  * What applying a change did. `duplicate`: this very change was applied before; `stale`: a newer
@@ -34,6 +36,25 @@ export type Applied = {
 
 export type ApplyOptions = { silent?: boolean };
 
+/** Whether a customer with this record (null: none) was redacted and must not be brought back. */
+type RedactedCheck = (customerId: string, current: CustomerAggregate | null) => Promise<boolean>;
+
+/** A change to the customer alone (no order) as the domain computes it from the current aggregate. */
+const customerUpdate =
+  (shop: string, change: Extract<ShopifyChange, { type: 'consent' | 'customer-tags' | 'customer' }>) =>
+  (current: CustomerAggregate | null): CustomerAggregate | null => {
+    switch (change.type) {
+      case 'consent':
+        return consentChange(shop, change.customerId, current, change.consent, change.consent.updatedAt);
+      case 'customer-tags':
+        return tagsChange(shop, change.customerId, current, change.tags, change.tags.at);
+      case 'customer':
+        return customerChange(shop, change.customerId, current, change.update, change.update.at);
+      default:
+        return assertUnreachable(change);
+    }
+  };
+
 /**
  * The one apply path: a normalised change (see `ShopifyChange`) becomes its effect on the table,
  * idempotently and in any arrival order. Webhooks and the unsubscribe link use it today; backfill
@@ -41,6 +62,7 @@ export type ApplyOptions = { silent?: boolean };
  */
 export class ApplyPath {
   private readonly customers: CustomerRecords;
+  private readonly batches: CustomerBatches;
   private readonly privacy: PrivacyRequests;
   private readonly shops: ShopRegistry;
   private readonly options: ContributionOptions;
@@ -49,6 +71,7 @@ export class ApplyPath {
   constructor(table: StoreTable, options: ContributionOptions, pepper: () => Promise<string>) {
     this.options = options;
     this.customers = new CustomerRecords(table);
+    this.batches = new CustomerBatches(table, this.customers);
     this.privacy = new PrivacyRequests(table, pepper);
     this.shops = new ShopRegistry(table);
   }
@@ -73,17 +96,9 @@ export class ApplyPath {
       case 'refund':
         return this.refund(shop, change.refund, silent);
       case 'consent':
-        return this.customer(shop, change.customerId, silent, (current) =>
-          consentChange(shop, change.customerId, current, change.consent, change.consent.updatedAt),
-        );
       case 'customer-tags':
-        return this.customer(shop, change.customerId, silent, (current) =>
-          tagsChange(shop, change.customerId, current, change.tags, change.tags.at),
-        );
       case 'customer':
-        return this.customer(shop, change.customerId, silent, (current) =>
-          customerChange(shop, change.customerId, current, change.update, change.update.at),
-        );
+        return this.customer(shop, change.customerId, silent, customerUpdate(shop, change));
       case 'privacy': {
         const status = await this.privacy.record(shop, change.request, change.at);
         return change.request.type === 'shop-redact'
@@ -97,6 +112,71 @@ export class ApplyPath {
     }
   }
 
+  /**
+   * Applies many changes — history, silently — ending in the table state `apply` leaves applying
+   * them one by one in this order (each customer's keep their order). Orders and customer changes
+   * go through `CustomerBatches`: read together, computed by the same domain functions, written
+   * under `apply`'s conditions, customers without a record checked for a redaction together; other
+   * changes (refunds, compliance requests, uninstalls) through `apply`, where they stand. A change
+   * that can never be applied answers its `UnusableChange`; the others are applied.
+   */
+  async applyMany(
+    shop: string,
+    changes: readonly ShopifyChange[],
+    { silent = false }: ApplyOptions = {},
+  ): Promise<(Applied | UnusableChange)[]> {
+    const results = new Array<Applied | UnusableChange>(changes.length);
+    // Redactions found for customers without a record, read once per call for all of them.
+    const checked = new Map<string, boolean>();
+    const redacted: RedactedCheck = async (customerId, current) =>
+      current === null && (checked.get(customerId) ?? (await this.privacy.isRedacted(shop, customerId)));
+    const beforeCompute = async (absent: readonly string[]) => {
+      const unknown = absent.filter((customerId) => !checked.has(customerId));
+      const found = await this.privacy.redactedAmong(shop, unknown);
+      for (const customerId of unknown) checked.set(customerId, found.has(customerId));
+    };
+    let run: { index: number; change: BatchChange }[] = [];
+    const flush = async () => {
+      if (run.length === 0) return;
+      const batch = run;
+      run = [];
+      const outcomes = await this.batches.applyMany({
+        shop,
+        silent,
+        changes: batch.map(({ change }) => change),
+        beforeCompute,
+      });
+      for (const [k, { index, change }] of batch.entries()) {
+        const status = outcomes[k];
+        if (status === undefined) throw new Error(`change ${index} of the batch was left without an outcome`);
+        results[index] =
+          status instanceof UnusableChange
+            ? status
+            : {
+                status,
+                customerId: change.customerId,
+                ...(change.orderId === null ? {} : { orderId: change.orderId }),
+              };
+      }
+    };
+    for (const [index, change] of changes.entries()) {
+      const batched = this.batchChangeOf(shop, change, redacted);
+      if (batched) {
+        run.push({ index, change: batched });
+        continue;
+      }
+      await flush();
+      try {
+        results[index] = await this.apply(shop, change, { silent });
+      } catch (error) {
+        if (!(error instanceof UnusableChange)) throw error;
+        results[index] = error;
+      }
+    }
+    await flush();
+    return results;
+  }
+
   /** An order version, evaluated at its own time (its `updated_at`), not at processing time. */
   private async order(shop: string, facts: OrderFacts, silent: boolean): Promise<Applied> {
     const status = await this.customers.apply({
@@ -104,21 +184,28 @@ export class ApplyPath {
       silent,
       customerId: facts.customerId,
       orderId: facts.orderId,
-      compute: async ({ current, stored, parkedRefunds, otherOrders }) => {
-        if (await this.redacted(shop, facts.customerId, current)) return 'redacted';
-        const change = await withOtherOrders(
-          (others) =>
-            orderChange(
-              { shop, current, stored, facts, options: this.options, now: facts.updatedAt, parkedRefunds },
-              others,
-            ),
-          otherOrders,
-        );
-        // The same version again is a redelivery; an older one arriving late is stale.
-        return change === 'stale' && stored?.updatedAt === facts.updatedAt ? 'duplicate' : change;
-      },
+      compute: this.orderCompute(shop, facts, (customerId, current) =>
+        this.redacted(shop, customerId, current),
+      ),
     });
     return { status, customerId: facts.customerId, orderId: facts.orderId };
+  }
+
+  /** What an order version does to its customer, computed from what is stored (see `CustomerRecords`). */
+  private orderCompute(shop: string, facts: OrderFacts, redacted: RedactedCheck): Compute {
+    return async ({ current, stored, parkedRefunds, otherOrders }) => {
+      if (await redacted(facts.customerId, current)) return 'redacted';
+      const change = await withOtherOrders(
+        (others) =>
+          orderChange(
+            { shop, current, stored, facts, options: this.options, now: facts.updatedAt, parkedRefunds },
+            others,
+          ),
+        otherOrders,
+      );
+      // The same version again is a redelivery; an older one arriving late is stale.
+      return change === 'stale' && stored?.updatedAt === facts.updatedAt ? 'duplicate' : change;
+    };
   }
 
   /**
@@ -162,12 +249,47 @@ export class ApplyPath {
       silent,
       customerId,
       orderId: null,
-      compute: async ({ current }) => {
-        if (await this.redacted(shop, customerId, current)) return 'redacted';
-        const aggregate = compute(current);
-        return aggregate ? { aggregate } : null;
-      },
+      compute: this.customerCompute(customerId, compute, (id, current) => this.redacted(shop, id, current)),
     });
     return { status, customerId };
+  }
+
+  /** What a change to the customer alone does, computed from their stored aggregate. */
+  private customerCompute(
+    customerId: string,
+    compute: (current: CustomerAggregate | null) => CustomerAggregate | null,
+    redacted: RedactedCheck,
+  ): Compute {
+    return async ({ current }) => {
+      if (await redacted(customerId, current)) return 'redacted';
+      const aggregate = compute(current);
+      return aggregate ? { aggregate } : null;
+    };
+  }
+
+  /** The change to one customer a change is, as `applyMany` batches it; null for another kind. */
+  private batchChangeOf(shop: string, change: ShopifyChange, redacted: RedactedCheck): BatchChange | null {
+    switch (change.type) {
+      case 'order':
+        return {
+          customerId: change.order.customerId,
+          orderId: change.order.orderId,
+          compute: this.orderCompute(shop, change.order, redacted),
+        };
+      case 'consent':
+      case 'customer-tags':
+      case 'customer':
+        return {
+          customerId: change.customerId,
+          orderId: null,
+          compute: this.customerCompute(change.customerId, customerUpdate(shop, change), redacted),
+        };
+      case 'refund':
+      case 'privacy':
+      case 'uninstall':
+        return null;
+      default:
+        return assertUnreachable(change);
+    }
   }
 }

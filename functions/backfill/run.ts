@@ -45,9 +45,12 @@ export type BackfillDeps = {
   orderWindow?: number;
 };
 
-/** Changes applied at once; a checkpoint after this many lines. */
-const CONCURRENCY = 16;
-const CHECKPOINT_LINES = 500;
+/**
+ * A batch of changes (`ApplyPath.applyMany`) ends after this many lines or changes, whichever
+ * comes first, and a checkpoint follows it: about 1,400 orders, or 2,000 customers, a batch.
+ */
+const CHECKPOINT_LINES = 4_000;
+const BATCH_CHANGES = 5_000;
 const POLL_MS = 2_000;
 
 /** A backfill that cannot go on by itself (an operation failed, access was refused): said clearly, resumable. */
@@ -147,7 +150,12 @@ const operationOf = async (
   }
 };
 
-/** Applies the phase's file from the run's line on; true when the file is done, false at the deadline. */
+/**
+ * Applies the phase's file from the run's line on; true when the file is done, false at the
+ * deadline. Lines are read into batches that `ApplyPath.applyMany` applies one after another — so
+ * one customer's changes apply in file order, and a run's result does not depend on timing — the
+ * next batch read while one applies; each applied batch is a checkpoint.
+ */
 const applyFile = async (
   deps: BackfillDeps,
   shop: string,
@@ -157,76 +165,63 @@ const applyFile = async (
 ): Promise<boolean> => {
   if (run.url === 'empty:') return true;
   const reader = new HistoryReader(deps.orderWindow);
-  const inFlight = new Set<Promise<void>>();
-  let { applied, problems } = run;
   const texts = new Map<number, string>();
-  // One customer's changes apply in file order (so a run's result does not depend on timing),
-  // different customers' side by side.
-  const tails = new Map<string, Promise<void>>();
-  const settle = async (batch: HistoryBatch) => {
-    for (const change of batch.changes) {
-      const customer = customerOf(change);
-      const done = (tails.get(customer) ?? Promise.resolve())
-        .then(() => apply(deps, shop, change))
-        .then((ok) => {
-          if (ok) applied++;
-          else problems++;
-          inFlight.delete(done);
-          if (tails.get(customer) === done) tails.delete(customer);
-        });
-      tails.set(customer, done);
-      inFlight.add(done);
-      if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
-    }
-    for (const problem of batch.problems) {
-      problems++;
+  let counts = { applied: run.applied, problems: run.problems };
+  let batch: Batch = { changes: [], problems: 0 };
+  let applying: Promise<void> = Promise.resolve();
+  let lines = 0;
+  // Starts applying the batch read so far once the one before is applied; its checkpoint follows it.
+  const cut = async () => {
+    await applying;
+    const { changes, problems } = batch;
+    const resume = reader.resumeLine();
+    batch = { changes: [], problems: 0 };
+    lines = 0;
+    for (const seen of texts.keys()) if (seen < resume) texts.delete(seen);
+    applying = (async () => {
+      const outcomes = await deps.applyPath.applyMany(shop, changes, { silent: true });
+      // A change that can never be applied counts as a problem of the run.
+      const unusable = outcomes.filter((o) => o instanceof UnusableChange).length;
+      counts = {
+        applied: counts.applied + outcomes.length - unusable,
+        problems: counts.problems + problems + unusable,
+      };
+      await save({ line: resume, ...counts });
+    })();
+    // Awaited at the next cut; until then a failure must not count as unhandled.
+    applying.catch(() => {});
+  };
+  const take = async ({ changes, problems }: HistoryBatch) => {
+    batch.changes.push(...changes);
+    for (const problem of problems) {
+      batch.problems++;
       await keepLine(deps, shop, run, problem.line, texts.get(problem.line) ?? '', problem.reason);
     }
   };
-  let sinceCheckpoint = 0;
-  for await (const { text, line } of deps.source.lines(run.url as string, run.line)) {
-    texts.set(line, text);
-    await settle(reader.push(text, line));
-    if (++sinceCheckpoint >= (deps.checkpointLines ?? CHECKPOINT_LINES)) {
-      await Promise.all(inFlight);
-      sinceCheckpoint = 0;
-      const resume = reader.resumeLine();
-      for (const seen of texts.keys()) if (seen < resume) texts.delete(seen);
-      await save({ line: resume, applied, problems });
-      if (Date.now() > deadline) return false;
-    }
-  }
-  await settle(reader.end());
-  await Promise.all(inFlight);
-  await save({ line: reader.resumeLine(), applied, problems });
-  return true;
-};
-
-const customerOf = (change: ShopifyChange): string => {
-  switch (change.type) {
-    case 'order':
-      return change.order.customerId;
-    case 'refund':
-      return `order ${change.refund.orderId}`;
-    case 'consent':
-    case 'customer':
-    case 'customer-tags':
-      return change.customerId;
-    default:
-      return change.type;
-  }
-};
-
-/** One change of history, silently; false when it can never be applied (counted as a problem of the run). */
-const apply = async (deps: BackfillDeps, shop: string, change: ShopifyChange): Promise<boolean> => {
   try {
-    await deps.applyPath.apply(shop, change, { silent: true });
+    for await (const { text, line } of deps.source.lines(run.url as string, run.line)) {
+      texts.set(line, text);
+      await take(reader.push(text, line));
+      if (++lines >= (deps.checkpointLines ?? CHECKPOINT_LINES) || batch.changes.length >= BATCH_CHANGES) {
+        await cut();
+        if (Date.now() > deadline) {
+          await applying;
+          return false;
+        }
+      }
+    }
+    await take(reader.end());
+    await cut();
+    await applying;
     return true;
-  } catch (error) {
-    if (error instanceof UnusableChange) return false;
-    throw error;
+  } finally {
+    // A stopped read (or a failed batch) leaves no batch applying behind it.
+    await applying.catch(() => {});
   }
 };
+
+/** Changes read since the last cut, and how many lines of them were unusable. */
+type Batch = { changes: ShopifyChange[]; problems: number };
 
 /** An unusable line of history, kept like an unusable webhook: without personal fields. */
 const keepLine = async (

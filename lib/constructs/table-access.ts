@@ -112,8 +112,9 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
   backfill: {
     why:
       "Applies a shop's history (the apply path, as ingest: get, query, conditional puts, the refund " +
-      'transaction), checkpoints its progress (put) and quarantines unusable lines (put).',
-    actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
+      'transaction; in batches: batch gets and transactions of conditional puts), checkpoints its ' +
+      'progress (put) and quarantines unusable lines (put).',
+    actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'],
     leadingKeys: [
       PARTITION.customer,
       PARTITION.order,

@@ -356,7 +356,7 @@ describe('LoyaltyLoop stack', () => {
     { name: 'consent-sync', actions: [], leadingKeys: null, stream: false },
     {
       name: 'backfill',
-      actions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      actions: ['BatchGetItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
       leadingKeys: [
         'SHOP#*#CUSTOMER#*',
         'SHOP#*#ORDER#*',

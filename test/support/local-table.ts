@@ -1,6 +1,6 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import type { StoreTable } from '#adapters/store/table.ts';
+import { createCustomerTable } from '../../local/customer-table.ts';
 import { DynamoDbLocal } from '../../local/dynamodb.ts';
 
 /** The pepper the test stores use for customer pseudonyms. */
@@ -22,27 +22,8 @@ export const useDynamoDbLocal = () => {
       if (!db) throw new Error('DynamoDB Local has not started');
       return db;
     },
-    async freshTable(): Promise<StoreTable> {
-      const local = this.db;
-      const name = `customers-${++count}`;
-      await local.createTable({
-        logicalId: name,
-        name,
-        keySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        attributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        streamViewType: 'NEW_AND_OLD_IMAGES',
-        ttlAttribute: 'expiresAt',
-      });
-      return {
-        doc: DynamoDBDocumentClient.from(local.client, { marshallOptions: { removeUndefinedValues: true } }),
-        name,
-      };
+    freshTable(): Promise<StoreTable> {
+      return createCustomerTable(this.db, `customers-${++count}`);
     },
   };
 };

@@ -13,6 +13,7 @@ import { ItemKind } from './item-kinds.ts';
 import {
   aggregateKey,
   customerPk,
+  type Key,
   ORDER_LINK_SK,
   ORDER_SK_PREFIX,
   orderKey,
@@ -28,13 +29,13 @@ import { putIf, queryPartition, type StoreTable } from './table.ts';
  * through, so the attempts must outnumber the writers that can meet on one customer: 40 at once
  * (orders racing their refunds) exhausted 8 attempts; the backoff is jittered and capped.
  */
-const MAX_ATTEMPTS = 16;
-const MAX_BACKOFF_MS = 400;
+export const MAX_ATTEMPTS = 16;
+export const MAX_BACKOFF_MS = 400;
 
 /** What an apply did. `duplicate`: this very version was applied before; `stale`: a newer one is stored. */
 /** `redacted`: the customer was erased (customers/redact); nothing may bring them back. */
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'redacted';
-type NoChange = 'stale' | 'duplicate' | 'redacted' | null;
+export type NoChange = 'stale' | 'duplicate' | 'redacted' | null;
 
 /** One change to a customer, computed from what is stored now. */
 export type CustomerChange = { aggregate: CustomerAggregate; order?: OrderContribution };
@@ -54,14 +55,77 @@ export type Compute = (
   stored: StoredCustomer,
 ) => CustomerChange | NoChange | Promise<CustomerChange | NoChange>;
 
-type OrderLink = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
-type StoredOrder = { contribution: OrderContribution; version: number };
+export type OrderLink = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
+export type StoredOrder = { contribution: OrderContribution; version: number };
 
 /** The newer of two stored copies of an order (by the aggregate version that counted it). */
-const newer = (a: StoredOrder | undefined, b: StoredOrder | undefined) =>
+export const newer = (a: StoredOrder | undefined, b: StoredOrder | undefined) =>
   !a ? b : !b ? a : b.version > a.version ? b : a;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A conditional put, as `putIf` and a transaction's Put take it. */
+export type ConditionalPut = {
+  item: Record<string, unknown> & Key;
+  condition: { expression: string; values?: Record<string, unknown> };
+};
+
+/**
+ * The aggregate's write, unless another writer changed it since `read`.
+ * `silent`: the write applies history; its stream record tells the evaluator so (`SILENT`).
+ */
+export const aggregatePut = (
+  shop: string,
+  customerId: string,
+  state: AggregateState,
+  read: AggregateState | null,
+  silent: boolean,
+): ConditionalPut => ({
+  item: {
+    ...aggregateKey(shop, customerId),
+    kind: ItemKind.Aggregate,
+    version: state.aggregate.version,
+    state: encodeState(state),
+    ...(silent ? { [SILENT]: true } : {}),
+  },
+  condition: read
+    ? { expression: 'version = :expected', values: { ':expected': read.aggregate.version } }
+    : { expression: 'attribute_not_exists(pk)' },
+});
+
+/** An order's item as the aggregate counted it, unless a later count is already written. */
+export const orderPut = (shop: string, customerId: string, order: StoredOrder): ConditionalPut => ({
+  item: {
+    ...orderKey(shop, customerId, order.contribution.orderId),
+    kind: ItemKind.Order,
+    updatedAt: order.contribution.updatedAt,
+    appliedVersion: order.version,
+    contribution: order.contribution,
+  },
+  condition: {
+    expression: 'attribute_not_exists(pk) OR attribute_not_exists(appliedVersion) OR appliedVersion < :v',
+    values: { ':v': order.version },
+  },
+});
+
+/** An order's link to its customer, unless a refund was parked since `link` was read. */
+export const linkPut = (
+  shop: string,
+  customerId: string,
+  orderId: string,
+  link: OrderLink,
+): ConditionalPut => ({
+  item: {
+    ...orderLinkKey(shop, orderId),
+    kind: ItemKind.OrderLink,
+    customerId,
+    refundCount: link.refundCount,
+  },
+  condition: {
+    expression: 'attribute_not_exists(refundCount) OR refundCount = :count',
+    values: { ':count': link.refundCount },
+  },
+});
 
 /**
  * A customer's aggregate and orders, and the order links refunds find them by. A change is single
@@ -75,7 +139,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  *
  * A redelivery is a no-op because the domain finds the same version stored. A writer that dies
  * after step 1 leaves the contribution in the aggregate; whoever touches the customer next reads
- * it from there and completes step 2.
+ * it from there and completes step 2. (History, many changes at once, goes through
+ * `CustomerBatches`: the same writes under the same conditions, steps 1 and 2 in one transaction.)
  */
 export class CustomerRecords {
   private readonly table: StoreTable;
@@ -257,35 +322,14 @@ export class CustomerRecords {
     read: AggregateState | null,
     silent: boolean,
   ): Promise<boolean> {
-    const item = {
-      ...aggregateKey(shop, customerId),
-      kind: ItemKind.Aggregate,
-      version: state.aggregate.version,
-      state: encodeState(state),
-      ...(silent ? { [SILENT]: true } : {}),
-    };
-    return putIf(
-      this.table,
-      item,
-      read
-        ? { expression: 'version = :expected', values: { ':expected': read.aggregate.version } }
-        : { expression: 'attribute_not_exists(pk)' },
-    );
+    const { item, condition } = aggregatePut(shop, customerId, state, read, silent);
+    return putIf(this.table, item, condition);
   }
 
   /** Writes an order's item as the aggregate counted it, unless a later count is already written. */
   private async writeOrder(shop: string, customerId: string, order: StoredOrder): Promise<void> {
-    const item = {
-      ...orderKey(shop, customerId, order.contribution.orderId),
-      kind: ItemKind.Order,
-      updatedAt: order.contribution.updatedAt,
-      appliedVersion: order.version,
-      contribution: order.contribution,
-    };
-    await putIf(this.table, item, {
-      expression: 'attribute_not_exists(pk) OR attribute_not_exists(appliedVersion) OR appliedVersion < :v',
-      values: { ':v': order.version },
-    });
+    const { item, condition } = orderPut(shop, customerId, order);
+    await putIf(this.table, item, condition);
   }
 
   /** Makes a pending order durable in its own item, reading first: usually it already is. */
@@ -296,16 +340,8 @@ export class CustomerRecords {
 
   /** Links an order to its customer, unless a refund was parked since `link` was read (then false). */
   private writeLink(shop: string, customerId: string, orderId: string, link: OrderLink): Promise<boolean> {
-    const item = {
-      ...orderLinkKey(shop, orderId),
-      kind: ItemKind.OrderLink,
-      customerId,
-      refundCount: link.refundCount,
-    };
-    return putIf(this.table, item, {
-      expression: 'attribute_not_exists(refundCount) OR refundCount = :count',
-      values: { ':count': link.refundCount },
-    });
+    const { item, condition } = linkPut(shop, customerId, orderId, link);
+    return putIf(this.table, item, condition);
   }
 
   /**

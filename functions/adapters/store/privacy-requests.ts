@@ -3,7 +3,15 @@ import type { PrivacyRequest } from '#domain/change.ts';
 import { ItemKind, PENDING } from './item-kinds.ts';
 import { customerPk, type Key, orderPk, privacyKey, privacyPk, SEND_SK_PREFIX, shopScope } from './keys.ts';
 import { customerPseudonym } from './pseudonym.ts';
-import { deleteKeys, putIf, queryPartition, type StoredItem, type StoreTable } from './table.ts';
+import {
+  deleteKeys,
+  getItems,
+  keyString,
+  putIf,
+  queryPartition,
+  type StoredItem,
+  type StoreTable,
+} from './table.ts';
 
 /** How long a data-request export is kept for the merchant to fetch (then DynamoDB's TTL removes it). */
 const EXPORT_KEPT_SECONDS = 30 * 24 * 3600;
@@ -45,6 +53,21 @@ export class PrivacyRequests {
       }),
     );
     return Item !== undefined;
+  }
+
+  /** Which of some customers were redacted (`isRedacted` for many, by BatchGetItem). */
+  async redactedAmong(shop: string, customerIds: readonly string[]): Promise<Set<string>> {
+    const keys = await Promise.all(
+      customerIds.map(async (customerId) => ({
+        customerId,
+        key: await this.keyOf(shop, { type: 'customer-redact', customerId, email: null }),
+      })),
+    );
+    const found = await getItems(
+      this.table,
+      keys.map(({ key }) => key),
+    );
+    return new Set(keys.filter(({ key }) => found.has(keyString(key))).map(({ customerId }) => customerId));
   }
 
   /** The customer's data requests (their exports included), for erasure. */

@@ -1,9 +1,11 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { inParallel } from '#commons/in-parallel.ts';
 import type { Key } from './keys.ts';
 
 /** The table every store module works on: the document client and the table's name. */
@@ -12,6 +14,9 @@ export type StoreTable = { readonly doc: DynamoDBDocumentClient; readonly name: 
 export type StoredItem = Record<string, unknown> & Key;
 
 const BATCH_WRITE_LIMIT = 25;
+const BATCH_GET_LIMIT = 100;
+/** BatchGetItem requests in flight at once for one `getItems`. */
+const BATCH_GET_CONCURRENCY = 8;
 
 /** A conditional write that DynamoDB refused because its condition did not hold. */
 export const isConditionFailure = (error: unknown): boolean =>
@@ -88,4 +93,33 @@ export const deleteKeys = async (table: StoreTable, keys: readonly Key[]): Promi
     }
   }
   return keys.length;
+};
+
+/** A key as one string, to find an item `getItems` answered. */
+export const keyString = ({ pk, sk }: Key): string => `${pk}\n${sk}`;
+
+/**
+ * The items at `keys` (strongly consistent, as the single reads are), by `keyString`; a key with no
+ * item is absent from the map. BatchGetItem by hundreds, a few at once, retrying what DynamoDB
+ * leaves unprocessed.
+ */
+export const getItems = async (table: StoreTable, keys: readonly Key[]): Promise<Map<string, StoredItem>> => {
+  const unique = [...new Map(keys.map((key) => [keyString(key), { pk: key.pk, sk: key.sk }])).values()];
+  const found = new Map<string, StoredItem>();
+  const chunks = Array.from({ length: Math.ceil(unique.length / BATCH_GET_LIMIT) }, (_, i) =>
+    unique.slice(i * BATCH_GET_LIMIT, (i + 1) * BATCH_GET_LIMIT),
+  );
+  await inParallel(chunks, BATCH_GET_CONCURRENCY, async (chunk) => {
+    let wanted: Record<string, unknown>[] = chunk;
+    for (let attempt = 0; wanted.length > 0; attempt++) {
+      if (attempt >= 8) throw new Error(`DynamoDB left ${wanted.length} reads unprocessed after 8 attempts`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const { Responses, UnprocessedKeys } = await table.doc.send(
+        new BatchGetCommand({ RequestItems: { [table.name]: { Keys: wanted, ConsistentRead: true } } }),
+      );
+      for (const item of (Responses?.[table.name] ?? []) as StoredItem[]) found.set(keyString(item), item);
+      wanted = UnprocessedKeys?.[table.name]?.Keys ?? [];
+    }
+  });
+  return found;
 };
