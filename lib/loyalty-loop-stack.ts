@@ -79,14 +79,15 @@ export class LoyaltyLoopStack extends Stack {
         ? { webhookUrl: `${this.webhookApi.api.apiEndpoint}/webhooks/shopify` }
         : {}),
     });
-    // The admin API starts backfills.
-    // (The function itself, not its versions: `grantInvoke` would add `:*`.)
+    // The admin API starts backfills and reindexes.
+    // (The functions themselves, not their versions: `grantInvoke` would add `:*`.)
     this.webhookApi.admin.addToRolePolicy(
       new PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: [this.history.backfill.functionArn],
+        resources: [this.history.backfill.functionArn, this.history.reindex.functionArn],
       }),
     );
     this.webhookApi.admin.addEnvironment('BACKFILL_FUNCTION_NAME', this.history.backfill.functionName);
+    this.webhookApi.admin.addEnvironment('REINDEX_FUNCTION_NAME', this.history.reindex.functionName);
   }
 }

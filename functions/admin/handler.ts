@@ -7,6 +7,7 @@ import { BackfillRuns } from '#adapters/store/backfills.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
 import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { Reconciliations } from '#adapters/store/reconciliations.ts';
+import { ReindexRuns } from '#adapters/store/reindexes.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors } from '#commons/http.ts';
 import { journeyConfig } from '#journeys/index.ts';
@@ -22,6 +23,9 @@ const deps = {
   reconciliations: new Reconciliations(table),
   startBackfill: (shop: string, restart: boolean) =>
     invokeLater(requireEnv('BACKFILL_FUNCTION_NAME').BACKFILL_FUNCTION_NAME, { shop, restart }),
+  reindexes: new ReindexRuns(table),
+  startReindex: (shop: string, options: { restart: boolean; all: boolean }) =>
+    invokeLater(requireEnv('REINDEX_FUNCTION_NAME').REINDEX_FUNCTION_NAME, { shop, ...options }),
   config: journeyConfig,
 };
 

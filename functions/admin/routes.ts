@@ -5,6 +5,7 @@ import type { BackfillRuns } from '#adapters/store/backfills.ts';
 import type { CustomerRecords } from '#adapters/store/customers.ts';
 import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import type { Reconciliations } from '#adapters/store/reconciliations.ts';
+import type { ReindexRuns } from '#adapters/store/reindexes.ts';
 import { HttpError, json } from '#commons/http.ts';
 import { describeIssues } from '#commons/validation.ts';
 import { segmentsOf, stageOf } from '#domain/journey.ts';
@@ -17,6 +18,9 @@ export type AdminDeps = {
   reconciliations: Reconciliations;
   /** Starts (or resumes) a shop's backfill job. */
   startBackfill: (shop: string, restart: boolean) => Promise<void>;
+  reindexes: ReindexRuns;
+  /** Starts (or resumes) a shop's reindex job. */
+  startReindex: (shop: string, options: { restart: boolean; all: boolean }) => Promise<void>;
   config: Pick<CompiledConfig, 'journeys' | 'segments'>;
 };
 type Route = (deps: AdminDeps, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -60,29 +64,43 @@ const getDataRequest: Route = async ({ privacy }, event) => {
 
 const ShopPath = z.object({ shop: Shop });
 
-/** A shop's history backfill as it stands: phase, line, applied, unusable, status (404 before the first run). */
-const getBackfill: Route = async ({ backfills }, event) => {
-  const run = await backfills.get(parsePath(ShopPath, event).shop);
-  if (!run) throw new HttpError(404, 'no backfill has run for this shop');
-  return json(200, run);
-};
-
-/** A run that checkpointed this recently is taken to be running still (it checkpoints every 500 lines). */
+/** A run that checkpointed this recently is taken to be running still (both jobs checkpoint within a minute). */
 const RUNNING_MS = 5 * 60_000;
 
+type JobRun = { status: string; updatedAt: string };
+
 /**
- * Starts a shop's backfill job (`?restart=true`: a new run even after a finished one); 202. A run
- * still going answers 409; one stopped (failed, or its job died) resumes where it checkpointed.
+ * The two routes of a shop's job (history backfill, reindex): `GET` its run as it stands (404
+ * before the first), `POST` to start it (202; `?restart=true`: a new run even after a finished
+ * one). A run still going answers 409; one stopped (failed, or its function died) resumes where it
+ * checkpointed.
  */
-const startBackfill: Route = async ({ backfills, startBackfill: start }, event) => {
-  const { shop } = parsePath(ShopPath, event);
-  const run = await backfills.get(shop);
-  if (run?.status === 'running' && Date.now() - Date.parse(run.updatedAt) < RUNNING_MS)
-    throw new HttpError(409, 'a backfill of this shop is running');
-  const at = new Date().toISOString();
-  await start(shop, event.queryStringParameters?.restart === 'true');
-  return json(202, { status: 'started', at, progress: `/api/shops/${shop}/backfill` });
-};
+const jobRoutes = (
+  job: 'backfill' | 'reindex',
+  read: (deps: AdminDeps, shop: string) => Promise<JobRun | null>,
+  start: (deps: AdminDeps, shop: string, query: Record<string, string | undefined>) => Promise<void>,
+): [string, Route][] => [
+  [
+    `GET /api/shops/{shop}/${job}`,
+    async (deps, event) => {
+      const run = await read(deps, parsePath(ShopPath, event).shop);
+      if (!run) throw new HttpError(404, `no ${job} has run for this shop`);
+      return json(200, run);
+    },
+  ],
+  [
+    `POST /api/shops/{shop}/${job}`,
+    async (deps, event) => {
+      const { shop } = parsePath(ShopPath, event);
+      const run = await read(deps, shop);
+      if (run?.status === 'running' && Date.now() - Date.parse(run.updatedAt) < RUNNING_MS)
+        throw new HttpError(409, `a ${job} of this shop is running`);
+      const at = new Date().toISOString();
+      await start(deps, shop, event.queryStringParameters ?? {});
+      return json(202, { status: 'started', at, progress: `/api/shops/${shop}/${job}` });
+    },
+  ],
+];
 
 /** What the last reconciliation of a shop read and repaired, and its watermark (404 before the first run). */
 const getReconciliation: Route = async ({ reconciliations }, event) => {
@@ -95,7 +113,17 @@ const getReconciliation: Route = async ({ reconciliations }, event) => {
 export const ADMIN_ROUTES = new Map<string, Route>([
   ['GET /api/shops/{shop}/customers/{customerId}', getCustomer],
   ['GET /api/shops/{shop}/data-requests/{requestId}', getDataRequest],
-  ['GET /api/shops/{shop}/backfill', getBackfill],
-  ['POST /api/shops/{shop}/backfill', startBackfill],
+  ...jobRoutes(
+    'backfill',
+    ({ backfills }, shop) => backfills.get(shop),
+    ({ startBackfill }, shop, query) => startBackfill(shop, query.restart === 'true'),
+  ),
+  // `?all=true`: every customer, not only those whose aggregate misses a selector (after an upgrade).
+  ...jobRoutes(
+    'reindex',
+    ({ reindexes }, shop) => reindexes.get(shop),
+    ({ startReindex }, shop, query) =>
+      startReindex(shop, { restart: query.restart === 'true', all: query.all === 'true' }),
+  ),
   ['GET /api/shops/{shop}/reconciliation', getReconciliation],
 ]);

@@ -20,6 +20,7 @@ import {
   type RefundFacts,
   refundContribution,
 } from '#domain/order.ts';
+import { selectorKeys, withCounted } from '#domain/reindex.ts';
 import { UnusableChange } from '#domain/unusable.ts';
 
 /**
@@ -66,10 +67,13 @@ export class ApplyPath {
   private readonly privacy: PrivacyRequests;
   private readonly shops: ShopRegistry;
   private readonly options: ContributionOptions;
+  /** The selector keys the configuration counts (see `CustomerAggregate.counted`). */
+  private readonly counted: string[];
 
   /** `pepper`: the secret of customer pseudonyms, under which redactions are recorded and found. */
   constructor(table: StoreTable, options: ContributionOptions, pepper: () => Promise<string>) {
     this.options = options;
+    this.counted = selectorKeys(options.selectors);
     this.customers = new CustomerRecords(table);
     this.batches = new CustomerBatches(table, this.customers);
     this.privacy = new PrivacyRequests(table, pepper);
@@ -204,7 +208,8 @@ export class ApplyPath {
         otherOrders,
       );
       // The same version again is a redelivery; an older one arriving late is stale.
-      return change === 'stale' && stored?.updatedAt === facts.updatedAt ? 'duplicate' : change;
+      if (change === 'stale') return stored?.updatedAt === facts.updatedAt ? 'duplicate' : change;
+      return { ...change, aggregate: withCounted(change.aggregate, current === null, this.counted) };
     };
   }
 
@@ -226,13 +231,16 @@ export class ApplyPath {
       silent,
       customerId,
       orderId: facts.orderId,
-      compute: async ({ current, stored, otherOrders }) =>
-        (await this.redacted(shop, customerId, current))
-          ? 'redacted'
-          : withOtherOrders(
-              (others) => refundChange(current, stored, [refund], facts.createdAt, others),
-              otherOrders,
-            ),
+      compute: async ({ current, stored, otherOrders }) => {
+        if (await this.redacted(shop, customerId, current)) return 'redacted';
+        const change = await withOtherOrders(
+          (others) => refundChange(current, stored, [refund], facts.createdAt, others),
+          otherOrders,
+        );
+        return change === 'stale'
+          ? change
+          : { ...change, aggregate: withCounted(change.aggregate, false, this.counted) };
+      },
     });
     return { status, customerId, orderId: facts.orderId };
   }
@@ -263,7 +271,7 @@ export class ApplyPath {
     return async ({ current }) => {
       if (await redacted(customerId, current)) return 'redacted';
       const aggregate = compute(current);
-      return aggregate ? { aggregate } : null;
+      return aggregate ? { aggregate: withCounted(aggregate, current === null, this.counted) } : null;
     };
   }
 

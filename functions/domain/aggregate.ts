@@ -48,6 +48,13 @@ export type CustomerAggregate = {
   products: Record<string, ProductStats>;
   /** Per selector key: orders with a matching line, units, first and last such order. */
   counters: Record<string, SelectorStats>;
+  /**
+   * The selector keys whose `counters` count every order of the customer: the selectors
+   * configured when the customer was first written, and those a reindex counted since. A journey
+   * or segment that counts by a selector not listed waits for the reindex (see `countsFor`).
+   * Absent on aggregates written before reindexing existed: taken as complete.
+   */
+  counted?: string[];
   /** The earliest counted orders (at most NTH_ORDER_LIMIT) with the selectors they matched. */
   firstOrders: FirstOrder[];
   /** Orders per order tag, discount code (upper case) and source channel. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CustomerAggregate } from './aggregate.ts';
 import { type Condition, ConditionSchema, evaluate, selectorsOf } from './conditions.ts';
 import { type ProductSelector, selectorKey } from './order.ts';
+import { countsFor, selectorKeys } from './reindex.ts';
 
 const Id = z
   .string()
@@ -98,7 +99,11 @@ export const stageTransitions = (
   after: CustomerAggregate,
 ): StageTransition[] =>
   journeys.flatMap((journey) => {
-    const from = before ? (currentStage(journey, before)?.id ?? null) : null;
+    // A journey waits for a customer whose counters miss earlier orders (see `countsFor`); the
+    // reindex that completes them is where the customer enters it.
+    const keys = keysOf(journey, () => journey.stages.map((stage) => stage.when));
+    if (!countsFor(after, keys)) return [];
+    const from = before && countsFor(before, keys) ? (currentStage(journey, before)?.id ?? null) : null;
     const to = currentStage(journey, after)?.id ?? null;
     return from === to
       ? []
@@ -123,9 +128,27 @@ export const segmentTransitions = (
   before: CustomerAggregate | null,
   after: CustomerAggregate,
 ): SegmentTransition[] => {
-  const was = new Set(before ? segmentsOf(segments, before) : []);
-  const is = new Set(segmentsOf(segments, after));
-  return segments.flatMap((segment) =>
+  const counted = segments.filter((segment) =>
+    countsFor(
+      after,
+      keysOf(segment, () => [segment.when]),
+    ),
+  );
+  const was = new Set(
+    before
+      ? segmentsOf(
+          counted.filter((segment) =>
+            countsFor(
+              before,
+              keysOf(segment, () => [segment.when]),
+            ),
+          ),
+          before,
+        )
+      : [],
+  );
+  const is = new Set(segmentsOf(counted, after));
+  return counted.flatMap((segment) =>
     was.has(segment.id) === is.has(segment.id)
       ? []
       : [
@@ -137,6 +160,17 @@ export const segmentTransitions = (
           },
         ],
   );
+};
+
+/** The selector keys a journey's or segment's conditions count by, worked out once per definition. */
+const definitionKeys = new WeakMap<object, string[]>();
+const keysOf = (definition: object, conditions: () => readonly Condition[]): string[] => {
+  let keys = definitionKeys.get(definition);
+  if (!keys) {
+    keys = selectorKeys(selectorsOfConditions(conditions()));
+    definitionKeys.set(definition, keys);
+  }
+  return keys;
 };
 
 /** Distinct product selectors used anywhere in these conditions: what an order contribution counts. */
@@ -179,6 +213,13 @@ export const sendDecision = (
     return { send: false, reason: `email marketing state is ${customer.emailMarketing.state}` };
   }
   if (!customer.email) return { send: false, reason: 'no email address' };
+  if (
+    !countsFor(
+      customer,
+      keysOf(journey, () => journey.stages.map((stage) => stage.when)),
+    )
+  )
+    return { send: false, reason: 'customer is waiting for a reindex' };
   if (currentStage(journey, customer)?.id !== stageId)
     return { send: false, reason: 'customer has left the stage' };
   return { send: true, action, email: customer.email, customer };

@@ -101,12 +101,18 @@ export type OrderContribution = {
   channel: string | null;
   /** The version's own figures before refunds: a refund learnt later is taken off these again. */
   gross: Figures;
+  /**
+   * The order's lines (those with units), kept so that a selector configured later can count this
+   * order again (`recount`, a reindex). Absent on orders stored before lines were kept, and on
+   * orders of more than `MAX_KEPT_LINES` lines.
+   */
+  lines?: OrderLine[];
   /** Every refund of the order known so far (by id, sorted), whichever webhook brought it. */
   refunds: RefundContribution[];
 };
 
 /** What an order or a refund counts: money, units per product, units per selector. */
-type Figures = { spent: Money; products: Record<string, number>; selectors: Record<string, number> };
+export type Figures = { spent: Money; products: Record<string, number>; selectors: Record<string, number> };
 
 /** What one refund takes back from its order's contribution. */
 export type RefundContribution = {
@@ -116,6 +122,8 @@ export type RefundContribution = {
   inOrderCurrency?: string[];
   products: Record<string, number>;
   selectors: Record<string, number>;
+  /** The refunded lines (see `OrderContribution.lines`). */
+  lines?: OrderLine[];
 };
 
 export type ContributionOptions = {
@@ -128,6 +136,44 @@ export type ContributionOptions = {
 const distinct = (values: readonly string[]): string[] =>
   [...new Set(values.map((v) => v.trim()).filter(Boolean))].sort();
 
+/**
+ * Lines an order or refund keeps for a later recount, at most: an order item stays far below
+ * DynamoDB's 400 KB whatever the order (one with thousands of lines keeps none, and is counted
+ * again from its product ids alone; see `recount`).
+ */
+export const MAX_KEPT_LINES = 250;
+
+/** The lines a contribution keeps (see `OrderContribution.lines`): those with units, only the fields a selector can match. */
+const keptLines = (lines: readonly OrderLine[]): { lines?: OrderLine[] } => {
+  const kept = lines.filter((line) => line.quantity > 0);
+  if (kept.length > MAX_KEPT_LINES) return {};
+  return {
+    lines: kept.map(({ productId, variantId, sku, vendor, title, quantity }) => ({
+      productId,
+      variantId,
+      sku,
+      vendor,
+      title,
+      quantity,
+    })),
+  };
+};
+
+/** Units of matching lines per selector key (a selector with no matching units is left out). */
+export const selectorUnits = (
+  lines: readonly OrderLine[],
+  selectors: readonly ProductSelector[],
+): Record<string, number> => {
+  const units: Record<string, number> = {};
+  for (const selector of selectors) {
+    const n = lines
+      .filter((line) => line.quantity > 0 && lineMatches(line, selector))
+      .reduce((sum, line) => sum + line.quantity, 0);
+    if (n > 0) units[selectorKey(selector)] = n;
+  }
+  return units;
+};
+
 /** Units per product id and per selector key of some lines (an order's, or a refund's). */
 const unitsOf = (lines: readonly OrderLine[], options: ContributionOptions) => {
   const products: Record<string, number> = {};
@@ -135,14 +181,7 @@ const unitsOf = (lines: readonly OrderLine[], options: ContributionOptions) => {
     if (line.productId === null || line.quantity <= 0) continue;
     products[line.productId] = (products[line.productId] ?? 0) + line.quantity;
   }
-  const selectors: Record<string, number> = {};
-  for (const selector of options.selectors) {
-    const units = lines
-      .filter((line) => line.quantity > 0 && lineMatches(line, selector))
-      .reduce((n, l) => n + l.quantity, 0);
-    if (units > 0) selectors[selectorKey(selector)] = units;
-  }
-  return { products, selectors };
+  return { products, selectors: selectorUnits(lines, options.selectors) };
 };
 
 export const refundContribution = (
@@ -153,6 +192,7 @@ export const refundContribution = (
   spent: refund.amount ? money(refund.amount.amount, refund.amount.currency) : null,
   ...(refund.inOrderCurrency?.length ? { inOrderCurrency: refund.inOrderCurrency } : {}),
   ...unitsOf(refund.lines, options),
+  ...keptLines(refund.lines),
 });
 
 /** `units` minus `taken`, keeping only what stays positive. */
@@ -170,7 +210,7 @@ const subtractUnits = (units: Record<string, number>, taken: Record<string, numb
  * and selections without units left drop out (a fully refunded rum baba is not a rum baba bought).
  * A refund in another currency than the order's takes back units, not money.
  */
-const net = (gross: Figures, refunds: readonly RefundContribution[]): Figures => {
+export const net = (gross: Figures, refunds: readonly RefundContribution[]): Figures => {
   let spent = gross.spent.amount;
   const products: Record<string, number> = {};
   const selectors: Record<string, number> = {};
@@ -218,6 +258,7 @@ export const orderContribution = (
     channel: order.channel,
     gross,
     refunds,
+    ...keptLines(order.lines),
   };
 };
 

@@ -30,4 +30,9 @@ export class ServedShops {
   serves(shop: string): boolean {
     return this.shops === 'every shop' || this.shops.has(shop);
   }
+
+  /** The shops listed; with `*`, `known` (the shops a job knows of otherwise, e.g. those with credentials). */
+  listed(known: readonly string[]): string[] {
+    return this.shops === 'every shop' ? [...known] : [...this.shops];
+  }
 }

@@ -9,6 +9,7 @@ import type { ReconciliationReport, Reconciliations } from '#adapters/store/reco
 import type { ApplyPath } from '#apply/apply-change.ts';
 import { countMetric } from '#commons/metrics.ts';
 import { UnusableChange } from '#domain/unusable.ts';
+import { ServedShops } from '../ingest/served-shops.ts';
 
 /** Read again before the watermark: Shopify's `updated_at` search can lag behind a write. */
 export const OVERLAP_MS = 5 * 60_000;
@@ -17,12 +18,7 @@ const MAX_PROBLEMS_KEPT = 20;
 
 /** The shops served (`SHOPS`: a list, or `*`) that have Admin API credentials. */
 export const shopsToReconcile = (served: string, credentialed: readonly string[]): string[] =>
-  served.trim() === '*'
-    ? [...credentialed]
-    : served
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => credentialed.includes(s));
+  new ServedShops(served).listed(credentialed).filter((shop) => credentialed.includes(shop));
 
 export type ReconcileDeps = { applyPath: ApplyPath; reconciliations: Reconciliations };
 

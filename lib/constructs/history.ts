@@ -31,10 +31,13 @@ export type HistoryProps = {
  * orders and customers changed since its watermark from the Admin API and applies them through the
  * apply path (a missed webhook repaired sends its email, once). The backfill function applies a
  * shop's history before install, silently (`POST /api/shops/{shop}/backfill`, `npm run backfill`).
+ * The reindex function counts customers again from their stored orders when a deploy brings a
+ * new product selector (on the same schedule, or `POST /api/shops/{shop}/reindex`).
  */
 export class History extends Construct {
   readonly reconcile: LoyaltyFunction;
   readonly backfill: LoyaltyFunction;
+  readonly reindex: LoyaltyFunction;
   readonly failedRuns: Queue;
 
   constructor(scope: Construct, id: string, props: HistoryProps) {
@@ -77,19 +80,41 @@ export class History extends Construct {
       .useTable(props.table)
       .useSecret(props.shopifyAdminTokens, 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN')
       .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
-    this.backfill.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'lambda',
-            resource: 'function',
-            resourceName: backfillName,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
+    this.backfill.addToRolePolicy(invokeItself(this, backfillName));
+    // A shop's reindex: started by the schedule once a deploy brought a journey or segment that
+    // counts by a new selector (or from the admin API), it goes on like the backfill.
+    const reindexName = `${Stack.of(this).stackName}-history-reindex`;
+    this.reindex = new LoyaltyFunction(this, 'Reindex', {
+      name: 'reindex',
+      functionName: reindexName,
+      description: "Counts each shop's customers again from their stored orders for new selectors, silently",
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      asyncFailureQueue: this.failedRuns,
+      environment: { SHOPS: props.shops === '*' ? '*' : props.shops.join(',') },
+    })
+      .useTable(props.table)
+      .useSecret(props.shopifyAdminTokens, 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN');
+    this.reindex.addToRolePolicy(invokeItself(this, reindexName));
+    new Rule(this, 'ReindexSchedule', {
+      description: 'Starts the reindex of shops whose customers do not count the deployed selectors yet',
+      schedule: Schedule.rate(Duration.minutes(minutes)),
+      targets: [new LambdaFunction(this.reindex, { retryAttempts: 2, deadLetterQueue: this.failedRuns })],
+    });
     new CfnOutput(this, 'ShopifyAdminTokensArn', { value: props.shopifyAdminTokens.secretArn });
   }
 }
+
+/** Lets a named function invoke itself (to go on after its timeout) without a reference to itself. */
+const invokeItself = (scope: Construct, functionName: string) =>
+  new PolicyStatement({
+    actions: ['lambda:InvokeFunction'],
+    resources: [
+      Stack.of(scope).formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: functionName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ],
+  });

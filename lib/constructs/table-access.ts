@@ -7,6 +7,7 @@ import {
   quarantinePk,
   reconciliationKey,
   redactedPk,
+  reindexKey,
   shopStatusKey,
   suppressionKey,
 } from '../../functions/adapters/store/keys.ts';
@@ -56,6 +57,8 @@ export const PARTITION = {
   backfill: backfillKey(ANY).pk,
   /** A shop's reconciliation watermark and last report. */
   reconciliation: reconciliationKey(ANY).pk,
+  /** A shop's reindex progress. */
+  reindex: reindexKey(ANY).pk,
   /** A customer's redaction, kept under their pseudonym (`SHOP#{shop}#REDACTED#{pseudonym}`). */
   redacted: redactedPk(ANY, ANY),
 } as const;
@@ -84,9 +87,15 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     ],
   },
   admin: {
-    why: "Reads one aggregate, data-request export, backfill's progress or reconciliation report per request.",
+    why: "Reads one aggregate, data-request export, backfill's or reindex's progress or reconciliation report per request.",
     actions: ['GetItem'],
-    leadingKeys: [PARTITION.customer, PARTITION.privacy, PARTITION.backfill, PARTITION.reconciliation],
+    leadingKeys: [
+      PARTITION.customer,
+      PARTITION.privacy,
+      PARTITION.backfill,
+      PARTITION.reindex,
+      PARTITION.reconciliation,
+    ],
   },
   action: {
     why:
@@ -108,6 +117,12 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
       "conditional puts, the refund transaction) and keeps each shop's watermark (get, put).",
     actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
     leadingKeys: [PARTITION.customer, PARTITION.order, PARTITION.redacted, PARTITION.reconciliation],
+  },
+  reindex: {
+    why:
+      "Pages through the table for a shop's customers (scan), counts each again from their orders " +
+      '(get, query) and writes them back (conditional puts, in transactions), and keeps its progress (get, put).',
+    actions: ['GetItem', 'Query', 'Scan', 'PutItem'],
   },
   backfill: {
     why:

@@ -128,6 +128,7 @@ export class WebhookApi extends Construct {
       ['/api/shops/{shop}/customers/{customerId}', [HttpMethod.GET]],
       ['/api/shops/{shop}/data-requests/{requestId}', [HttpMethod.GET]],
       ['/api/shops/{shop}/backfill', [HttpMethod.GET, HttpMethod.POST]],
+      ['/api/shops/{shop}/reindex', [HttpMethod.GET, HttpMethod.POST]],
       ['/api/shops/{shop}/reconciliation', [HttpMethod.GET]],
     ] as const) {
       this.limitRoutes(

@@ -56,6 +56,12 @@ const backfill = (shop: string, ...extra: string[]) =>
     cwd: new URL('../..', import.meta.url).pathname,
   });
 
+/** `npm run reindex -- --shop S --local URL`. */
+const reindex = (shop: string, ...extra: string[]) =>
+  run(process.execPath, ['scripts/reindex.ts', '--shop', shop, '--local', local.url, ...extra], {
+    cwd: new URL('../..', import.meta.url).pathname,
+  });
+
 describe('backfill through the local stack', () => {
   it('knows last year’s buyers from day one, emails nobody for history, and sends the next order’s stage email', {
     timeout: 120_000,
@@ -126,5 +132,41 @@ describe('backfill through the local stack', () => {
     );
     expect(stageEvents.length).toBeGreaterThan(10);
     expect(stageEvents.every((e) => e.detail.backfill === true)).toBe(true);
+  });
+
+  it('reindexes a shop through the admin API: everyone already counts the deployed selectors, `--all` counts them again, silently', {
+    timeout: 120_000,
+  }, async () => {
+    for (const id of [7001, 7002])
+      await local.deliver({
+        topic: 'orders/create',
+        payload: orderPayloadFactory({
+          id: id * 10,
+          customer: { id },
+          created_at: new Date().toISOString(),
+          line_items: [catalogLine(RUM_BABA_ID)],
+        }),
+      });
+    await local.settle();
+    const events = (await local.busEvents()).length;
+    const emails = (await local.emails()).length;
+
+    const first = await reindex(DEMO_SHOP);
+    const all = await reindex(DEMO_SHOP, '--all');
+    await local.settle();
+
+    const counts = /done for \d+ selector\(s\): (\d+) customers, (\d+) counted again, (\d+) already counted/;
+    const [, customers, again, current] = counts.exec(first.stdout) ?? [];
+    expect(Number(customers)).toBeGreaterThanOrEqual(2);
+    expect([again, current]).toEqual(['0', customers]);
+    expect(counts.exec(all.stdout)?.slice(1)).toEqual([customers, customers, '0']);
+    const progress = await fetch(`${local.url}/api/shops/${DEMO_SHOP}/reindex`, {
+      headers: { authorization: 'Bearer local-admin-key' },
+    });
+    expect(await progress.json()).toMatchObject({ status: 'done', all: true, reindexed: Number(customers) });
+    // Counted again, nothing moved: no stage change, no email.
+    expect((await local.busEvents()).length).toBe(events);
+    expect((await local.emails()).length).toBe(emails);
+    expect((await local.customer(7001)).body).toMatchObject({ ordersCount: 1 });
   });
 });

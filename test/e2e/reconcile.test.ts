@@ -70,7 +70,8 @@ describe('reconciliation through the local stack', () => {
     const period = await advance(15 * 60);
     await local.settle();
 
-    expect(period.schedulesFired).toBe(1);
+    // The reconciliation, and the reindex check on the same period.
+    expect(period.schedulesFired).toBe(2);
     expect((await local.customer(6101)).body).toMatchObject({
       ordersCount: 2,
       journeys: { 'rum-baba-fans': 'second-rum-baba' },
@@ -81,6 +82,11 @@ describe('reconciliation through the local stack', () => {
     );
     expect(report.status).toBe(200);
     expect(report.body.last).toMatchObject({ shop: DEMO_SHOP, orders: 1, repaired: 1, problems: [] });
+    // The shop had never been reindexed for the deployed selectors: the check ran it, and found
+    // every customer counting them already (they were first written under these journeys).
+    const reindex = await local.admin<Record<string, unknown>>(`/api/shops/${DEMO_SHOP}/reindex`);
+    expect(reindex.body).toMatchObject({ status: 'done', reindexed: 0, current: expect.any(Number) });
+    expect(reindex.body.current).toBeGreaterThanOrEqual(1);
 
     // The next periods read it again (overlap) and change nothing: the email went out once.
     await advance(15 * 60);

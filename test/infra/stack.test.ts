@@ -67,6 +67,7 @@ const FUNCTIONS = [
   'consent-sync',
   'reconcile',
   'backfill',
+  'reindex',
 ];
 
 describe('LoyaltyLoop stack', () => {
@@ -89,8 +90,10 @@ describe('LoyaltyLoop stack', () => {
       'GET /api/shops/{shop}/customers/{customerId}',
       'GET /api/shops/{shop}/data-requests/{requestId}',
       'GET /api/shops/{shop}/reconciliation',
+      'GET /api/shops/{shop}/reindex',
       'GET /unsubscribe',
       'POST /api/shops/{shop}/backfill',
+      'POST /api/shops/{shop}/reindex',
       'POST /unsubscribe',
       'POST /webhooks/shopify',
     ]);
@@ -98,7 +101,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(10);
+    expect(Object.keys(functions)).toHaveLength(11);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -330,7 +333,13 @@ describe('LoyaltyLoop stack', () => {
     {
       name: 'admin',
       actions: ['GetItem'],
-      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#PRIVACY', 'SHOP#*#BACKFILL', 'SHOP#*#RECONCILE'],
+      leadingKeys: [
+        'SHOP#*#CUSTOMER#*',
+        'SHOP#*#PRIVACY',
+        'SHOP#*#BACKFILL',
+        'SHOP#*#REINDEX',
+        'SHOP#*#RECONCILE',
+      ],
       stream: false,
     },
     { name: 'evaluate', actions: [], leadingKeys: null, stream: true },
@@ -372,6 +381,8 @@ describe('LoyaltyLoop stack', () => {
       leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#ORDER#*', 'SHOP#*#REDACTED#*', 'SHOP#*#RECONCILE'],
       stream: false,
     },
+    // A Scan names no partition: the reindex pages through the table for a shop's customers.
+    { name: 'reindex', actions: ['GetItem', 'PutItem', 'Query', 'Scan'], leadingKeys: null, stream: false },
   ])('the $name function', ({ name, actions, leadingKeys, stream }) => {
     it('may issue exactly the table actions its code does, on the table alone', () => {
       const statements = tableStatementsOf(name);
@@ -413,7 +424,7 @@ describe('LoyaltyLoop stack', () => {
     });
   });
 
-  it('grants no DynamoDB action by wildcard, Scan and BatchWriteItem to the privacy function alone, DeleteItem to none', () => {
+  it('grants no DynamoDB action by wildcard, Scan to the privacy and reindex functions alone, BatchWriteItem to the privacy function alone, DeleteItem to none', () => {
     const holders = (action: string) =>
       FUNCTIONS.filter((name) => tableStatementsOf(name).some((s) => actionsOf(s).includes(action)));
 
@@ -422,7 +433,7 @@ describe('LoyaltyLoop stack', () => {
     );
 
     for (const action of everyAction) expect(action).not.toMatch(/^dynamodb:.*\*/);
-    expect(holders('dynamodb:Scan')).toEqual(['privacy']);
+    expect(holders('dynamodb:Scan')).toEqual(['privacy', 'reindex']);
     expect(holders('dynamodb:BatchWriteItem')).toEqual(['privacy']);
     expect(holders('dynamodb:DeleteItem')).toEqual([]);
   });
@@ -450,12 +461,14 @@ describe('LoyaltyLoop stack', () => {
       'GET /api/shops/{shop}/customers/{customerId}': throttle(10),
       'GET /api/shops/{shop}/data-requests/{requestId}': throttle(10),
       'GET /api/shops/{shop}/reconciliation': throttle(10),
+      'GET /api/shops/{shop}/reindex': throttle(10),
       'GET /unsubscribe': throttle(50),
       'POST /api/shops/{shop}/backfill': throttle(10),
+      'POST /api/shops/{shop}/reindex': throttle(10),
       'POST /unsubscribe': throttle(50),
     });
     // API Gateway refuses route settings for a route it does not have yet.
-    expect(routeIds).toHaveLength(7);
+    expect(routeIds).toHaveLength(9);
     expect(stage?.DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 

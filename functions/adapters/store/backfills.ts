@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemKind } from './item-kinds.ts';
 import { backfillKey } from './keys.ts';
+import { ShopRuns } from './shop-runs.ts';
 import type { StoreTable } from './table.ts';
 
 /** What history is read, in this order: customers first, so orders find their consent. */
@@ -29,26 +29,8 @@ export type BackfillRun = {
 };
 
 /** The one backfill item per shop. */
-export class BackfillRuns {
-  private readonly table: StoreTable;
-
+export class BackfillRuns extends ShopRuns<BackfillRun> {
   constructor(table: StoreTable) {
-    this.table = table;
-  }
-
-  async get(shop: string): Promise<BackfillRun | null> {
-    const { Item } = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: backfillKey(shop), ConsistentRead: true }),
-    );
-    return Item ? (Item.run as BackfillRun) : null;
-  }
-
-  async save(run: BackfillRun): Promise<void> {
-    await this.table.doc.send(
-      new PutCommand({
-        TableName: this.table.name,
-        Item: { ...backfillKey(run.shop), kind: ItemKind.Backfill, run },
-      }),
-    );
+    super(table, backfillKey, ItemKind.Backfill);
   }
 }

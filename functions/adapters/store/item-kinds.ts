@@ -20,6 +20,8 @@ export const ItemKind = {
   Backfill: 'backfill',
   /** A shop's reconciliation: its watermark and what its last run repaired. */
   Reconciliation: 'reconciliation',
+  /** A shop's reindex: which selectors it counts for, and where it stands. */
+  Reindex: 'reindex',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 

@@ -17,6 +17,7 @@
  * | quarantined webhook | `SHOP#{shop}#QUARANTINE` | `{receivedAt}#{eventId}` |
  * | history backfill | `SHOP#{shop}#BACKFILL` | `RUN` |
  * | reconciliation | `SHOP#{shop}#RECONCILE` | `STATE` |
+ * | reindex | `SHOP#{shop}#REINDEX` | `RUN` |
  */
 
 export type Key = { pk: string; sk: string };
@@ -101,3 +102,4 @@ export const quarantineKey = (shop: string, receivedAt: string, eventId: string)
 
 export const backfillKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#BACKFILL`, sk: 'RUN' });
 export const reconciliationKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#RECONCILE`, sk: 'STATE' });
+export const reindexKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#REINDEX`, sk: 'RUN' });
