@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { SHOPIFY_API_VERSION } from '#adapters/shopify/payloads.ts';
 
 /**
  * The local world's Shopify, webhook side (its Admin API stand-in is `shopify-admin/`): payload
@@ -9,7 +10,7 @@ import { readFileSync } from 'node:fs';
  */
 
 export const DEMO_SHOP = 'bakery-demo.myshopify.com';
-export const SHOPIFY_API_VERSION = '2025-10';
+export { SHOPIFY_API_VERSION };
 /** The webhook secret the local stack verifies with unless told otherwise (`startLocalStack`). */
 export const LOCAL_WEBHOOK_SECRET = 'local-dev-secret';
 

@@ -3,7 +3,7 @@ import type { BulkSource, BulkStatus } from '../../functions/backfill/run.ts';
 import { catalog, seededRandom } from '../../local/shopify-webhooks.ts';
 
 /**
- * A shop's history of any size as Shopify's Bulk Operations return it (GraphQL Admin API 2025-10
+ * A shop's history of any size as Shopify's Bulk Operations return it (GraphQL Admin API 2026-10
  * field names, the shape `demoHistoryJsonl` writes), generated line by line so that a million
  * orders never sit in memory: `demoHistoryJsonl` builds the whole file as one string and sorts
  * every order first, which at 1,000,000 orders is gigabytes. The same options tell the same

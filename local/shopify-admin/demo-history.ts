@@ -2,7 +2,7 @@ import { catalog, seededRandom } from '../shopify-webhooks.ts';
 
 /**
  * A year of the demo bakery's past as Shopify's Bulk Operations would return it (GraphQL Admin API
- * 2025-10 field names): a customers query's JSONL followed by an orders query's JSONL, where each
+ * 2026-10 field names): a customers query's JSONL followed by an orders query's JSONL, where each
  * order line carries its refunds inline and its line items follow as lines with `__parentId`. The
  * story is seeded: the same seed and day tell the same year. It has regulars and one-off buyers,
  * Rum Baba fans with 3 or more Rum Baba orders, morning-sandwich regulars, guests without an

@@ -1,6 +1,6 @@
 /**
  * The shops' webhook subscriptions as `webhookSubscriptionCreate` / `webhookSubscriptionDelete` /
- * `webhookSubscriptions` manage them. The `uri` (2025-10; `callbackUrl` before) is an HTTPS URL, an
+ * `webhookSubscriptions` manage them. The `uri` (since 2025-10; `callbackUrl` before) is an HTTPS URL, an
  * Amazon EventBridge event-source ARN or a Pub/Sub URI; a second subscription to the same topic and
  * address is refused with "Address for this topic has already been taken". `removeTopic` plays
  * Shopify deleting a subscription after its deliveries kept failing.

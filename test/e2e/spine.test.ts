@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SHOPIFY_API_VERSION } from '#adapters/shopify/payloads.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import {
   catalogLine,
@@ -168,7 +169,7 @@ describe('the local stack, over HTTP', () => {
     expect(adminCalls.filter((c) => c.variables.input.customerId === 'gid://shopify/Customer/8006')).toEqual([
       expect.objectContaining({
         shop: DEMO_SHOP,
-        apiVersion: '2025-10',
+        apiVersion: SHOPIFY_API_VERSION,
         token: 'shpat_local',
         query: expect.stringContaining('customerEmailMarketingConsentUpdate'),
         variables: {

@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOPIFY_API_VERSION } from '#adapters/shopify/payloads.ts';
 import { ShopifyAdminLocal } from '../../local/shopify-admin/server.ts';
 import { busEvent, useHandlerEnvironment } from '../support/lambda.ts';
 
@@ -38,7 +39,7 @@ describe('consent-sync handler', () => {
     expect(await handler(unsubscribed('good.myshopify.com'))).toEqual({ status: 'written' });
     expect(admin.calls.at(-1)).toMatchObject({
       shop: 'good.myshopify.com',
-      apiVersion: '2025-10',
+      apiVersion: SHOPIFY_API_VERSION,
       variables: {
         input: {
           customerId: 'gid://shopify/Customer/7001',

@@ -1,5 +1,6 @@
 import { createAdminApiClient } from '@shopify/admin-api-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SHOPIFY_API_VERSION } from '#adapters/shopify/payloads.ts';
 import type { BulkFinishPayload } from '../../local/shopify-admin/bulk.ts';
 import { demoHistoryJsonl } from '../../local/shopify-admin/demo-history.ts';
 import { ShopifyAdminLocal } from '../../local/shopify-admin/server.ts';
@@ -50,7 +51,7 @@ const graphql = async (
   token: string,
   query: string,
   variables: Record<string, unknown> = {},
-  { shop = DEMO, version = '2025-10' } = {},
+  { shop = DEMO, version = SHOPIFY_API_VERSION } = {},
 ): Promise<Answer> => {
   const response = await fetch(url(shop, `/admin/api/${version}/graphql.json`), {
     method: 'POST',
@@ -117,7 +118,7 @@ const runBulk = async (token: string, query: string, options: { version?: string
     ),
   ).bulkOperationRunQuery;
 
-const poll = async (token: string, id: string, version = '2025-10') =>
+const poll = async (token: string, id: string, version = SHOPIFY_API_VERSION) =>
   dataOf<Polled>(await graphql(token, POLL, { id }, { version })).node;
 
 const download = async (fileUrl: string) => {
@@ -228,7 +229,11 @@ describe('client-credentials grant', () => {
       },
     });
     expect(elsewhere.status).toBe(401);
-    expect(admin.calls.at(-1)).toMatchObject({ shop: LEGACY, apiVersion: '2025-10', variables: { input } });
+    expect(admin.calls.at(-1)).toMatchObject({
+      shop: LEGACY,
+      apiVersion: SHOPIFY_API_VERSION,
+      variables: { input },
+    });
   });
 });
 
@@ -239,7 +244,7 @@ describe('bulk query operations', () => {
     const orderLines = historyLines.filter((line) => !line.startsWith('{"id":"gid://shopify/Customer/'));
 
     // Act
-    const started = await runBulk(token, ORDERS_BULK);
+    const started = await runBulk(token, ORDERS_BULK, { group: true });
     const id = started.bulkOperation?.id ?? '';
     const first = await poll(token, id);
     const second = await poll(token, id);
@@ -336,8 +341,8 @@ describe('bulk query operations', () => {
     const token = await grant();
 
     // Act
-    const first = await runBulk(token, CUSTOMERS_BULK);
-    const second = await runBulk(token, CUSTOMERS_BULK);
+    const first = await runBulk(token, CUSTOMERS_BULK, { version: '2025-10' });
+    const second = await runBulk(token, CUSTOMERS_BULK, { version: '2025-10' });
     admin.finishBulkOperations(DEMO);
     const five = [];
     for (let i = 0; i < 5; i++) five.push(await runBulk(token, CUSTOMERS_BULK, { version: '2026-01' }));
@@ -472,7 +477,7 @@ describe('paged reconciliation queries', () => {
 
     // Act
     const nodes = await readAll(token, new Date(clock - 1000).toISOString());
-    const raw = await fetch(url(DEMO, '/admin/api/2025-10/graphql.json'), {
+    const raw = await fetch(url(DEMO, `/admin/api/${SHOPIFY_API_VERSION}/graphql.json`), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-shopify-access-token': token },
       body: JSON.stringify({
@@ -671,7 +676,7 @@ describe('cost-based throttling', () => {
     const statuses: number[] = [];
     const client = createAdminApiClient({
       storeDomain: DEMO,
-      apiVersion: '2026-01', // the library warns about 2025-10 as out of support
+      apiVersion: SHOPIFY_API_VERSION,
       accessToken: token,
       retries: 1,
       customFetchApi: async (target: string, init?: RequestInit) => {

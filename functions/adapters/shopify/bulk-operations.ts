@@ -5,7 +5,7 @@ import type { BackfillPhase } from '#adapters/store/backfills.ts';
 import type { AdminSessions } from './admin-session.ts';
 
 /**
- * The bulk queries of history (GraphQL Admin API 2025-10): every customer with their consent, tags
+ * The bulk queries of history (GraphQL Admin API 2026-10): every customer with their consent, tags
  * and default address; every order with its refunds and line items. `HistoryReader` reads what
  * they return. Orders older than 60 days need the `read_all_orders` scope.
  */
@@ -60,8 +60,11 @@ export class BulkOperations {
   }
 
   async start(shop: string, phase: BackfillPhase): Promise<string> {
+    // Grouped (each order's line items right after it): since 2026-01 Shopify writes every parent
+    // first and the children after them unless asked, and the history reader holds at most
+    // 1,000 orders waiting for their lines.
     const { data } = await (await this.session(shop)).request(
-      'mutation run($query: String!) { bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message } } }',
+      'mutation run($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: true) { bulkOperation { id status } userErrors { field message } } }',
       { query: HISTORY_QUERIES[phase] },
     );
     const started = Started.safeParse(data);

@@ -6,7 +6,7 @@ import type { OrderFacts, OrderLine, RefundFacts } from '#domain/order.ts';
 import { utc } from './payloads.ts';
 
 /**
- * The lines of a Bulk Operation's JSONL (GraphQL Admin API 2025-10 field names), as backfill and
+ * The lines of a Bulk Operation's JSONL (GraphQL Admin API 2026-10 field names), as backfill and
  * reconciliation read them. Only the fields used are read; others are ignored. Ids are GIDs
  * (`gid://shopify/Order/1`): their numeric part is the id the webhooks use.
  */

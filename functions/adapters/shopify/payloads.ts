@@ -4,8 +4,12 @@ import { EMAIL_MARKETING_STATES } from '#domain/conditions.ts';
 import { toMinorUnits } from '#domain/money.ts';
 import type { OrderFacts, OrderLine, RefundFacts } from '#domain/order.ts';
 
-/** The Admin API version our webhook subscriptions are pinned to (README: "Shopify API version"). */
-export const SHOPIFY_API_VERSION = '2025-10';
+/**
+ * The API version the webhook subscriptions and the Admin API client are pinned to (README:
+ * "Shopify API version"). Shopify supports a version for twelve months from its release (the first
+ * day of its month); `test/unit/shopify-api-version.test.ts` fails eleven months after release.
+ */
+export const SHOPIFY_API_VERSION = '2026-10';
 
 /**
  * Shopify REST ids are integers that can exceed 2^53: bodies are parsed with `parseJsonLossless`,

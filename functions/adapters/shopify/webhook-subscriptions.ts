@@ -4,7 +4,7 @@ import type { AdminSession } from './admin-session.ts';
 import { CustomerPayload } from './payloads.ts';
 
 /**
- * A shop's webhook subscriptions made through the Admin API (GraphQL 2025-10: `uri` is an HTTPS
+ * A shop's webhook subscriptions made through the Admin API (GraphQL 2026-10: `uri` is an HTTPS
  * URL or an EventBridge event-source ARN): which of the topics we handle are subscribed at our
  * address, and the missing ones created. These are shop-scoped subscriptions; the ones an app's
  * `shopify.app.toml` declares are app-scoped, and `webhookSubscriptions` does not list them (use
