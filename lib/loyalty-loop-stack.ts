@@ -10,7 +10,7 @@ import { JourneyBus } from './constructs/journey-bus.ts';
 import { Privacy } from './constructs/privacy.ts';
 import { SegmentEngine } from './constructs/segment-engine.ts';
 import { WebhookApi } from './constructs/webhook-api.ts';
-import type { StackConfig } from './stack-config.ts';
+import { type StackConfig, tableOfStreamArn } from './stack-config.ts';
 
 export type LoyaltyLoopStackProps = StackProps & {
   readonly config: StackConfig;
@@ -32,7 +32,19 @@ export class LoyaltyLoopStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     // The construct id stays 'CustomerStore': renaming it would replace (and orphan) a deployed table.
-    this.store = new CustomerTable(this, 'CustomerStore', { retain: config.retainData });
+    this.store = new CustomerTable(this, 'CustomerStore', {
+      retain: config.retainData,
+      ...(config.tableName ? { tableName: config.tableName } : {}),
+      ...(config.existingTableStreamArn && config.existingPepperSecretArn
+        ? {
+            existing: {
+              tableName: tableOfStreamArn(config.existingTableStreamArn),
+              streamArn: config.existingTableStreamArn,
+              pepperSecretArn: config.existingPepperSecretArn,
+            },
+          }
+        : {}),
+    });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       table: this.store.table,
       suppressionPepper: this.store.suppressionPepper,

@@ -2,36 +2,83 @@ import type { App } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
 
+/** The stack's name unless `loyaltyLoop:stackName` gives another. */
+export const DEFAULT_STACK_NAME = 'LoyaltyLoop';
+
+/** A DynamoDB stream's ARN: `arn:aws:dynamodb:{region}:{account}:table/{table}/stream/{label}`. */
+const STREAM_ARN =
+  /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]{3,255})\/stream\/[^/\s]+$/;
+
+/** The table named in a stream ARN (see `STREAM_ARN`). */
+export const tableOfStreamArn = (arn: string): string => STREAM_ARN.exec(arn)?.[1] ?? '';
+
 /** Deployment settings, read from CDK context (`cdk.json` or `-c loyaltyLoop:key=value`). */
-export const StackConfig = z.object({
-  senderAddress: z.email('loyaltyLoop:senderAddress must be an email address'),
-  senderIdentity: z.string().min(1).optional(),
-  webhookSecretArn: z.string().startsWith('arn:').optional(),
-  /** The shops served: their `*.myshopify.com` domains, or `*` for any shop whose webhooks verify. */
-  shops: z.union([
-    z.literal('*'),
-    z
-      .array(z.string().regex(SHOP_DOMAIN, 'expected *.myshopify.com domains'))
-      .min(1, 'list at least one shop, or "*"'),
-  ]),
-  retainData: z.boolean().default(true),
-  apiRateLimit: z.number().int().positive().default(500),
-  /** Each admin route's rate limit: a merchant's tools, not a firehose. */
-  adminRateLimit: z.number().int().positive().default(10),
-  /** GET and POST /unsubscribe each: clicks, mailbox one-click POSTs and link scanners. */
-  unsubscribeRateLimit: z.number().int().positive().default(50),
-  emailSentEvents: z.boolean().default(false),
-  /** How often reconciliation reads what changed in Shopify (minutes). */
-  reconcileMinutes: z.number().int().min(1).max(1440).default(15),
-  /**
-   * Whether the shops' webhook subscriptions are kept through the Admin API (`npm run subscriptions`,
-   * and every reconciliation re-creates removed ones); false when shopify.app.toml holds them.
-   */
-  subscriptionsByApi: z.boolean().default(true),
-});
+export const StackConfig = z
+  .object({
+    /**
+     * The CloudFormation stack's name: two copies (e.g. per client store) share an account and
+     * region under different names. At most 48 characters: function names add `-history-reindex`.
+     */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,47}$/, 'a letter, then letters, digits and hyphens, 48 at most')
+      .default(DEFAULT_STACK_NAME),
+    /** The customer table's name; by default CloudFormation makes one up from the stack's. */
+    tableName: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, '3–255 letters, digits, underscores, dots and hyphens')
+      .optional(),
+    /**
+     * Re-attach a table kept from an earlier stack (`retainData`): its stream's ARN (`aws dynamodb
+     * describe-table --table-name T --query Table.LatestStreamArn`); with `existingPepperSecretArn`,
+     * the suppression pepper kept with it. The stack then creates neither.
+     */
+    existingTableStreamArn: z
+      .string()
+      .regex(STREAM_ARN, 'expected a DynamoDB stream ARN (arn:aws:dynamodb:…:table/T/stream/…)')
+      .optional(),
+    existingPepperSecretArn: z.string().startsWith('arn:').optional(),
+    senderAddress: z.email('loyaltyLoop:senderAddress must be an email address'),
+    senderIdentity: z.string().min(1).optional(),
+    webhookSecretArn: z.string().startsWith('arn:').optional(),
+    /** The shops served: their `*.myshopify.com` domains, or `*` for any shop whose webhooks verify. */
+    shops: z.union([
+      z.literal('*'),
+      z
+        .array(z.string().regex(SHOP_DOMAIN, 'expected *.myshopify.com domains'))
+        .min(1, 'list at least one shop, or "*"'),
+    ]),
+    retainData: z.boolean().default(true),
+    apiRateLimit: z.number().int().positive().default(500),
+    /** Each admin route's rate limit: a merchant's tools, not a firehose. */
+    adminRateLimit: z.number().int().positive().default(10),
+    /** GET and POST /unsubscribe each: clicks, mailbox one-click POSTs and link scanners. */
+    unsubscribeRateLimit: z.number().int().positive().default(50),
+    emailSentEvents: z.boolean().default(false),
+    /** How often reconciliation reads what changed in Shopify (minutes). */
+    reconcileMinutes: z.number().int().min(1).max(1440).default(15),
+    /**
+     * Whether the shops' webhook subscriptions are kept through the Admin API (`npm run subscriptions`,
+     * and every reconciliation re-creates removed ones); false when shopify.app.toml holds them.
+     */
+    subscriptionsByApi: z.boolean().default(true),
+  })
+  .refine((c) => (c.existingTableStreamArn === undefined) === (c.existingPepperSecretArn === undefined), {
+    message:
+      'existingTableStreamArn and existingPepperSecretArn go together: a kept table is re-attached with the pepper its suppressions and redactions are keyed with',
+    path: ['existingPepperSecretArn'],
+  })
+  .refine((c) => !(c.existingTableStreamArn && c.tableName), {
+    message: 'tableName names a new table; a re-attached one is named by existingTableStreamArn',
+    path: ['tableName'],
+  });
 export type StackConfig = z.infer<typeof StackConfig>;
 
 const KEYS = [
+  'stackName',
+  'tableName',
+  'existingTableStreamArn',
+  'existingPepperSecretArn',
   'senderAddress',
   'senderIdentity',
   'webhookSecretArn',

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { buildApp, STACK_NAME } from '../lib/build-app.ts';
+import { buildApp } from '../lib/build-app.ts';
 import { PROJECT_ROOT } from '../lib/paths.ts';
 import type { AsyncInvoker } from './async-invoker.ts';
 import type { LocalClock } from './clock.ts';
@@ -38,8 +38,9 @@ export const synthesizeTemplate = (context: Record<string, unknown>, apiBaseUrl:
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;
   };
-  buildApp({ outdir: assemblyDir, context: { ...cdkJson.context, ...context } }).app.synth();
-  return readWiring(assemblyDir, STACK_NAME, apiBaseUrl);
+  const { app, stack } = buildApp({ outdir: assemblyDir, context: { ...cdkJson.context, ...context } });
+  app.synth();
+  return readWiring(assemblyDir, stack.artifactId, apiBaseUrl);
 };
 
 /** Step 2: creates the template's tables in DynamoDB Local; their stream ARNs, by table. */

@@ -1,6 +1,13 @@
 import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeManualRotation } from './defaults.ts';
 
@@ -11,6 +18,17 @@ export type CustomerTableProps = {
    * @default true
    */
   readonly retain?: boolean;
+  /** The new table's name. @default one CloudFormation makes up */
+  readonly tableName?: string;
+  /**
+   * A table kept from an earlier stack, re-attached instead of creating one: its stream ARN (the
+   * table's name is in it) and its suppression pepper. The stack neither changes nor deletes them.
+   */
+  readonly existing?: {
+    readonly tableName: string;
+    readonly streamArn: string;
+    readonly pepperSecretArn: string;
+  };
 };
 
 /**
@@ -20,17 +38,44 @@ export type CustomerTableProps = {
  * the segment engine sees each aggregate before and after a change.
  */
 export class CustomerTable extends Construct {
-  readonly table: Table;
+  readonly table: ITable;
   /**
    * The secret pepper (HMAC key) of the hashes that outlive a customer's data: suppressed
    * addresses and redacted customers' pseudonyms. Kept (or deleted) with the table it keys.
    */
-  readonly suppressionPepper: Secret;
+  readonly suppressionPepper: ISecret;
 
   constructor(scope: Construct, id: string, props: CustomerTableProps = {}) {
     super(scope, id);
+    const { existing } = props;
+    if (existing) {
+      this.table = Table.fromTableAttributes(this, 'Table', {
+        tableName: existing.tableName,
+        tableStreamArn: existing.streamArn,
+      });
+      this.suppressionPepper = Secret.fromSecretCompleteArn(
+        this,
+        'SuppressionPepper',
+        existing.pepperSecretArn,
+      );
+    } else {
+      const created = CustomerTable.create(this, props);
+      this.table = created.table;
+      this.suppressionPepper = created.pepper;
+    }
+    // Operator commands (npm run redrive) name the table with this output.
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    // For `npm run redrive -- --pepper-secret`: redriven webhooks are checked against redactions.
+    new CfnOutput(this, 'PepperSecretArn', { value: this.suppressionPepper.secretArn });
+    // For re-attaching the table to a new stack after a teardown (README: Teardown).
+    if (this.table.tableStreamArn)
+      new CfnOutput(this, 'TableStreamArn', { value: this.table.tableStreamArn });
+  }
+
+  private static create(scope: Construct, props: CustomerTableProps) {
     const retain = props.retain ?? true;
-    this.table = new Table(this, 'Table', {
+    const table = new Table(scope, 'Table', {
+      ...(props.tableName ? { tableName: props.tableName } : {}),
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -41,21 +86,18 @@ export class CustomerTable extends Construct {
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    this.suppressionPepper = new Secret(this, 'SuppressionPepper', {
+    const pepper = new Secret(scope, 'SuppressionPepper', {
       description:
         'HMAC key (pepper) of the hashes that outlive customer data: suppressed addresses, redacted customers',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     acknowledgeManualRotation(
-      this.suppressionPepper,
+      pepper,
       'Suppressions and redaction records are stored under an HMAC keyed with this pepper, and neither the ' +
         'address nor the customer id is kept; a rotated pepper would orphan every existing opt-out, bounce ' +
         'and complaint (email would go to them again) and every redaction record.',
     );
-    // Operator commands (npm run redrive) name the table with this output.
-    new CfnOutput(this, 'TableName', { value: this.table.tableName });
-    // For `npm run redrive -- --pepper-secret`: redriven webhooks are checked against redactions.
-    new CfnOutput(this, 'PepperSecretArn', { value: this.suppressionPepper.secretArn });
+    return { table, pepper };
   }
 }
