@@ -51,6 +51,9 @@ export class LoyaltyLoopStack extends Stack {
       shops: config.shops,
       rateLimit: config.apiRateLimit,
       adminRateLimit: config.adminRateLimit,
+      ...(config.apiDomain && config.apiCertificateArn
+        ? { domain: { name: config.apiDomain, certificateArn: config.apiCertificateArn } }
+        : {}),
       ...(config.webhookSecretArn
         ? {
             webhookSecret: Secret.fromSecretCompleteArn(
@@ -71,7 +74,12 @@ export class LoyaltyLoopStack extends Stack {
       bus: this.journeyBus.bus,
       senderAddress: config.senderAddress,
       ...(config.senderIdentity ? { senderIdentity: config.senderIdentity } : {}),
+      ...(config.senderName ? { senderName: config.senderName } : {}),
+      ...(config.replyTo ? { replyTo: config.replyTo } : {}),
+      postalAddress: config.postalAddress,
+      ...(config.mailFromSubdomain ? { mailFromSubdomain: config.mailFromSubdomain } : {}),
       api: this.webhookApi.api,
+      publicBaseUrl: this.webhookApi.publicUrl,
       suppressionPepper: this.store.suppressionPepper,
       emailSentEvents: config.emailSentEvents,
     });
@@ -87,9 +95,7 @@ export class LoyaltyLoopStack extends Stack {
       shopifyAdminTokens: this.emailSender.shopifyAdminTokens,
       suppressionPepper: this.store.suppressionPepper,
       reconcileMinutes: config.reconcileMinutes,
-      ...(config.subscriptionsByApi
-        ? { webhookUrl: `${this.webhookApi.api.apiEndpoint}/webhooks/shopify` }
-        : {}),
+      ...(config.subscriptionsByApi ? { webhookUrl: `${this.webhookApi.publicUrl}/webhooks/shopify` } : {}),
     });
     // The admin API starts backfills and reindexes.
     // (The functions themselves, not their versions: `grantInvoke` would add `:*`.)

@@ -5,6 +5,16 @@ import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
 /** The stack's name unless `loyaltyLoop:stackName` gives another. */
 export const DEFAULT_STACK_NAME = 'LoyaltyLoop';
 
+/** Who a demo stack's emails are from (`loyaltyLoop:demo`). */
+export const DEMO_SENDER = {
+  address: 'hello@bakery-demo.example',
+  name: 'Demo Bakery',
+  postalAddress: '1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001, Japan (demo)',
+} as const;
+
+/** Domains reserved for examples and tests (RFC 2606, RFC 6761): no real mailbox is there. */
+const RESERVED_DOMAIN = /@(?:[^@]+\.)?(?:example|test|invalid|localhost|example\.(?:com|net|org))$/i;
+
 /** A DynamoDB stream's ARN: `arn:aws:dynamodb:{region}:{account}:table/{table}/stream/{label}`. */
 const STREAM_ARN =
   /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/([A-Za-z0-9_.-]{3,255})\/stream\/[^/\s]+$/;
@@ -38,7 +48,37 @@ export const StackConfig = z
       .regex(STREAM_ARN, 'expected a DynamoDB stream ARN (arn:aws:dynamodb:…:table/T/stream/…)')
       .optional(),
     existingPepperSecretArn: z.string().startsWith('arn:').optional(),
-    senderAddress: z.email('loyaltyLoop:senderAddress must be an email address'),
+    /**
+     * A demo stack: sends as the demo bakery (hello@bakery-demo.example, a reserved domain nobody
+     * receives mail from) with a demo postal address. The local stack and CI set it; a real deploy
+     * leaves it off and must name its sender.
+     */
+    demo: z.boolean().default(false),
+    /** The From address: at a domain the merchant owns (the stack makes its SES identity). */
+    senderAddress: z.email('loyaltyLoop:senderAddress must be an email address').optional(),
+    /** The From's display name, as customers know the shop. */
+    senderName: z.string().trim().min(1).max(100).optional(),
+    /** Where customers' replies go (Reply-To); by default the From address. */
+    replyTo: z.email('an email address').optional(),
+    /** The postal address in every email's footer (CAN-SPAM requires a valid physical address). */
+    postalAddress: z.string().trim().min(10, 'a full postal address').max(300).optional(),
+    /**
+     * A custom MAIL FROM subdomain of the sender's domain (e.g. `mail` → mail.shop.example), so SPF
+     * aligns with the From for DMARC; its MX and SPF records are stack outputs.
+     */
+    mailFromSubdomain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'one DNS label (letters, digits, hyphens)')
+      .optional(),
+    /** The API's own domain (links in emails use it) and its ACM certificate in the stack's region. */
+    apiDomain: z
+      .string()
+      .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a domain name like api.shop.example')
+      .optional(),
+    apiCertificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:/, 'an ACM certificate ARN')
+      .optional(),
     senderIdentity: z.string().min(1).optional(),
     webhookSecretArn: z.string().startsWith('arn:').optional(),
     /** The shops served: their `*.myshopify.com` domains, or `*` for any shop whose webhooks verify. */
@@ -71,10 +111,52 @@ export const StackConfig = z
   .refine((c) => !(c.existingTableStreamArn && c.tableName), {
     message: 'tableName names a new table; a re-attached one is named by existingTableStreamArn',
     path: ['tableName'],
-  });
-export type StackConfig = z.infer<typeof StackConfig>;
+  })
+  .refine((c) => (c.apiDomain === undefined) === (c.apiCertificateArn === undefined), {
+    message: 'apiDomain and apiCertificateArn go together (the certificate must cover the domain)',
+    path: ['apiCertificateArn'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.demo) return;
+    if (!c.senderAddress)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['senderAddress'],
+        message:
+          'no sender configured. A real deploy names its sender: -c loyaltyLoop:senderAddress=hello@your-shop.com ' +
+          '-c loyaltyLoop:senderName="Your Shop" -c loyaltyLoop:postalAddress="street, city, postcode, country" ' +
+          '(README: Deploy). For a demo stack that emails nobody: -c loyaltyLoop:demo=true',
+      });
+    else if (RESERVED_DOMAIN.test(c.senderAddress))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['senderAddress'],
+        message: `${c.senderAddress} is at a reserved domain no mailbox accepts mail from; use your shop's domain, or loyaltyLoop:demo=true for a demo stack`,
+      });
+    if (!c.postalAddress)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['postalAddress'],
+        message:
+          "every marketing email must show the sender's postal address (CAN-SPAM): set loyaltyLoop:postalAddress",
+      });
+  })
+  .transform((c) => ({
+    ...c,
+    senderAddress: c.senderAddress ?? DEMO_SENDER.address,
+    senderName: c.senderName ?? (c.demo ? DEMO_SENDER.name : undefined),
+    postalAddress: c.postalAddress ?? DEMO_SENDER.postalAddress,
+  }));
+export type StackConfig = z.output<typeof StackConfig>;
 
 const KEYS = [
+  'demo',
+  'senderName',
+  'replyTo',
+  'postalAddress',
+  'mailFromSubdomain',
+  'apiDomain',
+  'apiCertificateArn',
   'stackName',
   'tableName',
   'existingTableStreamArn',

@@ -10,8 +10,11 @@ const startSesServer = (createRequire(import.meta.url)('aws-ses-v2-local') as { 
 /** One email as the local contract shows it at `GET /_local/emails`. */
 export type LocalEmail = {
   messageId: string;
+  /** The From as sent: an address, or `"Name" <address>`. */
   from: string;
   to: string[];
+  /** Reply-To addresses (empty without). */
+  replyTo: string[];
   subject: string;
   html: string;
   text: string;
@@ -23,6 +26,7 @@ type StoredEmail = {
   messageId: string;
   from: string;
   destination: { to: string[] };
+  replyTo?: string[];
   subject: string;
   body: { html?: string; text?: string };
   headers?: { name: string; value: string }[];
@@ -97,6 +101,7 @@ export class SesLocal {
       messageId: e.messageId,
       from: e.from,
       to: e.destination.to,
+      replyTo: e.replyTo ?? [],
       subject: e.subject,
       html: e.body.html ?? '',
       text: e.body.text ?? '',

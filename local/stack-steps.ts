@@ -38,7 +38,11 @@ export const synthesizeTemplate = (context: Record<string, unknown>, apiBaseUrl:
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context?: Record<string, unknown>;
   };
-  const { app, stack } = buildApp({ outdir: assemblyDir, context: { ...cdkJson.context, ...context } });
+  // The local stack is a demo stack (its emails stay in the SES emulator) unless told otherwise.
+  const { app, stack } = buildApp({
+    outdir: assemblyDir,
+    context: { ...cdkJson.context, 'loyaltyLoop:demo': true, ...context },
+  });
   app.synth();
   return readWiring(assemblyDir, stack.artifactId, apiBaseUrl);
 };

@@ -10,11 +10,30 @@ const UNSUBSCRIBE_LINK_SECONDS = 365 * 24 * 3600;
 
 export type Sender = {
   from: string;
+  /** The From's display name (the shop's name as customers know it); null: the address alone. */
+  fromName: string | null;
+  /** Where replies go; null: to the From address. */
+  replyTo: string | null;
+  /** The sender's postal address, in every email's footer. */
+  postalAddress: string;
   configurationSet: string;
   /** The public base URL of the HTTP API: unsubscribe links point at its `/unsubscribe` route. */
   publicBaseUrl: string;
   /** The keys of unsubscribe links: the current one signs them. */
   unsubscribeKeys: UnsubscribeKeys;
+};
+
+/**
+ * A mailbox with a display name (RFC 5322): ASCII names quoted (backslash before `"` and `\`),
+ * others as a UTF-8 encoded word (RFC 2047), which SES passes as it is.
+ */
+export const mailbox = (name: string, address: string): string => {
+  const clean = name.replace(/[\r\n]+/g, ' ').trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: printable ASCII is the point
+  const display = /^[\x20-\x7e]*$/.test(clean)
+    ? `"${clean.replace(/["\\]/g, (c) => `\\${c}`)}"`
+    : `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
+  return `${display} <${address}>`;
 };
 
 /** The stage's email for this customer: rendered template, one-click unsubscribe link, SES tags. */
@@ -41,6 +60,7 @@ export const composeEmail = (input: {
   if (!template) throw new Error(`template "${action.template}" is missing from the bundle`);
   const rendered = template({
     shopName: config.brandName,
+    postalAddress: sender.postalAddress,
     customerEmail: to,
     coupon: action.coupon ?? null,
     unsubscribeUrl,
@@ -49,7 +69,8 @@ export const composeEmail = (input: {
   });
   return {
     ...rendered,
-    from: sender.from,
+    from: sender.fromName ? mailbox(sender.fromName, sender.from) : sender.from,
+    replyTo: sender.replyTo,
     to,
     configurationSet: sender.configurationSet,
     unsubscribeUrl,

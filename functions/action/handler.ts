@@ -7,9 +7,9 @@ import { SendLedger } from '#adapters/store/send-ledger.ts';
 import { ShopRegistry } from '#adapters/store/shops.ts';
 import { SuppressionList } from '#adapters/store/suppression.ts';
 import { requireEnv } from '#commons/env.ts';
-import { unsubscribeKeys } from '#commons/unsubscribe-token.ts';
 import { DetailType, StageEntryDetail } from '#domain/events.ts';
 import { journeyConfig } from '#journeys/index.ts';
+import { senderOf } from './sender.ts';
 import { type ActionResult, sendStageEmail } from './stage-email.ts';
 
 const env = requireEnv(
@@ -19,6 +19,7 @@ const env = requireEnv(
   'UNSUBSCRIBE_SECRET_ARN',
   'PUBLIC_BASE_URL',
   'SUPPRESSION_PEPPER_SECRET_ARN',
+  'POSTAL_ADDRESS',
 );
 const table = { doc: dynamoDb, name: env.TABLE_NAME };
 const deps = {
@@ -28,12 +29,7 @@ const deps = {
   ledger: new SendLedger(table),
   ses: sesV2,
   config: journeyConfig,
-  sender: async () => ({
-    from: env.SENDER_ADDRESS,
-    configurationSet: env.CONFIGURATION_SET_NAME,
-    publicBaseUrl: env.PUBLIC_BASE_URL,
-    unsubscribeKeys: unsubscribeKeys(await readSecret(env.UNSUBSCRIBE_SECRET_ARN)),
-  }),
+  sender: async () => senderOf(env, await readSecret(env.UNSUBSCRIBE_SECRET_ARN)),
 };
 /** The bus to announce every send on, when the stack asks for it (`loyaltyLoop:emailSentEvents`). */
 const announceOn =

@@ -2,7 +2,10 @@ import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { RenderedEmail } from '#domain/email.ts';
 
 export type OutgoingEmail = RenderedEmail & {
+  /** The From: an address, or a mailbox with its display name (`"Name" <address>`). */
   from: string;
+  /** Where replies go (Reply-To); null: the From. */
+  replyTo: string | null;
   to: string;
   configurationSet: string;
   /** One-click unsubscribe target (RFC 8058); sent as List-Unsubscribe with List-Unsubscribe-Post. */
@@ -26,6 +29,7 @@ export const sendEmail = async (client: SESv2Client, email: OutgoingEmail): Prom
     new SendEmailCommand({
       FromEmailAddress: email.from,
       Destination: { ToAddresses: [email.to] },
+      ...(email.replyTo ? { ReplyToAddresses: [email.replyTo] } : {}),
       ConfigurationSetName: email.configurationSet,
       EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({
         Name: tagValue(Name),

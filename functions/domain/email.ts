@@ -3,6 +3,8 @@ import type { Money } from './money.ts';
 /** What a template may use. Everything is plain data; templates escape what they interpolate. */
 export type EmailContext = {
   shopName: string;
+  /** The sender's postal address, in every footer (CAN-SPAM requires a valid physical address). */
+  postalAddress: string;
   customerEmail: string;
   coupon: { code: string } | null;
   unsubscribeUrl: string;
@@ -28,14 +30,17 @@ export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (
 export const html = (strings: TemplateStringsArray, ...values: (string | number)[]): string =>
   strings.reduce((out, s, i) => out + s + (i < values.length ? escapeHtml(String(values[i])) : ''), '');
 
-/** Wraps a body in the common layout with the visible unsubscribe link CAN-SPAM and Gmail expect. */
+/**
+ * Wraps a body in the common layout with what CAN-SPAM and mailbox providers expect in every
+ * marketing email: the sender's postal address and a visible unsubscribe link.
+ */
 export const layout = (ctx: EmailContext, bodyHtml: string): string =>
   `<!doctype html><html><body style="font-family:sans-serif;max-width:560px;margin:auto">${bodyHtml}` +
   html`<hr><p style="font-size:12px;color:#666">You receive this because you subscribed to ${ctx.shopName} emails. ` +
-  html`<a href="${ctx.unsubscribeUrl}">Unsubscribe</a></p></body></html>`;
+  html`<a href="${ctx.unsubscribeUrl}">Unsubscribe</a><br>${ctx.shopName}, ${ctx.postalAddress}</p></body></html>`;
 
 export const textFooter = (ctx: EmailContext): string =>
-  `\n\n--\nYou receive this because you subscribed to ${ctx.shopName} emails.\nUnsubscribe: ${ctx.unsubscribeUrl}\n`;
+  `\n\n--\nYou receive this because you subscribed to ${ctx.shopName} emails.\nUnsubscribe: ${ctx.unsubscribeUrl}\n${ctx.shopName}, ${ctx.postalAddress}\n`;
 
 /** What a template that offers the stage's coupon says; `html` parts are already escaped (html``). */
 export type CouponEmail = { subject: string; heading: string; paragraphs: string[]; text: string };

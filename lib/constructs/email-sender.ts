@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../functions/domain/events.ts';
 import { acknowledgeManualRotation, DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
+import { SenderIdentity } from './sender-identity.ts';
 
 export type EmailSenderProps = {
   readonly table: ITable;
@@ -28,8 +29,18 @@ export type EmailSenderProps = {
    * @default the domain of senderAddress
    */
   readonly senderIdentity?: string;
+  /** The From's display name; the address alone without one. */
+  readonly senderName?: string;
+  /** Where replies go (Reply-To). @default the From address */
+  readonly replyTo?: string;
+  /** The postal address every email's footer shows. */
+  readonly postalAddress: string;
+  /** A custom MAIL FROM subdomain of the sender's domain (see `SenderIdentity`). */
+  readonly mailFromSubdomain?: string;
   /** The public HTTP API: unsubscribe links point at its `/unsubscribe` route, added here. */
   readonly api: HttpApi;
+  /** The API's public base URL (its custom domain, if any). @default the API's endpoint */
+  readonly publicBaseUrl?: string;
   /** The pepper of suppressed-address hashes and customer pseudonyms (`CustomerTable`). */
   readonly suppressionPepper: ISecret;
   /**
@@ -79,6 +90,13 @@ export class EmailSender extends Construct {
       reputationMetrics: true,
       sendingEnabled: true,
     });
+    // The sender's domain identity and its DNS records, unless an existing identity authorises it.
+    if (!props.senderIdentity)
+      new SenderIdentity(this, 'Sender', {
+        domain: identity,
+        configurationSet: this.configurationSet,
+        ...(props.mailFromSubdomain ? { mailFromSubdomain: props.mailFromSubdomain } : {}),
+      });
     this.unsubscribeKey = new Secret(this, 'UnsubscribeKey', {
       description:
         'HMAC key that signs one-click unsubscribe links (plain, or {"current":"<id>","keys":{"<id>":"<key>"}})',
@@ -99,8 +117,11 @@ export class EmailSender extends Construct {
       timeout: Duration.seconds(20),
       environment: {
         SENDER_ADDRESS: props.senderAddress,
+        ...(props.senderName ? { SENDER_NAME: props.senderName } : {}),
+        ...(props.replyTo ? { REPLY_TO_ADDRESS: props.replyTo } : {}),
+        POSTAL_ADDRESS: props.postalAddress,
         CONFIGURATION_SET_NAME: this.configurationSet.configurationSetName,
-        PUBLIC_BASE_URL: props.api.apiEndpoint,
+        PUBLIC_BASE_URL: props.publicBaseUrl ?? props.api.apiEndpoint,
         EMAIL_SENT_EVENTS: String(props.emailSentEvents ?? false),
       },
     })

@@ -1,6 +1,15 @@
 import { CfnOutput, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { type CfnRoute, type CfnStage, HttpApi, HttpMethod, HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  ApiMapping,
+  type CfnRoute,
+  type CfnStage,
+  DomainName,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -34,6 +43,11 @@ export type WebhookApiProps = {
    * @default 10
    */
   readonly adminRateLimit?: number;
+  /**
+   * The API's own domain and its ACM certificate (in the stack's region): links in emails and the
+   * webhook URL use it. A CNAME from it to the `ApiDomainTarget` output completes it.
+   */
+  readonly domain?: { readonly name: string; readonly certificateArn: string };
 };
 
 /** The route every other route is throttled below. */
@@ -50,6 +64,8 @@ const routeKeyOf = (route: HttpRoute): string => (route.node.defaultChild as Cfn
  */
 export class WebhookApi extends Construct {
   readonly api: HttpApi;
+  /** Where the API is reached from outside: `https://{domain}`, or the API's own endpoint. */
+  readonly publicUrl: string;
   readonly ingest: LoyaltyFunction;
   readonly admin: LoyaltyFunction;
   readonly webhookSecret: ISecret;
@@ -168,8 +184,21 @@ export class WebhookApi extends Construct {
       }),
     };
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
-    new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/shopify` });
+    this.publicUrl = this.api.apiEndpoint;
+    if (props.domain) {
+      const domainName = new DomainName(this, 'Domain', {
+        domainName: props.domain.name,
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+      });
+      new ApiMapping(this, 'DomainMapping', { api: this.api, domainName });
+      this.publicUrl = `https://${props.domain.name}`;
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `CNAME ${props.domain.name} to this (API Gateway's regional domain)`,
+        value: domainName.regionalDomainName,
+      });
+    }
+    new CfnOutput(this, 'ApiUrl', { value: this.publicUrl });
+    new CfnOutput(this, 'WebhookUrl', { value: `${this.publicUrl}/webhooks/shopify` });
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'AdminApiKeyArn', { value: this.adminApiKey.secretArn });
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SHOPIFY_API_VERSION } from '#adapters/shopify/payloads.ts';
+import { DEMO_SENDER } from '../../lib/stack-config.ts';
 import { useLocalStack } from '../support/local-stack.ts';
 import {
   catalogLine,
@@ -47,9 +48,11 @@ describe('the local stack, over HTTP', () => {
     expect(emails).toHaveLength(1);
     const [email] = emails;
     expect(email).toMatchObject({
-      from: 'hello@bakery-demo.example',
+      from: '"Demo Bakery" <hello@bakery-demo.example>',
       subject: 'A little thank-you from Demo Bakery: your next Rum Baba',
     });
+    expect(email?.text).toContain(DEMO_SENDER.postalAddress);
+    expect(email?.html).toContain(DEMO_SENDER.postalAddress);
     expect(email?.html).toContain('RUMBABA-AGAIN');
     expect(email?.headers['List-Unsubscribe']).toMatch(
       new RegExp(`^<${local.url}/unsubscribe\\?token=[\\w-]+\\.[\\w-]+>$`),

@@ -17,6 +17,9 @@ const action = useHandlerEnvironment({
     TABLE_NAME: 'customers',
     EVENT_BUS_NAME: 'loyalty-bus',
     SENDER_ADDRESS: 'hello@bakery-demo.example',
+    SENDER_NAME: 'Demo Bakery',
+    REPLY_TO_ADDRESS: 'shop@bakery-demo.example',
+    POSTAL_ADDRESS: '1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001, Japan',
     CONFIGURATION_SET_NAME: 'loyalty',
     PUBLIC_BASE_URL: 'https://api.example.com/',
     EMAIL_SENT_EVENTS: 'true',
@@ -76,8 +79,11 @@ describe('action handler', () => {
     expect(claim?.Item).toMatchObject({ sk: 'SEND#rum-baba-fans#first-rum-baba#2', status: 'claimed' });
     expect(claim?.ConditionExpression).toContain('attribute_not_exists(pk)');
     const email = ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
-    expect(email?.FromEmailAddress).toBe('hello@bakery-demo.example');
+    expect(email?.FromEmailAddress).toBe('"Demo Bakery" <hello@bakery-demo.example>');
+    expect(email?.ReplyToAddresses).toEqual(['shop@bakery-demo.example']);
     expect(email?.Destination?.ToAddresses).toEqual(['ann@example.com']);
+    for (const body of [email?.Content?.Simple?.Body?.Html?.Data, email?.Content?.Simple?.Body?.Text?.Data])
+      expect(body).toContain('1-2-3 Jingumae, Shibuya-ku, Tokyo 150-0001, Japan');
     expect(email?.ConfigurationSetName).toBe('loyalty');
     expect(email?.Content?.Simple?.Body?.Html?.Data).toContain('RUMBABA-AGAIN');
     const headers = Object.fromEntries((email?.Content?.Simple?.Headers ?? []).map((h) => [h.Name, h.Value]));

@@ -12,9 +12,12 @@ import { buildApp } from '../../lib/build-app.ts';
 import { tableAccessStatement } from '../../lib/constructs/table-access.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
 
-const cdkContext = (
-  JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }
-).context;
+/** cdk.json's context, as a demo stack (a real deploy names its sender; see the sender tests). */
+const cdkContext = {
+  ...(JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> })
+    .context,
+  'loyaltyLoop:demo': true,
+};
 let template: Template;
 
 const logicalIdOf = (type: string, props: Record<string, unknown>): string => {

@@ -148,6 +148,7 @@ export const templateOfSubject: ReadonlyMap<string, string> = new Map(
   Object.entries(journeyConfig.templates).map(([name, template]) => [
     template({
       shopName: journeyConfig.brandName,
+      postalAddress: '',
       customerEmail: '',
       coupon: { code: '' },
       unsubscribeUrl: '',
