@@ -1,12 +1,15 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Journey } from '../functions/domain/journey.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { EmailSender } from './constructs/email-sender.ts';
 import { History } from './constructs/history.ts';
 import { JourneyBus } from './constructs/journey-bus.ts';
+import { LoyaltyFunction } from './constructs/loyalty-function.ts';
+import { Operations } from './constructs/operations.ts';
 import { Privacy } from './constructs/privacy.ts';
 import { SegmentEngine } from './constructs/segment-engine.ts';
 import { WebhookApi } from './constructs/webhook-api.ts';
@@ -27,6 +30,7 @@ export class LoyaltyLoopStack extends Stack {
   readonly emailSender: EmailSender;
   readonly privacy: Privacy;
   readonly history: History;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: LoyaltyLoopStackProps) {
     super(scope, id, props);
@@ -107,5 +111,15 @@ export class LoyaltyLoopStack extends Stack {
     );
     this.webhookApi.admin.addEnvironment('BACKFILL_FUNCTION_NAME', this.history.backfill.functionName);
     this.webhookApi.admin.addEnvironment('REINDEX_FUNCTION_NAME', this.history.reindex.functionName);
+    // Last: it watches every function and dead-letter queue made above.
+    const everything = this.node.findAll();
+    this.operations = new Operations(this, 'Operations', {
+      functions: everything.filter((c): c is LoyaltyFunction => c instanceof LoyaltyFunction),
+      deadLetterQueues: everything.filter((c): c is Queue => c instanceof Queue),
+      api: this.webhookApi.api,
+      streamReaders: [this.segmentEngine.evaluate, this.privacy.worker],
+      configurationSetName: this.emailSender.configurationSet.configurationSetName,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    });
   }
 }

@@ -70,6 +70,8 @@ export const StackConfig = z
       .string()
       .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'one DNS label (letters, digits, hyphens)')
       .optional(),
+    /** An address told of every alarm (SNS email subscription; it confirms once). */
+    alarmEmail: z.email('an email address').optional(),
     /** The API's own domain (links in emails use it) and its ACM certificate in the stack's region. */
     apiDomain: z
       .string()
@@ -156,6 +158,7 @@ const KEYS = [
   'postalAddress',
   'mailFromSubdomain',
   'apiDomain',
+  'alarmEmail',
   'apiCertificateArn',
   'stackName',
   'tableName',

@@ -12,6 +12,9 @@ export class FunctionError extends Error {
   }
 }
 
+/** Failed invocations a function keeps for `/_local/health` (and `npm run status`). */
+const RECENT_ERRORS = 20;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 type Message =
   | { type: 'ready'; initError: { errorType: string; errorMessage: string } | null }
@@ -35,6 +38,9 @@ export class LocalFunction {
   private nextId = 1;
   readonly ready: Promise<void>;
   invocations = 0;
+  /** Invocations that failed (an error, a timeout), and the last few of them, newest last. */
+  errors = 0;
+  readonly recentErrors: { at: string; message: string }[] = [];
   /** Summed handler run time of the invocations so far (ms): what Lambda bills, before rounding up. */
   billedMs = 0;
   /** Fault injection (tests only): decides per invocation whether it fails before or after running. */
@@ -97,13 +103,23 @@ export class LocalFunction {
   }
 
   async invoke(event: unknown): Promise<unknown> {
-    const fault = this.fault?.() ?? null;
-    const injected = () =>
-      new FunctionError(this.spec.logicalId, 'Injected.Fault', `injected fault ${fault} the invocation`);
-    if (fault === 'before') throw injected();
-    const result = await this.run(event);
-    if (fault === 'after') throw injected();
-    return result;
+    try {
+      const fault = this.fault?.() ?? null;
+      const injected = () =>
+        new FunctionError(this.spec.logicalId, 'Injected.Fault', `injected fault ${fault} the invocation`);
+      if (fault === 'before') throw injected();
+      const result = await this.run(event);
+      if (fault === 'after') throw injected();
+      return result;
+    } catch (error) {
+      this.errors++;
+      this.recentErrors.push({
+        at: new Date().toISOString(),
+        message: (error instanceof Error ? error.message : String(error)).slice(0, 500),
+      });
+      if (this.recentErrors.length > RECENT_ERRORS) this.recentErrors.shift();
+      throw error;
+    }
   }
 
   private run(event: unknown): Promise<unknown> {

@@ -75,6 +75,8 @@ export const localEndpoints =
           functions: [...parts.functions.values()].map((fn) => ({
             id: fn.spec.logicalId,
             invocations: fn.invocations,
+            errors: fn.errors,
+            recentErrors: fn.recentErrors,
           })),
           streams: parts.pollers.map((p) => p.describe()),
           rules: parts.wiring.rules.length,

@@ -554,6 +554,7 @@ describe('cdk-nag (AwsSolutions) on every synth', () => {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SMG4',
+      'AwsSolutions-SNS2',
       'AwsSolutions-SQS3',
     ]);
     for (const a of acknowledgements) expect(a.reason.length, a.id).toBeGreaterThan(80);
