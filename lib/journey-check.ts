@@ -62,15 +62,16 @@ export const checkJourneyFiles = async (dir: string, context: CheckContext): Pro
 
 /**
  * Checks the project's journeys folder (or LOYALTY_LOOP_JOURNEYS_DIR) with its templates, catalog
- * and registry.
+ * (the bundled one, or `catalogFile`: a shop's, as `npm run catalog` writes it) and registry.
  */
 export const checkProjectJourneys = async (
   dir = process.env.LOYALTY_LOOP_JOURNEYS_DIR ?? join(PROJECT_ROOT, 'journeys'),
+  catalogFile?: string,
 ): Promise<string[]> => {
   const { templates } = (await import(pathToFileURL(join(dir, 'templates.ts')).href)) as {
     templates: Record<string, EmailTemplate>;
   };
-  const catalog = (await import(pathToFileURL(join(dir, 'bakery-catalog.json')).href, {
+  const catalog = (await import(pathToFileURL(catalogFile ?? join(dir, 'bakery-catalog.json')).href, {
     with: { type: 'json' },
   })) as { default: Catalog };
   const problems = await checkJourneyFiles(dir, { templates, catalog: catalog.default });

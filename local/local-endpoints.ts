@@ -50,6 +50,8 @@ export type LocalParts = {
   shopifyAdminCalls: () => unknown[];
   /** Loads a Bulk Operation's JSONL into the Admin stand-in as the shop's past; how many of each it held. */
   shopifyHistory: (shop: string, jsonl: string) => unknown;
+  /** Loads a catalog file (the shape `npm run catalog` writes) as the shop's products; how many it held. */
+  shopifyCatalog: (shop: string, catalog: unknown) => unknown;
   settle: () => Promise<boolean>;
   /** For operator commands run against the local stack (npm run redrive -- --local URL). */
   operator: {
@@ -116,6 +118,20 @@ export const localEndpoints =
           send(res, 400, {
             message: `not a Bulk Operation JSONL: ${(error as Error).message.slice(0, 300)}`,
           });
+        }
+        return;
+      }
+      case 'POST /_local/shopify/catalog': {
+        const shop = new URL(req.url ?? '/', 'http://local').searchParams.get('shop') ?? '';
+        if (!SHOP_DOMAIN.test(shop)) {
+          send(res, 400, { message: 'pass ?shop=<shop>.myshopify.com' });
+          return;
+        }
+        try {
+          const catalog = JSON.parse((await readBody(req, MAX_HISTORY_BYTES)).toString('utf8')) as unknown;
+          send(res, 200, { shop, loaded: parts.shopifyCatalog(shop, catalog) });
+        } catch (error) {
+          send(res, 400, { message: `not a catalog file: ${(error as Error).message.slice(0, 300)}` });
         }
         return;
       }

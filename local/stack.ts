@@ -1,3 +1,4 @@
+import demoCatalog from '../journeys/bakery-catalog.json' with { type: 'json' };
 import { STACK_NAME } from '../lib/build-app.ts';
 import { AsyncInvoker } from './async-invoker.ts';
 import { AwsEmulator } from './aws-emulator.ts';
@@ -12,6 +13,7 @@ import { localEndpoints } from './local-endpoints.ts';
 import { LocalServer } from './local-server.ts';
 import { SesLocal } from './ses.ts';
 import { ShopifyAdminLocal } from './shopify-admin/server.ts';
+import { DEMO_SHOP } from './shopify-webhooks.ts';
 import {
   createTables,
   type Stops,
@@ -146,6 +148,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       allowHttpWebhookUris: true,
     });
     stops.push(() => shopifyAdmin.admin.stop());
+    // The demo bakery sells its catalog (journeys/bakery-catalog.json) in its Admin API too.
+    shopifyAdmin.admin.loadCatalog(DEMO_SHOP, demoCatalog);
     const faults = options.faults ? new Faults(options.faults) : null;
     const capacity = options.meterCapacity ? new CapacityMeter() : null;
     let functionsDynamoDb = dynamoDb.endpoint;
@@ -220,6 +224,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       faults,
       shopifyAdminCalls: () => shopifyAdmin.admin.calls,
       shopifyHistory: (shop, jsonl) => shopifyAdmin.admin.loadHistory(shop, jsonl),
+      shopifyCatalog: (shop, catalog) => shopifyAdmin.admin.loadCatalog(shop, catalog),
       settle: () => settle(),
       operator: {
         stackName: STACK_NAME,

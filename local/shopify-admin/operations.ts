@@ -189,6 +189,13 @@ export const QUERIES: Record<string, Resolver> = {
       args,
       ['ID', 'UPDATED_AT', 'CREATED_AT'],
     ),
+  products: (args, { data }) =>
+    pagedNodes(
+      [...data.products.values()].map((p) => ({ ...p.node, [CONNECTIONS]: { variants: p.variants } })),
+      args,
+      ['ID'],
+    ),
+  shop: (_args, { data, shop }) => data.shop ?? { name: shop, myshopifyDomain: shop },
   order: byIdOf('Order'),
   customer: byIdOf('Customer'),
   bulkOperation: byIdOf('BulkOperation'),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { send } from '../http-answers.ts';
 import { BodyTooLarge, readBody } from '../http-gateway.ts';
 import { type BulkErrorCode, type BulkFinishPayload, BulkOperations } from './bulk.ts';
+import type { CatalogFile } from './catalog.ts';
 import { execute, prepareRequest, requestedCost } from './graphql.ts';
 import type { AdminContext } from './operations.ts';
 import { type JsonObject, type LoadCounts, ShopStore } from './store.ts';
@@ -125,6 +126,11 @@ export class ShopifyAdminLocal {
   /** Loads the shop's past from Bulk Operation JSONL (customers, orders with refunds, line items). */
   loadHistory(shop: string, jsonl: string): LoadCounts {
     return this.store.of(shop).loadHistory(jsonl);
+  }
+
+  /** Replaces the shop's products and shop fields with a catalog file's (`npm run catalog` reads them back). */
+  loadCatalog(shop: string, catalog: unknown): { products: number; variants: number } {
+    return this.store.of(shop).loadCatalog(catalog as CatalogFile, shop);
   }
 
   /** Adds (or replaces) an order and its line items, as bulk lines (text or objects). */

@@ -14,6 +14,8 @@ export type StoredOrder = StoredLine & { lineItems: StoredLine[] };
 /** What a history load added or replaced. */
 export type LoadCounts = { customers: number; orders: number; lineItems: number };
 
+import { CatalogFile, catalogNodes, type StoredProduct } from './catalog.ts';
+
 /** Node 24's reviver context: the primitive's source text. */
 type ReviverContext = { source?: string };
 const { rawJSON, isRawJSON } = JSON as unknown as {
@@ -62,6 +64,17 @@ export const withoutParent = ({ __parentId: _parent, ...node }: JsonObject): Jso
 export class ShopData {
   readonly customers = new Map<string, StoredLine>();
   readonly orders = new Map<string, StoredOrder>();
+  /** Products with their variants, and the shop's own fields (`shop`), from a catalog file. */
+  products = new Map<string, StoredProduct>();
+  shop: JsonObject | null = null;
+
+  /** Replaces the shop's products and fields with a catalog's (`catalogNodes`). */
+  loadCatalog(catalog: CatalogFile, domain: string): { products: number; variants: number } {
+    const { shop, products } = catalogNodes(CatalogFile.parse(catalog), domain);
+    this.shop = shop;
+    this.products = new Map(products.map((p) => [p.node.id, p]));
+    return { products: products.length, variants: products.reduce((n, p) => n + p.variants.length, 0) };
+  }
 
   /**
    * Loads Bulk Operation JSONL: customer lines, order lines (refunds inline) and line-item lines
