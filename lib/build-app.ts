@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { definitionProblems } from '../functions/domain/journey-config.ts';
 import { journeyConfig } from '../journeys/index.ts';
 import { LoyaltyLoopStack } from './loyalty-loop-stack.ts';
 import { readStackConfig } from './stack-config.ts';
@@ -16,6 +17,22 @@ export const buildApp = (options: { outdir?: string; context?: Record<string, un
   // an acknowledgement and its reason fails synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const config = readStackConfig(app);
+  // The store's own catalog (its store file): the journeys' products must be ones it sells.
+  if (config.catalog) {
+    const context = { templates: journeyConfig.templates, catalog: config.catalog };
+    const problems = [
+      ...journeyConfig.journeys.flatMap((j) =>
+        definitionProblems('journey', j, context).problems.map((p) => `${j.id}${p}`),
+      ),
+      ...journeyConfig.segments.flatMap((s) =>
+        definitionProblems('segment', s, context).problems.map((p) => `${s.id}${p}`),
+      ),
+    ];
+    if (problems.length > 0)
+      throw new Error(
+        `invalid journey configuration (against ${String(app.node.tryGetContext('loyaltyLoop:storeConfig'))}'s catalog):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+  }
   const stack = new LoyaltyLoopStack(app, config.stackName, {
     config,
     journeys: journeyConfig.journeys,

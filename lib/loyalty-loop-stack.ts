@@ -79,6 +79,7 @@ export class LoyaltyLoopStack extends Stack {
       senderAddress: config.senderAddress,
       ...(config.senderIdentity ? { senderIdentity: config.senderIdentity } : {}),
       ...(config.senderName ? { senderName: config.senderName } : {}),
+      ...(config.brand ? { brand: config.brand } : {}),
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
       postalAddress: config.postalAddress,
       ...(config.mailFromSubdomain ? { mailFromSubdomain: config.mailFromSubdomain } : {}),

@@ -1,6 +1,8 @@
 import type { App } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
+import type { Catalog } from '../functions/domain/journey-config.ts';
+import { readStoreConfig, type StoreConfig } from './store-config.ts';
 
 /** The stack's name unless `loyaltyLoop:stackName` gives another. */
 export const DEFAULT_STACK_NAME = 'LoyaltyLoop';
@@ -84,12 +86,20 @@ export const StackConfig = z
     senderIdentity: z.string().min(1).optional(),
     webhookSecretArn: z.string().startsWith('arn:').optional(),
     /** The shops served: their `*.myshopify.com` domains, or `*` for any shop whose webhooks verify. */
-    shops: z.union([
-      z.literal('*'),
-      z
-        .array(z.string().regex(SHOP_DOMAIN, 'expected *.myshopify.com domains'))
-        .min(1, 'list at least one shop, or "*"'),
-    ]),
+    shops: z
+      .union([
+        z.literal('*'),
+        z
+          .array(z.string().regex(SHOP_DOMAIN, 'expected *.myshopify.com domains'))
+          .min(1, 'list at least one shop, or "*"'),
+      ])
+      .optional(),
+    /** A store file (`lib/store-config.ts`): shop, brand, sender, postal address, time zone, catalog. */
+    storeConfig: z.string().min(1).optional(),
+    /** The shop's name as customers know it (emails' text); from the store file. */
+    brand: z.string().trim().min(1).max(100).optional(),
+    /** The shop's IANA time zone; from the store file. */
+    timeZone: z.string().optional(),
     retainData: z.boolean().default(true),
     apiRateLimit: z.number().int().positive().default(500),
     /** Each admin route's rate limit: a merchant's tools, not a firehose. */
@@ -120,6 +130,13 @@ export const StackConfig = z
   })
   .superRefine((c, ctx) => {
     if (c.demo) return;
+    if (!c.shops)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shops'],
+        message:
+          'no shops: -c loyaltyLoop:shops=your-shop.myshopify.com (a list, or "*"), or a store file (loyaltyLoop:storeConfig)',
+      });
     if (!c.senderAddress)
       ctx.addIssue({
         code: 'custom',
@@ -148,10 +165,12 @@ export const StackConfig = z
     senderAddress: c.senderAddress ?? DEMO_SENDER.address,
     senderName: c.senderName ?? (c.demo ? DEMO_SENDER.name : undefined),
     postalAddress: c.postalAddress ?? DEMO_SENDER.postalAddress,
+    shops: c.shops ?? ['bakery-demo.myshopify.com'],
   }));
 export type StackConfig = z.output<typeof StackConfig>;
 
 const KEYS = [
+  'storeConfig',
   'demo',
   'senderName',
   'replyTo',
@@ -188,16 +207,41 @@ const coerce = (value: unknown): unknown => {
   return value;
 };
 
-export const readStackConfig = (app: App): StackConfig => {
-  const raw = Object.fromEntries(
+/** What a store file sets, as the context keys it stands for. */
+const fromStoreFile = (store: StoreConfig): Record<string, unknown> => ({
+  shops: [store.shop],
+  brand: store.brand,
+  senderAddress: store.sender.address,
+  senderName: store.sender.name ?? store.brand,
+  replyTo: store.sender.replyTo,
+  postalAddress: store.postalAddress,
+  timeZone: store.timeZone,
+});
+
+export const readStackConfig = (app: App): StackConfig & { catalog?: Catalog } => {
+  const given: Record<string, unknown> = Object.fromEntries(
     KEYS.map((key) => [key, coerce(app.node.tryGetContext(`loyaltyLoop:${key}`))]).filter(
       ([, v]) => v !== undefined,
     ),
   );
+  const store = typeof given.storeConfig === 'string' ? readStoreConfig(given.storeConfig) : null;
+  const raw = { ...given };
+  if (store) {
+    const clashes: string[] = [];
+    for (const [key, value] of Object.entries(fromStoreFile(store))) {
+      if (value === undefined) continue;
+      if (raw[key] !== undefined && JSON.stringify(raw[key]) !== JSON.stringify(value))
+        clashes.push(
+          `  - loyaltyLoop:${key}: ${JSON.stringify(raw[key])} as context, ${JSON.stringify(value)} in ${given.storeConfig}: give it once`,
+        );
+      raw[key] = value;
+    }
+    if (clashes.length > 0) throw new Error(`invalid Loyalty Loop context:\n${clashes.join('\n')}`);
+  }
   const parsed = StackConfig.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  - loyaltyLoop:${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid Loyalty Loop context:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  return store?.catalogData ? { ...parsed.data, catalog: store.catalogData } : parsed.data;
 };

@@ -10,6 +10,8 @@ const UNSUBSCRIBE_LINK_SECONDS = 365 * 24 * 3600;
 
 export type Sender = {
   from: string;
+  /** The shop's name in the emails' text; null: the journeys' `brandName`. */
+  brand: string | null;
   /** The From's display name (the shop's name as customers know it); null: the address alone. */
   fromName: string | null;
   /** Where replies go; null: to the From address. */
@@ -59,7 +61,7 @@ export const composeEmail = (input: {
   const template = config.templates[action.template];
   if (!template) throw new Error(`template "${action.template}" is missing from the bundle`);
   const rendered = template({
-    shopName: config.brandName,
+    shopName: sender.brand ?? config.brandName,
     postalAddress: sender.postalAddress,
     customerEmail: to,
     coupon: action.coupon ?? null,

@@ -29,6 +29,8 @@ export type EmailSenderProps = {
    * @default the domain of senderAddress
    */
   readonly senderIdentity?: string;
+  /** The shop's name in the emails' text. @default the journeys' `brandName` */
+  readonly brand?: string;
   /** The From's display name; the address alone without one. */
   readonly senderName?: string;
   /** Where replies go (Reply-To). @default the From address */
@@ -118,6 +120,7 @@ export class EmailSender extends Construct {
       environment: {
         SENDER_ADDRESS: props.senderAddress,
         ...(props.senderName ? { SENDER_NAME: props.senderName } : {}),
+        ...(props.brand ? { BRAND_NAME: props.brand } : {}),
         ...(props.replyTo ? { REPLY_TO_ADDRESS: props.replyTo } : {}),
         POSTAL_ADDRESS: props.postalAddress,
         CONFIGURATION_SET_NAME: this.configurationSet.configurationSetName,

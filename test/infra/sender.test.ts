@@ -11,6 +11,7 @@ const cdkContext = (
 const synth = (context: Record<string, unknown>) =>
   Template.fromStack(buildApp({ context: { ...cdkContext, ...context } }).stack);
 const REAL = {
+  'loyaltyLoop:shops': 'rum-baba-bakery.myshopify.com',
   'loyaltyLoop:senderAddress': 'hello@rumbaba.shop',
   'loyaltyLoop:senderName': 'Rum Baba Bakery',
   'loyaltyLoop:replyTo': 'shop@rumbaba.shop',
