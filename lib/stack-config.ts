@@ -169,7 +169,8 @@ export const StackConfig = z
   }));
 export type StackConfig = z.output<typeof StackConfig>;
 
-const KEYS = [
+/** The context keys read (`loyaltyLoop:<key>`). */
+export const KEYS = [
   'storeConfig',
   'demo',
   'senderName',
