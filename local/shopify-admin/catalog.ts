@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { JsonObject } from './store.ts';
 
 /**
  * A shop's products as the Admin stand-in serves them (`products`, `shop`), loaded from a catalog
@@ -37,6 +36,8 @@ export const CatalogFile = z.object({
   ),
 });
 export type CatalogFile = z.infer<typeof CatalogFile>;
+
+type JsonObject = Record<string, unknown>;
 
 /** One product as GraphQL answers it, and its variants (a connection of the product). */
 export type StoredProduct = { node: JsonObject & { id: string }; variants: (JsonObject & { id: string })[] };
