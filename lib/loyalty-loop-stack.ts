@@ -82,6 +82,10 @@ export class LoyaltyLoopStack extends Stack {
       ...(config.brand ? { brand: config.brand } : {}),
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
       postalAddress: config.postalAddress,
+      retainKeys: config.retainData,
+      ...(config.existingUnsubscribeKeyArn
+        ? { existingUnsubscribeKeyArn: config.existingUnsubscribeKeyArn }
+        : {}),
       ...(config.mailFromSubdomain ? { mailFromSubdomain: config.mailFromSubdomain } : {}),
       api: this.webhookApi.api,
       publicBaseUrl: this.webhookApi.publicUrl,

@@ -50,6 +50,8 @@ export const StackConfig = z
       .regex(STREAM_ARN, 'expected a DynamoDB stream ARN (arn:aws:dynamodb:…:table/T/stream/…)')
       .optional(),
     existingPepperSecretArn: z.string().startsWith('arn:').optional(),
+    /** The unsubscribe-link key kept from an earlier stack (its `UnsubscribeKeyArn` output): links already sent keep working. */
+    existingUnsubscribeKeyArn: z.string().startsWith('arn:').optional(),
     /**
      * A demo stack: sends as the demo bakery (hello@bakery-demo.example, a reserved domain nobody
      * receives mail from) with a demo postal address. The local stack and CI set it; a real deploy
@@ -184,6 +186,7 @@ export const KEYS = [
   'tableName',
   'existingTableStreamArn',
   'existingPepperSecretArn',
+  'existingUnsubscribeKeyArn',
   'senderAddress',
   'senderIdentity',
   'webhookSecretArn',

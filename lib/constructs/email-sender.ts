@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -39,6 +39,10 @@ export type EmailSenderProps = {
   readonly postalAddress: string;
   /** A custom MAIL FROM subdomain of the sender's domain (see `SenderIdentity`). */
   readonly mailFromSubdomain?: string;
+  /** Keep the unsubscribe-link key when the stack is deleted (with the data: `retainData`). @default true */
+  readonly retainKeys?: boolean;
+  /** An unsubscribe-link key kept from an earlier stack, used instead of a new one. */
+  readonly existingUnsubscribeKeyArn?: string;
   /** The public HTTP API: unsubscribe links point at its `/unsubscribe` route, added here. */
   readonly api: HttpApi;
   /** The API's public base URL (its custom domain, if any). @default the API's endpoint */
@@ -66,7 +70,7 @@ export class EmailSender extends Construct {
   /** `GET` and `POST /unsubscribe`: public, so the stack gives them a rate limit of their own. */
   readonly unsubscribeRoutes: HttpRoute[];
   readonly configurationSet: ConfigurationSet;
-  readonly unsubscribeKey: Secret;
+  readonly unsubscribeKey: ISecret;
   /** Stage events whose email failed after every retry, with the error, for redrive. */
   readonly failedSends: Queue;
   /** Suppresses addresses on SES bounce and complaint events. */
@@ -99,17 +103,33 @@ export class EmailSender extends Construct {
         configurationSet: this.configurationSet,
         ...(props.mailFromSubdomain ? { mailFromSubdomain: props.mailFromSubdomain } : {}),
       });
-    this.unsubscribeKey = new Secret(this, 'UnsubscribeKey', {
-      description:
-        'HMAC key that signs one-click unsubscribe links (plain, or {"current":"<id>","keys":{"<id>":"<key>"}})',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    // Links in emails already sent must keep working after a teardown: the key is kept with the
+    // data (`retainData`), and a later stack re-attaches it (`existingUnsubscribeKeyArn`).
+    if (props.existingUnsubscribeKeyArn)
+      this.unsubscribeKey = Secret.fromSecretCompleteArn(
+        this,
+        'UnsubscribeKey',
+        props.existingUnsubscribeKeyArn,
+      );
+    else {
+      const key = new Secret(this, 'UnsubscribeKey', {
+        description:
+          'HMAC key that signs one-click unsubscribe links (plain, or {"current":"<id>","keys":{"<id>":"<key>"}})',
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+        removalPolicy: props.retainKeys === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      });
+      acknowledgeManualRotation(
+        key,
+        'It signs the unsubscribe links of emails already sent (valid a year); an automatic rotation would ' +
+          'silently break those links, which the law and mailbox providers require to keep working. It is ' +
+          'rotated by hand with key ids, the previous key kept listed while its links live (README, Deploy).',
+      );
+      this.unsubscribeKey = key;
+    }
+    new CfnOutput(this, 'UnsubscribeKeyArn', {
+      description: 'The unsubscribe-link key: re-attach it after a teardown (existingUnsubscribeKeyArn)',
+      value: this.unsubscribeKey.secretArn,
     });
-    acknowledgeManualRotation(
-      this.unsubscribeKey,
-      'It signs the unsubscribe links of emails already sent (valid a year); an automatic rotation would ' +
-        'silently break those links, which the law and mailbox providers require to keep working. It is ' +
-        'rotated by hand with key ids, the previous key kept listed while its links live (README, Deploy).',
-    );
 
     this.failedSends = deadLetterQueue(this, 'FailedSends');
     this.action = new LoyaltyFunction(this, 'Action', {

@@ -22,11 +22,13 @@ const KEPT_PEPPER = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:Suppre
 const deletionPolicies = (template: Template, type: string) =>
   Object.values(template.findResources(type)).map((resource) => resource.DeletionPolicy);
 
-/** The DeletionPolicy of the suppression pepper secret (none when it is re-attached). */
-const pepperPolicies = (template: Template) =>
+/** The DeletionPolicy of the secrets whose description says `what` (none when re-attached). */
+const secretPolicies = (template: Template, what: string) =>
   Object.values(template.findResources('AWS::SecretsManager::Secret'))
-    .filter((r) => String(r.Properties.Description).includes('pepper'))
+    .filter((r) => String(r.Properties.Description).includes(what))
     .map((r) => r.DeletionPolicy);
+const pepperPolicies = (template: Template) => secretPolicies(template, 'pepper');
+const KEPT_UNSUBSCRIBE_KEY = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:UnsubscribeKey-GhIjKl';
 
 describe('stack lifecycle', () => {
   it('by default keeps the table (deletion protection on) and its pepper when the stack is deleted', () => {
@@ -35,6 +37,8 @@ describe('stack lifecycle', () => {
     expect(deletionPolicies(template, 'AWS::DynamoDB::Table')).toEqual(['Retain']);
     template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     expect(pepperPolicies(template)).toEqual(['Retain']);
+    // Links in emails already sent keep working after a teardown.
+    expect(secretPolicies(template, 'unsubscribe links')).toEqual(['Retain']);
     // What a later stack re-attaches the table by (README: Teardown).
     template.hasOutput('CustomerStoreTableStreamArn26B5637A', {});
   });
@@ -45,6 +49,7 @@ describe('stack lifecycle', () => {
     expect(deletionPolicies(template, 'AWS::DynamoDB::Table')).toEqual(['Delete']);
     template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
     expect(pepperPolicies(template)).toEqual(['Delete']);
+    expect(secretPolicies(template, 'unsubscribe links')).toEqual(['Delete']);
   });
 
   it('takes its stack and table names from context, so two copies share an account and region', () => {
@@ -68,9 +73,12 @@ describe('stack lifecycle', () => {
     const { template } = synth({
       'loyaltyLoop:existingTableStreamArn': KEPT_STREAM,
       'loyaltyLoop:existingPepperSecretArn': KEPT_PEPPER,
+      'loyaltyLoop:existingUnsubscribeKeyArn': KEPT_UNSUBSCRIBE_KEY,
     });
 
     expect(template.findResources('AWS::DynamoDB::Table')).toEqual({});
+    expect(secretPolicies(template, 'unsubscribe links')).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).toContain(`"UNSUBSCRIBE_SECRET_ARN":"${KEPT_UNSUBSCRIBE_KEY}"`);
     expect(pepperPolicies(template)).toEqual([]);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mappings.length).toBeGreaterThanOrEqual(2);
