@@ -1,21 +1,22 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import type { ContributionOptions, OrderContribution } from '#domain/order.ts';
+import type { ContributionOptions } from '#domain/order.ts';
 import { reindexCustomer } from '#domain/reindex.ts';
-import { type AggregateState, decodeState } from './aggregate-item.ts';
+import { decodeState } from './aggregate-item.ts';
 import {
   aggregatePut,
   type ConditionalPut,
+  CustomerRecords,
   MAX_ATTEMPTS,
   MAX_BACKOFF_MS,
   orderPut,
-  type StoredOrder,
+  type ReadOrder,
   sleep,
 } from './customers.ts';
 import { ItemKind } from './item-kinds.ts';
-import { aggregateKey, customerPk, customerPkPrefix, ORDER_SK_PREFIX } from './keys.ts';
-import { putIf, queryPartition, type StoreTable } from './table.ts';
+import { customerPkPrefix } from './keys.ts';
+import { putIf, type StoreTable } from './table.ts';
 
 /** DynamoDB's limit on the items of one transaction. */
 const TRANSACTION_ITEMS = 100;
@@ -42,9 +43,11 @@ export type Reindexed = { status: 'reindexed' | 'gone'; inexact: number };
  */
 export class CustomerReindex {
   private readonly table: StoreTable;
+  private readonly records: CustomerRecords;
 
   constructor(table: StoreTable) {
     this.table = table;
+    this.records = new CustomerRecords(table);
   }
 
   /**
@@ -75,9 +78,8 @@ export class CustomerReindex {
   /** Counts a customer again for `options`' selectors; `gone` when they were erased meanwhile. */
   async reindex(shop: string, customerId: string, options: ContributionOptions): Promise<Reindexed> {
     for (let attempt = 1; ; attempt++) {
-      const read = await this.read(shop, customerId);
-      if (!read) return { status: 'gone', inexact: 0 };
-      const { state, orders } = read;
+      const { state, orders } = await this.records.readCustomer(shop, customerId);
+      if (!state) return { status: 'gone', inexact: 0 };
       const result = reindexCustomer(
         state.aggregate,
         orders.map((order) => order.contribution),
@@ -85,7 +87,7 @@ export class CustomerReindex {
       );
       const version = result.aggregate.version;
       const puts = result.orders.flatMap((contribution, i) => {
-        const stored = orders[i] as StoredOrder & { itemVersion: number | null };
+        const stored = orders[i] as ReadOrder;
         // An order's item already as counted again needs no write.
         if (
           stored.itemVersion !== null &&
@@ -116,44 +118,6 @@ export class CustomerReindex {
         );
       await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
     }
-  }
-
-  /** The aggregate and every order of a customer, the pending one included (`itemVersion`: its item's, null without one). */
-  private async read(shop: string, customerId: string) {
-    const [{ Item }, items] = await Promise.all([
-      this.table.doc.send(
-        new GetCommand({
-          TableName: this.table.name,
-          Key: aggregateKey(shop, customerId),
-          ConsistentRead: true,
-        }),
-      ),
-      queryPartition(this.table, customerPk(shop, customerId), {
-        skPrefix: ORDER_SK_PREFIX,
-        projection: 'contribution, appliedVersion',
-      }),
-    ]);
-    const state: AggregateState | null = decodeState(Item);
-    if (!state) return null;
-    const orders = new Map<string, StoredOrder & { itemVersion: number | null }>();
-    for (const item of items) {
-      const version = Number(item.appliedVersion ?? 0);
-      const contribution = item.contribution as OrderContribution;
-      orders.set(contribution.orderId, {
-        contribution,
-        version,
-        itemVersion: item.appliedVersion === undefined ? null : version,
-      });
-    }
-    const pending = state.pendingOrder;
-    if (pending) {
-      const id = pending.contribution.orderId;
-      const stored = orders.get(id);
-      // Pending and newer than its item (or without one): its write makes it durable.
-      if (!stored || pending.version > stored.version)
-        orders.set(id, { ...pending, itemVersion: stored ? stored.itemVersion : null });
-    }
-    return { state, orders: [...orders.values()] };
   }
 
   /** The orders' and the aggregate's writes, all or nothing where one transaction holds them; false on a conflict. */

@@ -57,6 +57,8 @@ export type Compute = (
 
 export type OrderLink = { customerId: string | null; refundCount: number; refunds: RefundContribution[] };
 export type StoredOrder = { contribution: OrderContribution; version: number };
+/** A stored order as read, with its item's `appliedVersion` then (null: no item, or one without a version). */
+export type ReadOrder = StoredOrder & { itemVersion: number | null };
 
 /** The newer of two stored copies of an order (by the aggregate version that counted it). */
 export const newer = (a: StoredOrder | undefined, b: StoredOrder | undefined) =>
@@ -191,6 +193,19 @@ export class CustomerRecords {
     shop: string,
     customerId: string,
   ): Promise<{ aggregate: CustomerAggregate | null; orders: OrderContribution[] }> {
+    const { state, orders } = await this.readCustomer(shop, customerId);
+    return { aggregate: state?.aggregate ?? null, orders: orders.map((o) => o.contribution) };
+  }
+
+  /**
+   * The aggregate's state and every stored order of a customer, one read each: each order's newest
+   * copy (its item, or the aggregate's pending copy when that is newer), with the `appliedVersion`
+   * its item was read with (`itemVersion`; null when it has no item, or one without a version).
+   */
+  async readCustomer(
+    shop: string,
+    customerId: string,
+  ): Promise<{ state: AggregateState | null; orders: ReadOrder[] }> {
     const [items, state] = await Promise.all([
       queryPartition(this.table, customerPk(shop, customerId), {
         skPrefix: ORDER_SK_PREFIX,
@@ -198,21 +213,24 @@ export class CustomerRecords {
       }),
       this.readState(shop, customerId),
     ]);
-    const orders = new Map<string, StoredOrder>();
+    const orders = new Map<string, ReadOrder>();
     for (const item of items) {
-      const stored = {
-        contribution: item.contribution as OrderContribution,
-        version: Number(item.appliedVersion ?? 0),
-      };
-      orders.set(stored.contribution.orderId, stored);
+      const version = Number(item.appliedVersion ?? 0);
+      const contribution = item.contribution as OrderContribution;
+      orders.set(contribution.orderId, {
+        contribution,
+        version,
+        itemVersion: item.appliedVersion === undefined ? null : version,
+      });
     }
     const pending = state?.pendingOrder;
     if (pending) {
       const id = pending.contribution.orderId;
-      const chosen = newer(orders.get(id), pending);
-      if (chosen) orders.set(id, chosen);
+      const item = orders.get(id);
+      if (newer(item, pending) === pending)
+        orders.set(id, { ...pending, itemVersion: item?.itemVersion ?? null });
     }
-    return { aggregate: state?.aggregate ?? null, orders: [...orders.values()].map((o) => o.contribution) };
+    return { state, orders: [...orders.values()] };
   }
 
   /** The order's link to its customer and the refunds parked for it. */
