@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app.ts';
-import { PROJECT_ROOT } from '../../lib/paths.ts';
+import { DEMO_CONTEXT } from '../support/cdk-context.ts';
 
-/** cdk.json's context, as a demo stack (a real deploy names its sender; see the sender tests). */
-const cdkContext = {
-  ...(JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> })
-    .context,
-  'loyaltyLoop:demo': true,
-};
+const cdkContext = DEMO_CONTEXT;
 const synth = (context: Record<string, unknown>) => {
   const { stack } = buildApp({ context: { ...cdkContext, ...context } });
   return { stack, template: Template.fromStack(stack) };

@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app.ts';
 import { ALARM_THRESHOLDS } from '../../lib/constructs/operations.ts';
-import { PROJECT_ROOT } from '../../lib/paths.ts';
+import { DEMO_CONTEXT } from '../support/cdk-context.ts';
 
 const cdkContext = {
-  ...(JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> })
-    .context,
-  'loyaltyLoop:demo': true,
+  ...DEMO_CONTEXT,
   'loyaltyLoop:alarmEmail': 'ops@bakery-demo.example',
 };
 let template: Template;

@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app.ts';
-import { PROJECT_ROOT } from '../../lib/paths.ts';
+import { CDK_JSON_CONTEXT } from '../support/cdk-context.ts';
 
-/** cdk.json's context as a real deploy starts from it: no demo setting. */
-const cdkContext = (
-  JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }
-).context;
+const cdkContext = CDK_JSON_CONTEXT;
 const synth = (context: Record<string, unknown>) =>
   Template.fromStack(buildApp({ context: { ...cdkContext, ...context } }).stack);
 const REAL = {

@@ -10,14 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DetailType } from '../../functions/domain/events.ts';
 import { buildApp } from '../../lib/build-app.ts';
 import { tableAccessStatement } from '../../lib/constructs/table-access.ts';
-import { PROJECT_ROOT } from '../../lib/paths.ts';
+import { DEMO_CONTEXT } from '../support/cdk-context.ts';
 
-/** cdk.json's context, as a demo stack (a real deploy names its sender; see the sender tests). */
-const cdkContext = {
-  ...(JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> })
-    .context,
-  'loyaltyLoop:demo': true,
-};
+const cdkContext = DEMO_CONTEXT;
 let template: Template;
 
 const logicalIdOf = (type: string, props: Record<string, unknown>): string => {

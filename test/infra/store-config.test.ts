@@ -6,10 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/build-app.ts';
 import { PROJECT_ROOT } from '../../lib/paths.ts';
 import { StoreConfigFile } from '../../lib/store-config.ts';
+import { CDK_JSON_CONTEXT } from '../support/cdk-context.ts';
 
-const cdkContext = (
-  JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')) as { context: Record<string, unknown> }
-).context;
+const cdkContext = CDK_JSON_CONTEXT;
 const dir = mkdtempSync(join(tmpdir(), 'store-'));
 const STORE = {
   shop: 'rum-baba-bakery.myshopify.com',
