@@ -1,6 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { BackfillRun } from '#adapters/store/backfills.ts';
-import { parseJobCommand, runJob, runMain } from './admin-job.ts';
+import { parseJobCommand, runJob } from './admin-job.ts';
+import { runMain } from './run-main.ts';
 
 /**
  * Backfills a shop's history through the stack's backfill job (see `runJob`), with a progress bar

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ShopifyQueryError } from '#adapters/shopify/admin-errors.ts';
 import { SHOP_DOMAIN } from '#adapters/shopify/shop-domain.ts';
-import { runMain } from './admin-job.ts';
 import { awsTarget, localTarget, sessionsFor } from './operator-target.ts';
+import { runMain } from './run-main.ts';
 
 /**
  * Writes a shop's catalog from its Admin API — products with their variants (ids, SKUs, titles,

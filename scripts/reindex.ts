@@ -1,6 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { ReindexRun } from '#adapters/store/reindexes.ts';
-import { parseJobCommand, runJob, runMain } from './admin-job.ts';
+import { parseJobCommand, runJob } from './admin-job.ts';
+import { runMain } from './run-main.ts';
 
 /**
  * Reindexes a shop through the stack's reindex job (see `runJob`): each customer whose aggregate

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { runMain } from './admin-job.ts';
 import { awsTarget, localTarget, type Target } from './operator-target.ts';
 import { listQuarantine } from './redrive/quarantine-redrive.ts';
+import { runMain } from './run-main.ts';
 
 /**
  * What an operator looks at first when something is wrong: dead-letter queue depths, quarantined

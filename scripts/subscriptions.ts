@@ -10,6 +10,7 @@ import {
 import { assertUnreachable } from '#domain/conditions.ts';
 import { HANDLED_TOPICS } from '../functions/ingest/topics.ts';
 import { awsTarget, localTarget, sessionsFor, type Target } from './operator-target.ts';
+import { runMain } from './run-main.ts';
 
 /**
  * Subscribes a shop to every topic the ingest function handles, at the stack's webhook address
@@ -100,9 +101,4 @@ const main = async () => {
   if (!isComplete(report)) process.exitCode = 1;
 };
 
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`subscriptions: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
-}
+if (import.meta.main) runMain('subscriptions', main);

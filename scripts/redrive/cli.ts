@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { QuarantinedWebhook } from '#adapters/store/quarantine.ts';
 import { awsTarget, localTarget, type Target, type TargetNames } from '../operator-target.ts';
+import { runMain } from '../run-main.ts';
 import { listDeadLetters, redriveDeadLetters } from './dlq-redrive.ts';
 import { listQuarantine, redriveQuarantine } from './quarantine-redrive.ts';
 
@@ -87,9 +88,4 @@ const main = async () => {
   process.stdout.write(`${JSON.stringify(await run(command, target), null, 2)}\n`);
 };
 
-if (import.meta.main) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`redrive: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
-}
+if (import.meta.main) runMain('redrive', main);
