@@ -19,6 +19,10 @@ export type ReindexDeps = {
 /** Customers reindexed at once. */
 const CONCURRENCY = 16;
 
+/** Whether a run counts exactly these selector keys (both sorted, as `selectorKeys` gives them). */
+const countsSelectors = (run: ReindexRun, keys: readonly string[]): boolean =>
+  run.selectors.join('\n') === keys.join('\n');
+
 /** A run that has not moved for this long is taken as stopped (its function died without handing over). */
 const STALE_MS = 30 * 60_000;
 
@@ -29,7 +33,7 @@ const STALE_MS = 30 * 60_000;
  */
 export const reindexDue = (run: ReindexRun | null, options: ContributionOptions, now = Date.now()): boolean =>
   !run ||
-  run.selectors.join('\n') !== selectorKeys(options.selectors).join('\n') ||
+  !countsSelectors(run, selectorKeys(options.selectors)) ||
   run.status === 'failed' ||
   (run.status === 'running' && now - Date.parse(run.updatedAt) > STALE_MS);
 
@@ -49,7 +53,7 @@ export const runReindex = async (
   const keys = selectorKeys(deps.options.selectors);
   const now = () => new Date().toISOString();
   const previous = await deps.runs.get(shop);
-  const same = previous?.selectors.join('\n') === keys.join('\n') && !restart;
+  const same = previous !== null && countsSelectors(previous, keys) && !restart;
   if (previous && same && previous.status === 'done' && (previous.all || !all)) return previous;
   let run: ReindexRun =
     previous && same && previous.status !== 'done' && (previous.all || !all)
