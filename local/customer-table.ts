@@ -1,11 +1,12 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FEED_INDEX, FEED_PK, FEED_SK } from '#adapters/store/keys.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import type { DynamoDbLocal } from './dynamodb.ts';
 import type { TableSpec } from './template.ts';
 
 /**
  * The customer table as the CustomerTable construct declares it (pk/sk strings, a stream of new
- * and old images, TTL on `expiresAt`), for code that needs one on DynamoDB Local without
+ * and old images, TTL on `expiresAt`, the analytics feed index), for code that needs one on DynamoDB Local without
  * synthesizing the app: tests and benchmarks.
  */
 export const customerTableSpec = (name: string): TableSpec => ({
@@ -18,9 +19,21 @@ export const customerTableSpec = (name: string): TableSpec => ({
   attributeDefinitions: [
     { AttributeName: 'pk', AttributeType: 'S' },
     { AttributeName: 'sk', AttributeType: 'S' },
+    { AttributeName: FEED_PK, AttributeType: 'S' },
+    { AttributeName: FEED_SK, AttributeType: 'S' },
   ],
   streamViewType: 'NEW_AND_OLD_IMAGES',
   ttlAttribute: 'expiresAt',
+  globalSecondaryIndexes: [
+    {
+      IndexName: FEED_INDEX,
+      KeySchema: [
+        { AttributeName: FEED_PK, KeyType: 'HASH' },
+        { AttributeName: FEED_SK, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
 });
 
 /**

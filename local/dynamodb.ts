@@ -150,6 +150,15 @@ export class DynamoDbLocal {
         KeySchema: table.keySchema,
         AttributeDefinitions: table.attributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
+        ...(table.globalSecondaryIndexes?.length
+          ? {
+              GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+                IndexName: index.IndexName,
+                KeySchema: index.KeySchema,
+                Projection: index.Projection,
+              })),
+            }
+          : {}),
         ...(table.streamViewType
           ? {
               StreamSpecification: {

@@ -21,6 +21,12 @@ export type TableSpec = {
   attributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
   streamViewType: string | null;
   ttlAttribute: string | null;
+  /** Global secondary indexes as the template declares them (CloudFormation's own shape). */
+  globalSecondaryIndexes?: {
+    IndexName: string;
+    KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+    Projection: { ProjectionType?: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+  }[];
 };
 
 export type FunctionSpec = {
@@ -197,6 +203,9 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
         (p.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType ?? null,
       ttlAttribute:
         (p.TimeToLiveSpecification as { AttributeName?: string } | undefined)?.AttributeName ?? null,
+      ...(p.GlobalSecondaryIndexes
+        ? { globalSecondaryIndexes: p.GlobalSecondaryIndexes as TableSpec['globalSecondaryIndexes'] }
+        : {}),
     };
   });
 

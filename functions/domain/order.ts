@@ -90,6 +90,8 @@ export type OrderContribution = {
   updatedAt: string;
   /** False for cancelled and test orders: they are remembered but add nothing. */
   counts: boolean;
+  /** Why an order does not count. Absent on orders that count, and on items stored before it. */
+  excluded?: 'cancelled' | 'test';
   placedAt: string;
   spent: Money;
   /** Units per product id in this order. */
@@ -247,10 +249,12 @@ export const orderContribution = (
     (order.refunds ?? []).map((r) => refundContribution(r, options)),
     knownRefunds,
   );
+  const counts = !order.cancelled && (options.countTestOrders === true || !order.test);
   return {
     orderId: order.orderId,
     updatedAt: order.updatedAt,
-    counts: !order.cancelled && (options.countTestOrders === true || !order.test),
+    counts,
+    ...(counts ? {} : { excluded: order.cancelled ? ('cancelled' as const) : ('test' as const) }),
     placedAt: order.placedAt,
     ...net(gross, refunds),
     tags: distinct(order.tags),

@@ -3,12 +3,14 @@ import {
   AttributeType,
   BillingMode,
   type ITable,
+  ProjectionType,
   StreamViewType,
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FEED_INDEX, FEED_PK, FEED_SK } from '../../functions/adapters/store/keys.ts';
 import { acknowledgeManualRotation } from './defaults.ts';
 
 export type CustomerTableProps = {
@@ -85,6 +87,14 @@ export class CustomerTable extends Construct {
       timeToLiveAttribute: 'expiresAt',
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // The analytics feed: a sparse index over aggregates, order facts, sends and suppressions, so
+    // an analytics refresh queries a shop's facts instead of scanning the table.
+    table.addGlobalSecondaryIndex({
+      indexName: FEED_INDEX,
+      partitionKey: { name: FEED_PK, type: AttributeType.STRING },
+      sortKey: { name: FEED_SK, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
     });
     const pepper = new Secret(scope, 'SuppressionPepper', {
       description:

@@ -85,8 +85,9 @@ describe('ingest handler', () => {
     });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
     const written = dynamo.commandCalls(PutCommand).map((c) => c.args[0].input);
-    // The aggregate is the commit point; the order's item and its link (refunds name only the order) follow.
-    expect(written.map((i) => i.Item?.kind)).toEqual(['aggregate', 'order', 'order-ref']);
+    // The aggregate is the commit point; the order's item, the fact of its version and its link
+    // (refunds name only the order) follow.
+    expect(written.map((i) => i.Item?.kind)).toEqual(['aggregate', 'order', 'fact', 'order-ref']);
     expect(written[0]?.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(aggregateWritten()).toMatchObject({
       ordersCount: 1,
@@ -95,6 +96,13 @@ describe('ingest handler', () => {
     });
     expect(written[1]?.Item).toMatchObject({ appliedVersion: 1, contribution: { orderId: '9001' } });
     expect(written[2]?.Item).toMatchObject({
+      sk: 'FACT#ORDER#9001#000000000001',
+      version: 1,
+      contribution: { orderId: '9001' },
+      feedPk: expect.stringMatching(/^SHOP#bakery-demo\.myshopify\.com#FEED#\d{2}$/),
+      feedSk: '7001#2026-11-02T00:00:00.000Z',
+    });
+    expect(written[3]?.Item).toMatchObject({
       pk: 'SHOP#bakery-demo.myshopify.com#ORDER#9001',
       customerId: '7001',
     });
@@ -230,11 +238,13 @@ describe('ingest handler', () => {
       customerId: '7001',
       orderId: '9001',
     });
-    // Parked with its order (one transaction), then taken off: the aggregate, then the order's item.
+    // Parked with its order (one transaction), then taken off: the aggregate, then the order's item
+    // and the fact of the version that took the refund off.
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(dynamo.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.kind)).toEqual([
       'aggregate',
       'order',
+      'fact',
     ]);
     expect(aggregateWritten()).toMatchObject({
       ordersCount: 1,

@@ -17,6 +17,7 @@ import {
   type NoChange,
   newer,
   type OrderLink,
+  orderFactPut,
   orderPut,
   type StoredOrder,
   sleep,
@@ -352,7 +353,8 @@ export class CustomerBatches {
         assumeNew ? { item: put.item, condition: { expression: 'attribute_not_exists(pk)' } } : put;
       const puts: ConditionalPut[] = [];
       try {
-        if (persist && stillPending.has(customerId)) puts.push(orderPut(shop, customerId, persist));
+        if (persist && stillPending.has(customerId))
+          puts.push(orderPut(shop, customerId, persist), orderFactPut(shop, customerId, persist));
         if (next) puts.push(aggregatePut(shop, customerId, next, state, silent));
       } catch (error) {
         if (!(error instanceof UnusableChange)) throw error;
@@ -360,7 +362,8 @@ export class CustomerBatches {
         continue;
       }
       const order = committed ?? repair?.order ?? null;
-      if (orderId && order) puts.push(checked(orderPut(shop, customerId, order)));
+      if (orderId && order)
+        puts.push(checked(orderPut(shop, customerId, order)), orderFactPut(shop, customerId, order));
       if (orderId && (committed || repair) && link && link.customerId !== customerId)
         puts.push(checked(linkPut(shop, customerId, orderId, link)));
       units.push({ g, puts });

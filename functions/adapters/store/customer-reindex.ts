@@ -10,6 +10,7 @@ import {
   CustomerRecords,
   MAX_ATTEMPTS,
   MAX_BACKOFF_MS,
+  orderFactPut,
   orderPut,
   type ReadOrder,
   sleep,
@@ -94,8 +95,9 @@ export class CustomerReindex {
           JSON.stringify(contribution) === JSON.stringify(stored.contribution)
         )
           return [];
-        const { item } = orderPut(shop, customerId, { contribution, version: stored.version });
-        return {
+        const order = { contribution, version: stored.version };
+        const { item } = orderPut(shop, customerId, order);
+        const put = {
           item,
           // Only if the item is still the one read (or, for the pending order, still missing or older).
           condition:
@@ -103,6 +105,8 @@ export class CustomerReindex {
               ? { expression: 'attribute_not_exists(appliedVersion)' }
               : { expression: 'appliedVersion = :read', values: { ':read': stored.itemVersion } },
         };
+        // A pending order written here for the first time may lack its fact too (its writer died).
+        return stored.itemVersion === null ? [put, orderFactPut(shop, customerId, order)] : [put];
       });
       const aggregate = aggregatePut(
         shop,

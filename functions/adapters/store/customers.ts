@@ -13,9 +13,11 @@ import { ItemKind } from './item-kinds.ts';
 import {
   aggregateKey,
   customerPk,
+  feedAttributes,
   type Key,
   ORDER_LINK_SK,
   ORDER_SK_PREFIX,
+  orderFactKey,
   orderKey,
   orderLinkKey,
   orderPk,
@@ -89,6 +91,8 @@ export const aggregatePut = (
     version: state.aggregate.version,
     state: encodeState(state),
     ...(silent ? { [SILENT]: true } : {}),
+    // In the analytics feed: the customer as it stands (email, consent, address).
+    ...feedAttributes(shop, customerId, state.aggregate.updatedAt),
   },
   condition: read
     ? { expression: 'version = :expected', values: { ':expected': read.aggregate.version } }
@@ -106,6 +110,26 @@ export const orderPut = (shop: string, customerId: string, order: StoredOrder): 
   },
   condition: {
     expression: 'attribute_not_exists(pk) OR attribute_not_exists(appliedVersion) OR appliedVersion < :v',
+    values: { ':v': order.version },
+  },
+});
+
+/**
+ * The fact of an order version (its contribution as counted), in the analytics feed: written with every write
+ * of the order's item, keyed by the version that counted it, so a replay writes the same item again.
+ * Its condition always holds for that reason; it is stated for a reader of the transaction.
+ */
+export const orderFactPut = (shop: string, customerId: string, order: StoredOrder): ConditionalPut => ({
+  item: {
+    ...orderFactKey(shop, customerId, order.contribution.orderId, order.version),
+    kind: ItemKind.Fact,
+    customerId,
+    version: order.version,
+    contribution: order.contribution,
+    ...feedAttributes(shop, customerId, order.contribution.updatedAt),
+  },
+  condition: {
+    expression: 'attribute_not_exists(pk) OR version = :v',
     values: { ':v': order.version },
   },
 });
@@ -344,10 +368,16 @@ export class CustomerRecords {
     return putIf(this.table, item, condition);
   }
 
-  /** Writes an order's item as the aggregate counted it, unless a later count is already written. */
+  /**
+   * Writes an order's item as the aggregate counted it, unless a later count is already written,
+   * and the fact of that version (whether or not a later one is written already).
+   */
   private async writeOrder(shop: string, customerId: string, order: StoredOrder): Promise<void> {
-    const { item, condition } = orderPut(shop, customerId, order);
-    await putIf(this.table, item, condition);
+    await Promise.all(
+      [orderPut(shop, customerId, order), orderFactPut(shop, customerId, order)].map(({ item, condition }) =>
+        putIf(this.table, item, condition),
+      ),
+    );
   }
 
   /** Makes a pending order durable in its own item, reading first: usually it already is. */

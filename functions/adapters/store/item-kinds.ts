@@ -22,6 +22,8 @@ export const ItemKind = {
   Reconciliation: 'reconciliation',
   /** A shop's reindex: which selectors it counts for, and where it stands. */
   Reindex: 'reindex',
+  /** A fact for analytics: one applied version of an order (see `orderFactKey`). */
+  Fact: 'fact',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];
 

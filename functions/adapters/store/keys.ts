@@ -18,6 +18,13 @@
  * | history backfill | `SHOP#{shop}#BACKFILL` | `RUN` |
  * | reconciliation | `SHOP#{shop}#RECONCILE` | `STATE` |
  * | reindex | `SHOP#{shop}#REINDEX` | `RUN` |
+ * | order fact (one per applied version of an order) | `SHOP#{shop}#CUSTOMER#{customerId}` | `FACT#ORDER#{orderId}#{version}` |
+ *
+ * The analytics feed (`FEED_INDEX`), a sparse index over the items analytics reads — aggregates,
+ * order facts, send ledger entries, suppressions — keyed `feedPk` = `SHOP#{shop}#FEED#{shard}` (the
+ * shard of the customer, or address hash) and `feedSk` = `{customerId}#{event time}`: a shop's
+ * whole feed is `FEED_SHARDS` queries, never a scan, and each answers a customer's items together,
+ * so a refresh holds one customer at a time.
  */
 
 export type Key = { pk: string; sk: string };
@@ -103,3 +110,38 @@ export const quarantineKey = (shop: string, receivedAt: string, eventId: string)
 export const backfillKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#BACKFILL`, sk: 'RUN' });
 export const reconciliationKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#RECONCILE`, sk: 'STATE' });
 export const reindexKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#REINDEX`, sk: 'RUN' });
+
+/** Order facts live with their customer, so a redaction (which empties the partition) erases them too. */
+export const FACT_SK_PREFIX = 'FACT#';
+const ORDER_FACT_PREFIX = `${FACT_SK_PREFIX}ORDER#`;
+/** `version`: the aggregate version that counted this version of the order (zero-padded: facts sort by it). */
+export const orderFactKey = (shop: string, customerId: string, orderId: string, version: number): Key => ({
+  pk: customerPk(shop, customerId),
+  sk: `${ORDER_FACT_PREFIX}${orderId}#${String(version).padStart(12, '0')}`,
+});
+
+/** The analytics feed index and its key attributes. */
+export const FEED_INDEX = 'feed';
+export const FEED_PK = 'feedPk';
+export const FEED_SK = 'feedSk';
+/**
+ * Partitions per shop in the feed: a backfill writes a shop's history at thousands of items a
+ * second, more than one index partition takes (1,000 writes/s), so items spread by customer.
+ */
+export const FEED_SHARDS = 16;
+const FEED_PK_INFIX = '#FEED#';
+export const feedPk = (shop: string, shard: number) =>
+  `${shopPk(shop)}${FEED_PK_INFIX}${String(shard).padStart(2, '0')}`;
+/** The shard of an id: FNV-1a, stable across runtimes. */
+export const feedShard = (id: string): number => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % FEED_SHARDS;
+};
+/** The feed attributes of an item about `subject` (a customer id, an address hash) at `at` (ISO 8601). */
+export const feedAttributes = (shop: string, subject: string, at: string) => ({
+  [FEED_PK]: feedPk(shop, feedShard(subject)),
+  [FEED_SK]: `${subject}#${at}`,
+});
+/** The subject of a feed sort key (ids and hashes hold no `#`). */
+export const feedSubject = (feedSk: string): string => feedSk.slice(0, feedSk.indexOf('#'));

@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemKind } from './item-kinds.ts';
-import { type SendKey, sendKey } from './keys.ts';
+import { feedAttributes, type SendKey, sendKey } from './keys.ts';
 import { isConditionFailure, itemOnConditionFailure, type StoreTable } from './table.ts';
 
 export type { SendKey } from './keys.ts';
@@ -36,6 +36,8 @@ export class SendLedger {
             entryId,
             claimedAt: nowIso,
             claimant,
+            // In the analytics feed: the send, once per stage entry.
+            ...feedAttributes(send.shop, send.customerId, nowIso),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
           ExpressionAttributeNames: { '#status': 'status' },

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ItemKind } from './item-kinds.ts';
-import { suppressionKey } from './keys.ts';
+import { feedAttributes, suppressionKey } from './keys.ts';
 import type { StoreTable } from './table.ts';
 
 const hashInput = (shop: string, email: string) => `${shop}\n${email.trim().toLowerCase()}`;
@@ -30,13 +30,16 @@ export class SuppressionList {
   }
 
   async suppress(shop: string, email: string, at: string): Promise<void> {
+    const hash = addressHash(shop, email, await this.pepper());
     await this.table.doc.send(
       new PutCommand({
         TableName: this.table.name,
         Item: {
-          ...suppressionKey(shop, addressHash(shop, email, await this.pepper())),
+          ...suppressionKey(shop, hash),
           kind: ItemKind.Suppression,
           since: at,
+          // In the analytics feed: suppressions by day, never the address.
+          ...feedAttributes(shop, hash, at),
         },
       }),
     );

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import {
+  currentVersions,
+  customerSnapshotRows,
+  EPOCH,
+  type FactVersion,
+  membershipSpells,
+  relativeDays,
+} from '#domain/analytics/snapshot-rows.ts';
+import { type OrderFacts, orderContribution } from '#domain/order.ts';
+import { journeyConfig } from '#journeys/index.ts';
+import { aggregateFactory, CROISSANT, orderFactory, RUM_BABA } from '../support/factories.ts';
+
+const SHOP = 'bakery-demo.myshopify.com';
+const DAY = 86_400_000;
+
+const fact = (version: number, overrides: Partial<OrderFacts>): FactVersion => ({
+  version,
+  contribution: orderContribution(orderFactory(overrides), journeyConfig),
+});
+
+/** Three Rum Baba orders a month apart. */
+const rumBabaMonths = [
+  fact(1, { orderId: '1', placedAt: '2026-01-01T10:00:00.000Z', updatedAt: '2026-01-01T10:00:00.000Z' }),
+  fact(2, { orderId: '2', placedAt: '2026-02-01T10:00:00.000Z', updatedAt: '2026-02-01T10:00:00.000Z' }),
+  fact(3, { orderId: '3', placedAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-01T10:00:00.000Z' }),
+];
+
+describe('currentVersions', () => {
+  it('keeps each order’s version counted last, whatever order the facts come in', () => {
+    const v1 = fact(1, { orderId: '9', total: { amount: 480, currency: 'JPY' } });
+    const v5 = fact(5, {
+      orderId: '9',
+      updatedAt: '2026-11-03T00:00:00.000Z',
+      total: { amount: 960, currency: 'JPY' },
+    });
+
+    expect(currentVersions([v5, v1]).map((c) => c.spent.amount)).toEqual([960]);
+    expect(currentVersions([v1, v5]).map((c) => c.spent.amount)).toEqual([960]);
+  });
+});
+
+describe('customerSnapshotRows', () => {
+  it('replays stage spells from the orders, at the times they were placed', () => {
+    const rows = customerSnapshotRows(
+      { shop: SHOP, customerId: '7001', aggregate: aggregateFactory(), facts: rumBabaMonths },
+      journeyConfig,
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    expect(rows.memberships.filter((m) => m.scope === 'rum-baba-fans')).toEqual([
+      {
+        customer_id: '7001',
+        kind: 'stage',
+        scope: 'rum-baba-fans',
+        member: 'first-rum-baba',
+        position: 1,
+        entered_at: '2026-01-01T10:00:00.000Z',
+        exited_at: '2026-02-01T10:00:00.000Z',
+      },
+      {
+        customer_id: '7001',
+        kind: 'stage',
+        scope: 'rum-baba-fans',
+        member: 'second-rum-baba',
+        position: 2,
+        entered_at: '2026-02-01T10:00:00.000Z',
+        exited_at: '2026-03-01T10:00:00.000Z',
+      },
+      {
+        customer_id: '7001',
+        kind: 'stage',
+        scope: 'rum-baba-fans',
+        member: 'rum-baba-fan',
+        position: 3,
+        entered_at: '2026-03-01T10:00:00.000Z',
+        exited_at: null,
+      },
+    ]);
+  });
+
+  it('enters a time-based segment when the time passes, with no order to announce it', () => {
+    const rows = customerSnapshotRows(
+      { shop: SHOP, customerId: '7001', aggregate: aggregateFactory(), facts: rumBabaMonths },
+      journeyConfig,
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    // Lapsing regulars: 3+ orders and none for more than 45 days.
+    expect(rows.memberships.filter((m) => m.kind === 'segment')).toEqual([
+      expect.objectContaining({
+        member: 'lapsing-regulars',
+        entered_at: new Date(Date.parse('2026-03-01T10:00:00.000Z') + 45 * DAY + 1).toISOString(),
+        exited_at: null,
+      }),
+    ]);
+  });
+
+  it('leaves a spell open as of the snapshot time, and starts nothing after it', () => {
+    const rows = customerSnapshotRows(
+      { shop: SHOP, customerId: '7001', aggregate: aggregateFactory(), facts: rumBabaMonths },
+      journeyConfig,
+      '2026-03-15T00:00:00.000Z',
+    );
+
+    expect(rows.memberships.filter((m) => m.kind === 'segment')).toEqual([]);
+    expect(rows.memberships.filter((m) => m.exited_at === null).map((m) => m.member)).toContain(
+      'rum-baba-fan',
+    );
+  });
+
+  it('writes each order’s current figures: refunds taken off, cancelled and test orders kept but not counted', () => {
+    const refunded = fact(2, {
+      orderId: '20',
+      lines: [RUM_BABA, CROISSANT],
+      total: { amount: 800, currency: 'JPY' },
+      refunds: [
+        {
+          refundId: 'r1',
+          orderId: '20',
+          createdAt: '2026-11-05T00:00:00.000Z',
+          amount: { amount: 800, currency: 'JPY' },
+          lines: [RUM_BABA, CROISSANT],
+        },
+      ],
+    });
+    const rows = customerSnapshotRows(
+      {
+        shop: SHOP,
+        customerId: '7001',
+        aggregate: aggregateFactory({ email: null }),
+        facts: [
+          fact(1, { orderId: '10', cancelled: true }),
+          refunded,
+          fact(3, { orderId: '30', test: true }),
+        ],
+      },
+      journeyConfig,
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    expect(rows.customer).toMatchObject({ customer_id: '7001', has_email: false });
+    expect(
+      rows.orders.map(({ order_id, cancelled, test, net, units, counts }) => ({
+        order_id,
+        cancelled,
+        test,
+        net,
+        units,
+        counts,
+      })),
+    ).toEqual([
+      { order_id: '10', cancelled: true, test: false, net: 480, units: 1, counts: false },
+      { order_id: '20', cancelled: false, test: false, net: 0, units: 0, counts: false },
+      { order_id: '30', cancelled: false, test: true, net: 480, units: 1, counts: false },
+    ]);
+    expect(rows.products.map((p) => p.order_id)).toEqual(['10', '30']);
+  });
+
+  it('answers a customer without orders: a customer row, no orders, and no spell (every demo stage needs an order)', () => {
+    const rows = customerSnapshotRows(
+      { shop: SHOP, customerId: '7002', aggregate: aggregateFactory({ customerId: '7002' }), facts: [] },
+      journeyConfig,
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    expect(rows.customer.customer_id).toBe('7002');
+    expect(rows.orders).toEqual([]);
+    expect(rows.memberships).toEqual([]);
+  });
+});
+
+describe('membershipSpells', () => {
+  it('starts a spell that holds before any order at the epoch', () => {
+    const everyone = {
+      journeys: [],
+      segments: [
+        { id: 'everyone', name: 'Everyone', when: { type: 'ordersCount' as const, count: { min: 0 } } },
+      ],
+    };
+
+    const spells = membershipSpells(
+      { shop: SHOP, customerId: '7003', aggregate: aggregateFactory({ customerId: '7003' }), facts: [] },
+      [],
+      everyone,
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    expect(spells).toEqual([
+      {
+        customer_id: '7003',
+        kind: 'segment',
+        scope: 'everyone',
+        member: 'everyone',
+        position: 0,
+        entered_at: EPOCH,
+        exited_at: null,
+      },
+    ]);
+  });
+});
+
+describe('relativeDays', () => {
+  it('finds the day counts of relative date conditions anywhere in the definitions', () => {
+    expect(relativeDays(journeyConfig)).toContain(45);
+  });
+});
