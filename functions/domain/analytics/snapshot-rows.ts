@@ -13,12 +13,14 @@ import { orderFact } from './order-fact.ts';
  * The rows of an analytics snapshot (Parquet tables, see docs/analytics.md), computed from the fact
  * log one customer at a time. Column names are the tables' own.
  */
+/** Instants are ISO 8601 UTC strings (`2026-03-01T09:30:00.000Z`). */
 export type CustomerRow = {
   customer_id: string;
   has_email: boolean;
   email_state: string;
   country: string | null;
 };
+/** One order as it stands now; money in minor units; `counts` = kept by every report figure. */
 export type OrderRow = {
   order_id: string;
   customer_id: string;
@@ -31,13 +33,15 @@ export type OrderRow = {
   units: number;
   counts: boolean;
 };
-export type ProductRow = {
+/** A product's net units (> 0) in one order: one row per order and product. */
+export type OrderProductRow = {
   order_id: string;
   customer_id: string;
   product_id: string;
   title: string;
   units: number;
 };
+/** A spell of a customer in a segment, or in a journey stage (`scope` = journey id). */
 export type MembershipRow = {
   customer_id: string;
   kind: 'segment' | 'stage';
@@ -50,7 +54,7 @@ export type MembershipRow = {
 export type CustomerSnapshotRows = {
   customer: CustomerRow;
   orders: OrderRow[];
-  products: ProductRow[];
+  products: OrderProductRow[];
   memberships: MembershipRow[];
 };
 
@@ -114,7 +118,7 @@ export const relativeDays = (definitions: MembershipDefinitions): number[] => {
 const orderRow = (
   customerId: string,
   contribution: OrderContribution,
-): { order: OrderRow; products: ProductRow[] } => {
+): { order: OrderRow; products: OrderProductRow[] } => {
   const fact = orderFact(contribution);
   const units = fact.products.reduce((sum, product) => sum + product.units, 0);
   return {

@@ -1,0 +1,1014 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalyticsEngine } from '#adapters/analytics/engine.ts';
+import {
+  type OrderRow,
+  type Snapshot,
+  SnapshotError,
+  writeCustomerSnapshot,
+  writeSnapshot,
+} from '#adapters/analytics/snapshot.ts';
+import {
+  parseReportRequest,
+  REPORTS,
+  type ReportName,
+  type ReportRequest,
+} from '#domain/analytics/reports.ts';
+import {
+  type AnalyticsShop,
+  analyticsShop,
+  SHOP_DEFINITIONS,
+  snapshotOf,
+} from '../support/analytics-shop.ts';
+
+// The reference below recomputes every report from the shop's rows in plain TypeScript, straight
+// from the definitions in docs/analytics.md, sharing nothing with the SQL.
+
+const DAY = 86_400_000;
+const TODAY = '2025-07-15';
+const ms = (instant: string | Date): number =>
+  instant instanceof Date ? instant.getTime() : Date.parse(instant);
+const dayStart = (day: string): number => Date.parse(`${day}T00:00:00Z`);
+const isoDay = (time: number): string => new Date(time).toISOString().slice(0, 10);
+
+type Order = OrderRow & { time: number };
+type Numbered = Order & { n: number; previous: number | null; first: number; total: number };
+type Spell = {
+  customer: string;
+  kind: string;
+  scope: string;
+  member: string;
+  position: number;
+  entered: number;
+  exited: number | null;
+};
+
+const ratio = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
+const perUnit = (amount: number, n: number): number => (n === 0 ? 0 : Math.round(amount / n));
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byPath = (a: readonly string[], b: readonly string[]): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    const order = byText(a[i] ?? '', b[i] ?? '');
+    if (order !== 0) return order;
+  }
+  return a.length - b.length;
+};
+const quantile = (values: readonly number[], q: number): number | null => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const low = sorted[lo] ?? 0;
+  return low + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? low) - low);
+};
+const countBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+};
+
+/** The shop as it stood at the end of `request.to`, for one request. */
+class Reference {
+  readonly shop: AnalyticsShop;
+  readonly request: ReportRequest;
+  readonly end: number;
+  readonly start: number | null;
+  readonly spells: Spell[];
+  readonly titles = new Map<string, string>();
+
+  constructor(shop: AnalyticsShop, request: ReportRequest) {
+    this.shop = shop;
+    this.request = request;
+    this.end = dayStart(request.to) + DAY;
+    this.start = request.from === null ? null : dayStart(request.from);
+    this.spells = shop.memberships.map((m) => ({
+      customer: m.customer_id,
+      kind: m.kind,
+      scope: m.scope,
+      member: m.member,
+      position: m.position,
+      entered: ms(m.entered_at),
+      exited: m.exited_at === null ? null : ms(m.exited_at),
+    }));
+    for (const line of shop.orderProducts) {
+      const known = this.titles.get(line.product_id);
+      if (known === undefined || line.title < known) this.titles.set(line.product_id, line.title);
+    }
+  }
+
+  inWindow = (time: number): boolean => (this.start === null || time >= this.start) && time < this.end;
+  openAt = (spell: Spell, time: number): boolean =>
+    spell.entered < time && (spell.exited === null || spell.exited >= time);
+
+  scope(segment: string | null, journey: string | null): Set<string> {
+    const member = (customer: string, test: (s: Spell) => boolean) =>
+      this.spells.some((s) => s.customer === customer && test(s) && this.openAt(s, this.end));
+    return new Set(
+      this.shop.customers
+        .map((c) => c.customer_id)
+        .filter(
+          (id) =>
+            (segment === null || member(id, (s) => s.kind === 'segment' && s.member === segment)) &&
+            (journey === null || member(id, (s) => s.kind === 'stage' && s.scope === journey)),
+        ),
+    );
+  }
+
+  counted(scope: Set<string>): Numbered[] {
+    const byCustomer = new Map<string, Order[]>();
+    for (const order of this.shop.orders) {
+      const time = ms(order.placed_at);
+      if (!order.counts || time >= this.end || !scope.has(order.customer_id)) continue;
+      byCustomer.set(order.customer_id, [...(byCustomer.get(order.customer_id) ?? []), { ...order, time }]);
+    }
+    return [...byCustomer.values()].flatMap((orders) => {
+      orders.sort((a, b) => a.time - b.time || byText(a.order_id, b.order_id));
+      const first = orders[0]?.time ?? 0;
+      return orders.map((o, i) => ({
+        ...o,
+        n: i + 1,
+        previous: orders[i - 1]?.time ?? null,
+        first,
+        total: orders.length,
+      }));
+    });
+  }
+
+  get scoped(): Set<string> {
+    return this.scope(this.request.segment, this.request.journey);
+  }
+  get orders(): Numbered[] {
+    return this.counted(this.scoped);
+  }
+  get windowed(): Numbered[] {
+    return this.orders.filter((o) => this.inWindow(o.time));
+  }
+  get cohortOrders(): Numbered[] {
+    return this.orders.filter((o) => this.inWindow(o.first));
+  }
+
+  static money(orders: readonly Order[]) {
+    const counts = countBy(orders, (o) => o.currency);
+    const byCurrency = [...counts.entries()]
+      .map(([currency, n]) => {
+        const revenue = orders.filter((o) => o.currency === currency).reduce((sum, o) => sum + o.net, 0);
+        return { currency, orders: n, revenue, aov: perUnit(revenue, n) };
+      })
+      .sort((a, b) => b.orders - a.orders || byText(a.currency, b.currency));
+    return { currency: byCurrency[0]?.currency ?? null, byCurrency };
+  }
+
+  static buyers(orders: readonly Order[]) {
+    const perCustomer = countBy(orders, (o) => o.customer_id);
+    const buyers = perCustomer.size;
+    const repeaters = [...perCustomer.values()].filter((n) => n >= 2).length;
+    return { buyers, repeaters, repeatRate: ratio(repeaters, buyers) };
+  }
+
+  summary() {
+    const windowed = this.windowed;
+    const { currency, byCurrency } = Reference.money(windowed);
+    const inCurrency = windowed.filter((o) => o.currency === currency);
+    const revenue = inCurrency.reduce((sum, o) => sum + o.net, 0);
+    const cohort = this.orders.filter((o) => o.n === 1 && this.inWindow(o.time));
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      customers: this.scoped.size,
+      ...Reference.buyers(windowed),
+      f2Rate: ratio(cohort.filter((o) => o.total >= 2).length, cohort.length),
+      orders: windowed.length,
+      revenue,
+      aov: perUnit(revenue, inCurrency.length),
+      ltv: perUnit(revenue, new Set(inCurrency.map((o) => o.customer_id)).size),
+      currency,
+      byCurrency,
+    };
+  }
+
+  funnel() {
+    const journey = this.shop.definitions.journeys.find((j) => j.id === this.request.journey);
+    const scope = this.scope(this.request.segment, null);
+    const spells = this.spells.filter(
+      (s) => s.kind === 'stage' && s.scope === journey?.id && scope.has(s.customer) && s.entered < this.end,
+    );
+    const last = (journey?.stages.length ?? 0) - 1;
+    const stages = (journey?.stages ?? []).map((stage, position) => {
+      const inStage = spells.filter((s) => s.member === stage.id);
+      const firstEntries = new Map<string, Spell>();
+      for (const s of inStage.filter((s) => this.start === null || s.entered >= this.start)) {
+        const seen = firstEntries.get(s.customer);
+        if (!seen || s.entered < seen.entered) firstEntries.set(s.customer, s);
+      }
+      const gaps: number[] = [];
+      for (const entry of firstEntries.values()) {
+        const onward = spells
+          .filter(
+            (s) => s.customer === entry.customer && s.position > entry.position && s.entered >= entry.entered,
+          )
+          .map((s) => s.entered);
+        if (onward.length > 0) gaps.push((Math.min(...onward) - entry.entered) / DAY);
+      }
+      return {
+        id: stage.id,
+        name: stage.name,
+        position,
+        now: new Set(inStage.filter((s) => this.openAt(s, this.end)).map((s) => s.customer)).size,
+        entered: firstEntries.size,
+        converted: gaps.length,
+        conversion: position < last ? ratio(gaps.length, firstEntries.size) : null,
+        medianDaysToNext: quantile(gaps, 0.5),
+      };
+    });
+    const candidates = stages
+      .filter((s) => s.conversion !== null && s.entered > 0)
+      .sort((a, b) => (a.conversion ?? 0) - (b.conversion ?? 0) || a.position - b.position);
+    const monday = (time: number) => {
+      const day = dayStart(isoDay(time));
+      return day - ((new Date(day).getUTCDay() + 6) % 7) * DAY;
+    };
+    const firstEntry = spells.length > 0 ? Math.min(...spells.map((s) => s.entered)) : null;
+    const begin = this.start ?? firstEntry;
+    const overTime: { week: string; stages: { id: string; customers: number }[] }[] = [];
+    if (begin !== null && journey) {
+      const lastWeek = monday(dayStart(this.request.to));
+      for (let week = Math.max(monday(begin), lastWeek - 103 * 7 * DAY); week <= lastWeek; week += 7 * DAY) {
+        const at = Math.min(week + 7 * DAY, this.end);
+        overTime.push({
+          week: isoDay(week),
+          stages: journey.stages.map((stage) => ({
+            id: stage.id,
+            customers: new Set(
+              spells.filter((s) => s.member === stage.id && this.openAt(s, at)).map((s) => s.customer),
+            ).size,
+          })),
+        });
+      }
+    }
+    const bottleneck = candidates[0];
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      journey: journey ? { id: journey.id, name: journey.name } : null,
+      stages,
+      bottleneck: bottleneck ? { id: bottleneck.id, name: bottleneck.name } : null,
+      overTime,
+    };
+  }
+
+  f2() {
+    const orders = this.orders;
+    const windowed = this.windowed;
+    const cohort = orders
+      .filter((o) => o.n === 1 && this.inWindow(o.time))
+      .map((first) => ({
+        first: first.time,
+        second: orders.find((o) => o.customer_id === first.customer_id && o.n === 2)?.time ?? null,
+      }));
+    const repeated = cohort.filter((c) => c.second !== null).length;
+    const repeatOrders = windowed.filter((o) => o.n >= 2).length;
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      customers: cohort.length,
+      repeated,
+      f2Rate: ratio(repeated, cohort.length),
+      within: [30, 60, 90, 180].map((days) => {
+        const eligible = cohort.filter((c) => c.first <= this.end - days * DAY);
+        const back = eligible.filter((c) => c.second !== null && c.second - c.first <= days * DAY).length;
+        return { days, eligible: eligible.length, repeated: back, rate: ratio(back, eligible.length) };
+      }),
+      ...Reference.buyers(windowed),
+      orders: windowed.length,
+      repeatOrders,
+      repeatOrderRate: ratio(repeatOrders, windowed.length),
+    };
+  }
+
+  segments() {
+    const scoped = this.scoped;
+    const windowed = this.windowed;
+    const { currency, byCurrency } = Reference.money(windowed);
+    const row = (id: string | null, name: string, members: Set<string>) => {
+      const orders = windowed.filter((o) => members.has(o.customer_id));
+      const inCurrency = orders.filter((o) => o.currency === currency);
+      const revenue = inCurrency.reduce((sum, o) => sum + o.net, 0);
+      const { buyers, repeaters, repeatRate } = Reference.buyers(orders);
+      const avgOrders = ratio(orders.length, buyers);
+      return {
+        id,
+        name,
+        customers: members.size,
+        buyers,
+        repeaters,
+        orders: orders.length,
+        revenue,
+        aov: perUnit(revenue, inCurrency.length),
+        avgOrders,
+        ltv: Math.round(avgOrders * ratio(revenue, inCurrency.length)),
+        revenuePerCustomer: perUnit(revenue, members.size),
+        repeatRate,
+      };
+    };
+    const membersOf = (segment: string) =>
+      new Set(
+        this.spells
+          .filter((s) => s.kind === 'segment' && s.member === segment && this.openAt(s, this.end))
+          .map((s) => s.customer)
+          .filter((c) => scoped.has(c)),
+      );
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      currency,
+      byCurrency,
+      all: row(null, 'All customers', scoped),
+      segments: this.shop.definitions.segments.map((s) => row(s.id, s.name, membersOf(s.id))),
+    };
+  }
+
+  nthOrder() {
+    const orders = this.cohortOrders;
+    const { currency, byCurrency } = Reference.money(orders);
+    const buckets = ['1', '2', '3', '4', '5+'] as const;
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      currency,
+      byCurrency,
+      customers: new Set(orders.map((o) => o.customer_id)).size,
+      byOrderNumber: buckets.map((label, i) => {
+        const nth = orders.filter((o) => Math.min(o.n, 5) === i + 1);
+        const inCurrency = nth.filter((o) => o.currency === currency);
+        const revenue = inCurrency.reduce((sum, o) => sum + o.net, 0);
+        const gaps = nth.filter((o) => o.previous !== null).map((o) => (o.time - (o.previous ?? 0)) / DAY);
+        return {
+          n: label,
+          customers: new Set(nth.map((o) => o.customer_id)).size,
+          orders: nth.length,
+          revenue,
+          aov: perUnit(revenue, inCurrency.length),
+          daysSincePrevious:
+            i > 0 && nth.length > 0
+              ? { p25: quantile(gaps, 0.25), median: quantile(gaps, 0.5), p75: quantile(gaps, 0.75) }
+              : null,
+        };
+      }),
+    };
+  }
+
+  repurchaseIntervals() {
+    const orders = this.cohortOrders;
+    const levels = [10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90];
+    const transitions = [1, 2].map((k) => {
+      const subjects = orders
+        .filter((o) => o.n === k)
+        .map((o) => {
+          const next = orders.find((x) => x.customer_id === o.customer_id && x.n === k + 1);
+          return { event: next !== undefined, day: Math.floor(((next?.time ?? this.end) - o.time) / DAY) };
+        });
+      const eventDays = [...new Set(subjects.filter((s) => s.event).map((s) => s.day))].sort((a, b) => a - b);
+      let survival = 1;
+      const curve = eventDays.map((day) => {
+        const atRisk = subjects.filter((s) => s.day >= day).length;
+        const events = subjects.filter((s) => s.event && s.day === day).length;
+        survival *= 1 - events / atRisk;
+        return {
+          day,
+          atRisk,
+          events,
+          censored: subjects.filter((s) => !s.event && s.day === day).length,
+          survival,
+          repurchased: 1 - survival,
+        };
+      });
+      const returned = 1 - (curve.at(-1)?.survival ?? 1);
+      const firstDay = (level: number) =>
+        curve.find((point) => point.repurchased >= level - 1e-9)?.day ?? null;
+      const events = subjects.filter((s) => s.event).length;
+      return {
+        fromOrder: k,
+        toOrder: k + 1,
+        subjects: subjects.length,
+        events,
+        censored: subjects.length - events,
+        curve,
+        percentiles: levels.map((p) => ({ p, day: firstDay(p / 100) })),
+        percentilesOfReturners: levels.map((p) => ({ p, day: firstDay((p / 100) * returned) })),
+      };
+    });
+    return { from: this.request.from, to: this.request.to, transitions };
+  }
+
+  productsOf(orderId: string): string[] {
+    return [
+      ...new Set(this.shop.orderProducts.filter((p) => p.order_id === orderId).map((p) => p.product_id)),
+    ];
+  }
+
+  product(id: string) {
+    return { id, title: this.titles.get(id) ?? null };
+  }
+
+  secondPurchase() {
+    const orders = this.cohortOrders;
+    const { product } = this.request;
+    const cohort = orders
+      .filter((o) => o.n === 1 && (product === null || this.productsOf(o.order_id).includes(product)))
+      .map((first) => orders.find((o) => o.customer_id === first.customer_id && o.n === 2));
+    const seconds = cohort.filter((o): o is Numbered => o !== undefined);
+    const counts = new Map<string, number>();
+    for (const second of seconds)
+      for (const id of this.productsOf(second.order_id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const products = [...counts.entries()]
+      .map(([id, customers]) => ({ ...this.product(id), customers, share: ratio(customers, seconds.length) }))
+      .sort((a, b) => b.customers - a.customers || byText(a.title ?? '', b.title ?? '') || byText(a.id, b.id))
+      .slice(0, 20);
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      product: product === null ? null : this.product(product),
+      cohortCustomers: cohort.length,
+      customers: seconds.length,
+      secondOrderRate: ratio(seconds.length, cohort.length),
+      products,
+    };
+  }
+
+  boughtTogether() {
+    const loyal = this.cohortOrders.filter((o) => o.total >= 3);
+    const baskets = loyal.map((o) => this.productsOf(o.order_id));
+    const single = new Map<string, number>();
+    const pairs = new Map<string, number>();
+    for (const basket of baskets) {
+      for (const a of basket) {
+        single.set(a, (single.get(a) ?? 0) + 1);
+        for (const b of basket) if (a < b) pairs.set(`${a}|${b}`, (pairs.get(`${a}|${b}`) ?? 0) + 1);
+      }
+    }
+    const n = loyal.length;
+    const scored = [...pairs.entries()]
+      .filter(([, orders]) => orders >= 2)
+      .map(([key, orders]) => {
+        const [a = '', b = ''] = key.split('|');
+        const ordersA = single.get(a) ?? 0;
+        const ordersB = single.get(b) ?? 0;
+        return {
+          a: this.product(a),
+          b: this.product(b),
+          orders,
+          support: orders / n,
+          confidenceAToB: orders / ordersA,
+          confidenceBToA: orders / ordersB,
+          lift: (orders * n) / (ordersA * ordersB),
+        };
+      })
+      .sort(
+        (x, y) => y.lift - x.lift || y.orders - x.orders || byText(x.a.id, y.a.id) || byText(x.b.id, y.b.id),
+      )
+      .slice(0, 20);
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      customers: new Set(loyal.map((o) => o.customer_id)).size,
+      orders: n,
+      pairs: scored,
+    };
+  }
+
+  routes() {
+    const orders = this.cohortOrders.filter((o) => o.total >= 3 && o.n <= 3);
+    const label = (orderId: string): string => {
+      const units = new Map<string, number>();
+      for (const line of this.shop.orderProducts.filter((p) => p.order_id === orderId))
+        units.set(line.product_id, (units.get(line.product_id) ?? 0) + line.units);
+      const [best] = [...units.entries()]
+        .map(([id, n]) => ({ id, n, title: this.titles.get(id) ?? '' }))
+        .sort((a, b) => b.n - a.n || byText(a.title, b.title) || byText(a.id, b.id));
+      return best?.title ?? '(no products)';
+    };
+    const paths = new Map<string, string[]>();
+    for (const o of [...orders].sort((a, b) => a.n - b.n))
+      paths.set(o.customer_id, [...(paths.get(o.customer_id) ?? []), label(o.order_id)]);
+    const counts = new Map<string, { path: string[]; customers: number }>();
+    for (const path of paths.values()) {
+      const key = JSON.stringify(path);
+      counts.set(key, { path, customers: (counts.get(key)?.customers ?? 0) + 1 });
+    }
+    const routes = [...counts.values()].map((r) => ({ ...r, share: ratio(r.customers, paths.size) }));
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      customers: paths.size,
+      mostCommon: [...routes]
+        .sort((a, b) => b.customers - a.customers || byPath(a.path, b.path))
+        .slice(0, 10),
+      rarest: [...routes].sort((a, b) => a.customers - b.customers || byPath(a.path, b.path)).slice(0, 10),
+    };
+  }
+
+  segmentGrowth() {
+    const scope = this.scope(null, this.request.journey);
+    const firstOrder = this.shop.orders
+      .filter((o) => o.counts && ms(o.placed_at) < this.end && scope.has(o.customer_id))
+      .map((o) => ms(o.placed_at));
+    const lastDay = dayStart(this.request.to);
+    const firstDay =
+      this.start ??
+      (firstOrder.length > 0
+        ? Math.max(dayStart(isoDay(Math.min(...firstOrder))), lastDay - 730 * DAY)
+        : null);
+    const segments = this.shop.definitions.segments.filter(
+      (s) => this.request.segment === null || s.id === this.request.segment,
+    );
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      segments: segments.map((segment) => {
+        const spells = this.spells.filter(
+          (s) => s.kind === 'segment' && s.member === segment.id && scope.has(s.customer),
+        );
+        const days: { date: string; members: number }[] = [];
+        for (let day = firstDay ?? lastDay + DAY; day <= lastDay; day += DAY)
+          days.push({
+            date: isoDay(day),
+            members: new Set(spells.filter((s) => this.openAt(s, day + DAY)).map((s) => s.customer)).size,
+          });
+        return { id: segment.id, name: segment.name, days };
+      }),
+    };
+  }
+
+  cohorts() {
+    const orders = this.cohortOrders;
+    const { currency, byCurrency } = Reference.money(orders);
+    const monthIndex = (time: number) => new Date(time).getUTCFullYear() * 12 + new Date(time).getUTCMonth();
+    const lastMonth = monthIndex(dayStart(this.request.to));
+    const months = [...new Set(orders.map((o) => isoDay(o.first).slice(0, 7)))].sort();
+    return {
+      from: this.request.from,
+      to: this.request.to,
+      currency,
+      byCurrency,
+      cohorts: months.map((month) => {
+        const members = orders.filter((o) => isoDay(o.first).startsWith(month));
+        const customers = new Set(members.map((o) => o.customer_id)).size;
+        const start = monthIndex(dayStart(`${month}-01`));
+        return {
+          month,
+          customers,
+          months: Array.from({ length: lastMonth - start + 1 }, (_, m) => {
+            const upTo = members.filter((o) => monthIndex(o.time) - start <= m);
+            const revenue = upTo.filter((o) => o.currency === currency).reduce((sum, o) => sum + o.net, 0);
+            return {
+              m,
+              revenuePerCustomer: perUnit(revenue, customers),
+              ordersPerCustomer: ratio(upTo.length, customers),
+            };
+          }),
+        };
+      }),
+    };
+  }
+
+  result(report: ReportName): unknown {
+    switch (report) {
+      case 'summary':
+        return this.summary();
+      case 'funnel':
+        return this.funnel();
+      case 'f2':
+        return this.f2();
+      case 'segments':
+        return this.segments();
+      case 'nth-order':
+        return this.nthOrder();
+      case 'repurchase-intervals':
+        return this.repurchaseIntervals();
+      case 'second-purchase':
+        return this.secondPurchase();
+      case 'bought-together':
+        return this.boughtTogether();
+      case 'routes':
+        return this.routes();
+      case 'segment-growth':
+        return this.segmentGrowth();
+      case 'cohorts':
+        return this.cohorts();
+    }
+  }
+}
+
+/** Deep equality where non-integer numbers only need to agree to 9 decimal places. */
+const expectMatches = (actual: unknown, expected: unknown, path = '$'): void => {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    if (Number.isInteger(expected) && Number.isInteger(actual)) expect(actual, path).toBe(expected);
+    else expect(actual, path).toBeCloseTo(expected, 9);
+    return;
+  }
+  if (Array.isArray(expected)) {
+    expect(Array.isArray(actual), `${path} is an array`).toBe(true);
+    const items = actual as unknown[];
+    expect(items.length, `${path}.length`).toBe(expected.length);
+    expected.forEach((item, i) => {
+      expectMatches(items[i], item, `${path}[${i}]`);
+    });
+    return;
+  }
+  if (expected !== null && typeof expected === 'object') {
+    expect(actual !== null && typeof actual === 'object', `${path} is an object`).toBe(true);
+    const fields = actual as Record<string, unknown>;
+    expect(Object.keys(fields).sort(), `${path} keys`).toEqual(Object.keys(expected).sort());
+    for (const [key, value] of Object.entries(expected)) expectMatches(fields[key], value, `${path}.${key}`);
+    return;
+  }
+  expect(actual, path).toEqual(expected);
+};
+
+const request = (report: ReportName, query: Record<string, string | undefined>): ReportRequest => {
+  const parsed = parseReportRequest(report, query, SHOP_DEFINITIONS, TODAY);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.request;
+};
+
+const QUERIES: { name: string; query: (report: ReportName) => Record<string, string | undefined> }[] = [
+  { name: 'default parameters', query: () => ({}) },
+  {
+    name: 'a window, a segment and a journey',
+    query: (report) => ({
+      from: '2024-03-01',
+      to: '2025-02-14',
+      segment: 'vip',
+      journey: 'welcome',
+      product: report === 'second-purchase' ? 'p01' : undefined,
+    }),
+  },
+  {
+    name: 'an end date and the other segment and journey',
+    query: (report) => ({
+      to: '2024-12-31',
+      segment: report === 'segment-growth' ? undefined : 'lapsed',
+      journey: 'winback',
+      product: report === 'second-purchase' ? 'p02' : undefined,
+    }),
+  },
+];
+
+describe('analytics reports over a synthetic shop', () => {
+  const shop = analyticsShop();
+  let dir = '';
+  let engine: AnalyticsEngine;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'analytics-'));
+    await writeSnapshot(join(dir, 'snapshot'), snapshotOf(shop));
+    engine = await AnalyticsEngine.open(join(dir, 'snapshot'));
+  });
+  afterAll(async () => {
+    engine?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has the mess real shops have', () => {
+    // Arrange
+    const counted = shop.orders.filter((o) => o.counts);
+
+    // Act
+    const currencies = new Set(counted.map((o) => o.currency));
+    const refunded = shop.orders.filter((o) => !o.cancelled && !o.test && o.net < o.gross);
+
+    // Assess
+    expect(shop.customers.length).toBeGreaterThan(300);
+    expect(shop.orders.length).toBeGreaterThan(700);
+    expect(currencies).toEqual(new Set(['JPY', 'USD']));
+    expect(shop.orders.some((o) => o.cancelled)).toBe(true);
+    expect(shop.orders.some((o) => o.test)).toBe(true);
+    expect(refunded.some((o) => o.net === 0)).toBe(true);
+    expect(refunded.some((o) => o.net > 0 && o.units > 0)).toBe(true);
+    expect(counted.some((o) => o.units === 0)).toBe(true);
+    expect(shop.customers.some((c) => !c.has_email)).toBe(true);
+    expect(shop.customers.some((c) => !shop.orders.some((o) => o.customer_id === c.customer_id))).toBe(true);
+    expect(shop.memberships.some((m) => ms(m.entered_at) === 0)).toBe(true);
+  });
+
+  it('writes the snapshot files and their row counts', async () => {
+    // Arrange
+    const snapshot = join(dir, 'snapshot');
+
+    // Act
+    const files = await readdir(snapshot);
+    const info = JSON.parse(await readFile(join(snapshot, 'snapshot.json'), 'utf8'));
+
+    // Assess
+    expect(files.sort()).toEqual([
+      'customers.parquet',
+      'definitions.json',
+      'memberships.parquet',
+      'order_products.parquet',
+      'orders.parquet',
+      'snapshot.json',
+    ]);
+    expect(info).toEqual({
+      shop: 'bakery-demo.myshopify.com',
+      refreshedAt: '2025-07-01T00:00:00.000Z',
+      counts: {
+        customers: shop.customers.length,
+        orders: shop.orders.length,
+        orderProducts: shop.orderProducts.length,
+        memberships: shop.memberships.length,
+      },
+    });
+    expect(engine.definitions).toEqual(SHOP_DEFINITIONS);
+  });
+
+  describe.each(QUERIES)('with $name', ({ query }) => {
+    it.each(REPORTS)('%s matches an independent computation', async (report) => {
+      // Arrange
+      const req = request(report, query(report));
+
+      // Act
+      const actual = await engine.run(req);
+
+      // Assess
+      expectMatches(actual, new Reference(shop, req).result(report));
+    });
+  });
+
+  it('finds something to compare in every report', async () => {
+    // Arrange
+    const req = (report: ReportName) => request(report, {});
+
+    // Act
+    const summary = await engine.run({ ...req('summary'), report: 'summary' });
+    const funnel = await engine.run({ ...req('funnel'), report: 'funnel' });
+    const intervals = await engine.run({ ...req('repurchase-intervals'), report: 'repurchase-intervals' });
+    const together = await engine.run({ ...req('bought-together'), report: 'bought-together' });
+    const routes = await engine.run({ ...req('routes'), report: 'routes' });
+
+    // Assess
+    expect(summary.byCurrency.map((c) => c.currency)).toEqual(['JPY', 'USD']);
+    expect(summary.repeaters).toBeGreaterThan(0);
+    expect(funnel.bottleneck).not.toBeNull();
+    expect(funnel.overTime.length).toBe(104);
+    expect(intervals.transitions[0]?.curve.length).toBeGreaterThan(10);
+    expect(intervals.transitions[0]?.censored).toBeGreaterThan(0);
+    expect(together.pairs.length).toBeGreaterThan(0);
+    expect(routes.rarest.length).toBe(10);
+  });
+
+  it('answers requests one at a time when they arrive together', async () => {
+    // Arrange
+    const requests = REPORTS.map((report) => request(report, {}));
+
+    // Act
+    const results = await Promise.all(requests.map((r) => engine.run(r)));
+
+    // Assess
+    results.forEach((result, i) => {
+      const req = requests[i];
+      if (req) expectMatches(result, new Reference(shop, req).result(req.report));
+    });
+  });
+});
+
+describe('analytics reports over an empty shop', () => {
+  let dir = '';
+  const engines: AnalyticsEngine[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'analytics-empty-'));
+  });
+  afterAll(async () => {
+    for (const engine of engines) engine.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const emptyShop = (definitions: AnalyticsShop['definitions']): AnalyticsShop => ({
+    definitions,
+    customers: [],
+    orders: [],
+    orderProducts: [],
+    memberships: [],
+  });
+
+  it.each([
+    { name: 'no definitions', definitions: { journeys: [], segments: [] } },
+    { name: 'journeys and segments', definitions: SHOP_DEFINITIONS },
+  ])('gives empty results, not errors, with $name', async ({ name, definitions }) => {
+    // Arrange
+    const shop = emptyShop(definitions);
+    await writeSnapshot(join(dir, name), snapshotOf(shop));
+    const engine = await AnalyticsEngine.open(join(dir, name));
+    engines.push(engine);
+
+    // Act
+    const results = await Promise.all(
+      REPORTS.map(async (report) => {
+        const parsed = parseReportRequest(report, {}, definitions, TODAY);
+        if (!parsed.ok) throw new Error(parsed.message);
+        return { report, request: parsed.request, result: await engine.run(parsed.request) };
+      }),
+    );
+
+    // Assess
+    for (const { report, request, result } of results)
+      expectMatches(result, new Reference(shop, request).result(report));
+    const summary = results.find((r) => r.report === 'summary')?.result;
+    expect(summary).toMatchObject({ customers: 0, orders: 0, revenue: 0, currency: null, byCurrency: [] });
+  });
+});
+
+describe('writeSnapshot', () => {
+  let dir = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'analytics-write-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('streams rows from an async iterable and replaces the previous snapshot', async () => {
+    // Arrange
+    const shop = analyticsShop(7, 40);
+    const target = join(dir, 'snapshot');
+    await writeSnapshot(target, snapshotOf(analyticsShop(8, 10)));
+    async function* streamed() {
+      for (const order of shop.orders) yield order;
+    }
+
+    // Act
+    const info = await writeSnapshot(target, { ...snapshotOf(shop), orders: streamed() });
+
+    // Assess
+    expect(info.counts.orders).toBe(shop.orders.length);
+    expect((await readdir(dir)).sort()).toEqual(['snapshot']);
+    const engine = await AnalyticsEngine.open(target);
+    const req = request('summary', {});
+    const summary = await engine.run(req);
+    engine.close();
+    expectMatches(summary, new Reference(shop, req).summary());
+  });
+
+  it('writes the same snapshot from one bundle of rows per customer', async () => {
+    // Arrange
+    const shop = analyticsShop(11, 60);
+    const target = join(dir, 'bundled');
+    async function* bundles() {
+      for (const customer of shop.customers) {
+        const mine = <T extends { customer_id: string }>(rows: readonly T[]) =>
+          rows.filter((row) => row.customer_id === customer.customer_id);
+        yield {
+          customer,
+          orders: mine(shop.orders),
+          products: mine(shop.orderProducts),
+          memberships: mine(shop.memberships),
+        };
+      }
+    }
+
+    // Act
+    const info = await writeCustomerSnapshot(target, { ...snapshotOf(shop), customers: bundles() });
+
+    // Assess
+    expect(info.counts).toEqual({
+      customers: shop.customers.length,
+      orders: shop.orders.length,
+      orderProducts: shop.orderProducts.length,
+      memberships: shop.memberships.length,
+    });
+    const engine = await AnalyticsEngine.open(target);
+    for (const report of REPORTS) {
+      const req = request(report, {});
+      expectMatches(await engine.run(req), new Reference(shop, req).result(report));
+    }
+    engine.close();
+  });
+
+  it.each([
+    {
+      name: 'an order whose counts flag disagrees with its state',
+      broken: (shop: AnalyticsShop): Partial<Snapshot> => ({
+        orders: shop.orders.map((o, i) => (i === 3 ? { ...o, counts: !o.counts } : o)),
+      }),
+      message: 'orders row 3: counts must be',
+    },
+    {
+      name: 'an order without a time',
+      broken: (shop: AnalyticsShop): Partial<Snapshot> => ({
+        orders: shop.orders.map((o, i) => (i === 1 ? { ...o, placed_at: 'yesterday' } : o)),
+      }),
+      message: 'orders row 1: placed_at must be an ISO 8601 instant',
+    },
+    {
+      name: 'a product listed twice in one order',
+      broken: (shop: AnalyticsShop): Partial<Snapshot> => ({
+        orderProducts: [...shop.orderProducts, ...shop.orderProducts.slice(0, 1)],
+      }),
+      message: 'orderProducts: more than one row for',
+    },
+  ])('rejects $name and keeps the previous snapshot', async ({ broken, message }) => {
+    // Arrange
+    const target = join(dir, 'kept');
+    const shop = analyticsShop(9, 10);
+    await writeSnapshot(target, snapshotOf(shop));
+
+    // Act
+    const writing = writeSnapshot(target, { ...snapshotOf(shop, 'later'), ...broken(shop) });
+
+    // Assess
+    await expect(writing).rejects.toThrow(SnapshotError);
+    await expect(writing).rejects.toThrow(message);
+    const info = JSON.parse(await readFile(join(target, 'snapshot.json'), 'utf8'));
+    expect(info.refreshedAt).toBe('2025-07-01T00:00:00.000Z');
+    expect((await readdir(dir)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('parseReportRequest', () => {
+  it.each([
+    { name: 'bakery', query: {}, message: 'unknown report "bakery"; known reports: summary, funnel' },
+    { name: 'summary', query: { from: '2025-13-01' }, message: 'from: is not a calendar date' },
+    { name: 'summary', query: { to: '2025-02-30' }, message: 'to: is not a calendar date' },
+    { name: 'summary', query: { to: '15/01/2025' }, message: 'to: must be a date written YYYY-MM-DD' },
+    {
+      name: 'summary',
+      query: { from: '2025-03-01', to: '2025-02-01' },
+      message: 'from (2025-03-01) is after to (2025-02-01)',
+    },
+    {
+      name: 'f2',
+      query: { segment: 'whales' },
+      message: 'unknown segment "whales"; known segments: vip, lapsed',
+    },
+    {
+      name: 'funnel',
+      query: { journey: 'onboarding' },
+      message: 'unknown journey "onboarding"; known journeys: welcome, winback',
+    },
+    {
+      name: 'summary',
+      query: { product: 'p01' },
+      message: 'unknown parameter "product"; summary takes from, to, segment, journey',
+    },
+    { name: 'cohorts', query: { since: '2025-01-01' }, message: 'unknown parameter "since"' },
+  ])('rejects $name with $query', ({ name, query, message }) => {
+    // Arrange
+    const definitions = SHOP_DEFINITIONS;
+
+    // Act
+    const parsed = parseReportRequest(name, query, definitions, TODAY);
+
+    // Assess
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.message).toContain(message);
+  });
+
+  it.each([
+    {
+      name: 'summary',
+      query: {},
+      request: { report: 'summary', from: null, to: TODAY, segment: null, journey: null, product: null },
+    },
+    {
+      name: 'funnel',
+      query: { segment: '' },
+      request: { report: 'funnel', from: null, to: TODAY, segment: null, journey: 'welcome', product: null },
+    },
+    {
+      name: 'second-purchase',
+      query: { from: '2024-01-01', to: '2024-12-31', segment: 'vip', journey: 'winback', product: 'p01' },
+      request: {
+        report: 'second-purchase',
+        from: '2024-01-01',
+        to: '2024-12-31',
+        segment: 'vip',
+        journey: 'winback',
+        product: 'p01',
+      },
+    },
+  ])('reads $name with $query, filling in defaults', ({ name, query, request }) => {
+    // Arrange
+    const definitions = SHOP_DEFINITIONS;
+
+    // Act
+    const parsed = parseReportRequest(name, query, definitions, TODAY);
+
+    // Assess
+    expect(parsed).toEqual({ ok: true, request });
+  });
+
+  it('has no default journey for a funnel when none is defined', () => {
+    // Arrange
+    const definitions = { journeys: [], segments: [] };
+
+    // Act
+    const parsed = parseReportRequest('funnel', {}, definitions, TODAY);
+
+    // Assess
+    expect(parsed).toEqual({
+      ok: true,
+      request: { report: 'funnel', from: null, to: TODAY, segment: null, journey: null, product: null },
+    });
+  });
+});
