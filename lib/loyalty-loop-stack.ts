@@ -4,6 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Journey } from '../functions/domain/journey.ts';
+import { Analytics } from './constructs/analytics.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { EmailSender } from './constructs/email-sender.ts';
 import { History } from './constructs/history.ts';
@@ -30,6 +31,7 @@ export class LoyaltyLoopStack extends Stack {
   readonly emailSender: EmailSender;
   readonly privacy: Privacy;
   readonly history: History;
+  readonly analytics: Analytics;
   readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: LoyaltyLoopStackProps) {
@@ -117,6 +119,15 @@ export class LoyaltyLoopStack extends Stack {
     this.webhookApi.admin.addEnvironment('BACKFILL_FUNCTION_NAME', this.history.backfill.functionName);
     this.webhookApi.admin.addEnvironment('REINDEX_FUNCTION_NAME', this.history.reindex.functionName);
     // Last: it watches every function and dead-letter queue made above.
+    this.analytics = new Analytics(this, 'Analytics', {
+      table: this.store.table,
+      api: this.webhookApi,
+      adminApiKey: this.webhookApi.adminApiKey,
+      shops: config.shops,
+      shopifyAdminTokens: this.emailSender.shopifyAdminTokens,
+      refreshHours: config.analyticsRefreshHours,
+      rateLimit: config.adminRateLimit,
+    });
     const everything = this.node.findAll();
     this.operations = new Operations(this, 'Operations', {
       functions: everything.filter((c): c is LoyaltyFunction => c instanceof LoyaltyFunction),

@@ -111,6 +111,8 @@ export const StackConfig = z
     emailSentEvents: z.boolean().default(false),
     /** How often reconciliation reads what changed in Shopify (minutes). */
     reconcileMinutes: z.number().int().min(1).max(1440).default(15),
+    /** How often each shop's analytics snapshot is rebuilt from the fact log (hours). */
+    analyticsRefreshHours: z.number().int().min(1).max(168).default(24),
     /**
      * Whether the shops' webhook subscriptions are kept through the Admin API (`npm run subscriptions`,
      * and every reconciliation re-creates removed ones); false when shopify.app.toml holds them.
@@ -197,6 +199,7 @@ export const KEYS = [
   'unsubscribeRateLimit',
   'emailSentEvents',
   'reconcileMinutes',
+  'analyticsRefreshHours',
   'subscriptionsByApi',
 ] as const;
 

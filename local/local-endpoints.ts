@@ -53,6 +53,8 @@ export type LocalParts = {
   /** Loads a catalog file (the shape `npm run catalog` writes) as the shop's products; how many it held. */
   shopifyCatalog: (shop: string, catalog: unknown) => unknown;
   settle: () => Promise<boolean>;
+  /** Refreshes the analytics of one shop (or every shop with customers) once the pipeline is calm. */
+  refreshAnalytics: (shop?: string) => Promise<{ shops: string[]; results: unknown[] }>;
   /** For operator commands run against the local stack (npm run redrive -- --local URL). */
   operator: {
     stackName: string;
@@ -141,6 +143,16 @@ export const localEndpoints =
       case 'POST /_local/settle': {
         const settled = await parts.settle();
         send(res, settled ? 200 : 504, { settled });
+        return;
+      }
+      case 'POST /_local/analytics/refresh': {
+        // Brings every report up to date with what the stack holds now, then answers.
+        const shop = new URL(req.url ?? '/', 'http://local').searchParams.get('shop') ?? undefined;
+        if (shop !== undefined && !SHOP_DOMAIN.test(shop)) {
+          send(res, 400, { message: 'shop: expected a *.myshopify.com domain' });
+          return;
+        }
+        send(res, 200, await parts.refreshAnalytics(shop));
         return;
       }
       case 'POST /_local/advance-time': {

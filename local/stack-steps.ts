@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { buildApp } from '../lib/build-app.ts';
 import { PROJECT_ROOT } from '../lib/paths.ts';
@@ -232,4 +233,50 @@ export const startExtraFunctions = async (input: {
   });
   await Promise.all([...extraFunctions.values()].map((fn) => fn.ready));
   return { extraFunctions, routes };
+};
+
+/** The service name of the function built from `functions/analytics-refresh` (LoyaltyFunction names it by its folder). */
+const ANALYTICS_REFRESH_SERVICE = 'loyalty-loop-analytics-refresh';
+
+/** The shops the table holds customers of (a scan: the local stack's own tooling, never a report). */
+const shopsInTable = async (dynamoDb: DynamoDbLocal, tableName: string): Promise<string[]> => {
+  const shops = new Set<string>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamoDb.client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'begins_with(pk, :shop) AND contains(pk, :customer)',
+        ExpressionAttributeValues: { ':shop': { S: 'SHOP#' }, ':customer': { S: '#CUSTOMER#' } },
+        ProjectionExpression: 'pk',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) shops.add(String(item.pk?.S).split('#')[1] ?? '');
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return [...shops].filter(Boolean).sort();
+};
+
+/**
+ * `POST /_local/analytics/refresh`: once the pipeline is calm, the analytics refresh function runs
+ * (as its schedule would run it) for the shop asked for, or for every shop the table holds, and
+ * answers what each refresh did.
+ */
+export const refreshAnalytics = async (input: {
+  functions: Map<string, LocalFunction>;
+  dynamoDb: DynamoDbLocal;
+  tableName: string;
+  settle: () => Promise<boolean>;
+  shop?: string | undefined;
+}): Promise<{ shops: string[]; results: unknown[] }> => {
+  await input.settle();
+  const refresh = [...input.functions.values()].find(
+    (fn) => fn.environment.POWERTOOLS_SERVICE_NAME === ANALYTICS_REFRESH_SERVICE,
+  );
+  if (!refresh) throw new Error('the template has no analytics refresh function');
+  const shops = input.shop ? [input.shop] : await shopsInTable(input.dynamoDb, input.tableName);
+  const results: unknown[] = [];
+  for (const shop of shops) results.push(await refresh.invoke({ shop }));
+  return { shops, results };
 };

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import demoCatalog from '../journeys/bakery-catalog.json' with { type: 'json' };
 import { STACK_NAME } from '../lib/build-app.ts';
 import { AsyncInvoker } from './async-invoker.ts';
@@ -11,11 +14,13 @@ import { type FaultOptions, Faults } from './faults.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
 import { localEndpoints } from './local-endpoints.ts';
 import { LocalServer } from './local-server.ts';
+import { S3Local } from './s3.ts';
 import { SesLocal } from './ses.ts';
 import { ShopifyAdminLocal } from './shopify-admin/server.ts';
 import { DEMO_SHOP } from './shopify-webhooks.ts';
 import {
   createTables,
+  refreshAnalytics,
   type Stops,
   secretArnOf,
   secretsFor,
@@ -121,8 +126,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       () => dynamoDb.stop(),
       () => ses.stop(),
     );
-    // 2. tables.
+    // 2. tables and buckets.
     const streamArns = await createTables(dynamoDb, wiring);
+    const s3 = await S3Local.start(mkdtempSync(join(tmpdir(), 'loyalty-loop-s3-')), wiring.buckets);
+    stops.push(() => s3.stop());
 
     // The services functions call: the AWS emulator (bus, secrets, queues, Lambda), Shopify's Admin
     // API stand-in, and DynamoDB (through a proxy when faults or metering are asked for).
@@ -184,6 +191,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         AWS_ENDPOINT_URL_EVENTBRIDGE: awsEndpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: awsEndpoint,
         AWS_ENDPOINT_URL_LAMBDA: awsEndpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
         ...(spec.environment.SHOPIFY_ADMIN_ORIGIN ? { SHOPIFY_ADMIN_ORIGIN: shopifyAdmin.origin } : {}),
       }),
     });
@@ -226,6 +234,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       shopifyHistory: (shop, jsonl) => shopifyAdmin.admin.loadHistory(shop, jsonl),
       shopifyCatalog: (shop, catalog) => shopifyAdmin.admin.loadCatalog(shop, catalog),
       settle: () => settle(),
+      refreshAnalytics: (shop) => refreshAnalytics({ functions, dynamoDb, tableName, settle, shop }),
       operator: {
         stackName: STACK_NAME,
         tableName,

@@ -99,6 +99,8 @@ export type LocalWiring = {
   schedules: ScheduleSpec[];
   /** Where SES publishes a configuration set's events (EventBridge destinations only). */
   sesEventDestinations: SesEventDestinationSpec[];
+  /** S3 buckets, by their local name. */
+  buckets: string[];
 };
 export type SesEventDestinationSpec = { configurationSet: string; busName: string; events: string[] };
 
@@ -142,6 +144,9 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
         return busName(id);
       case 'AWS::SQS::Queue':
         return `http://sqs.local/${LOCAL_ACCOUNT}/${id}`;
+      case 'AWS::S3::Bucket':
+        // Bucket names are lower case (S3's naming rules).
+        return id.toLowerCase();
       default:
         // Tables, functions, configuration sets, log groups...: the logical id is the local name.
         return id;
@@ -157,6 +162,7 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
       if (type === 'AWS::SQS::Queue') return arn('sqs', id);
       if (type === 'AWS::Events::EventBus') return arn('events', `event-bus/${busName(id)}`);
       if (type === 'AWS::SecretsManager::Secret') return ref(id);
+      if (type === 'AWS::S3::Bucket') return `arn:aws:s3:::${ref(id)}`;
     }
     if (type === 'AWS::DynamoDB::Table' && attribute === 'StreamArn')
       return arn('dynamodb', `table/${id}/stream/local`);
@@ -368,5 +374,6 @@ export const readWiring = (assemblyDir: string, stackName: string, apiBaseUrl: s
     secrets: byType('AWS::SecretsManager::Secret').map(([id]) => ({ logicalId: id, arn: ref(id) })),
     schedules,
     sesEventDestinations,
+    buckets: byType('AWS::S3::Bucket').map(([id]) => ref(id)),
   };
 };

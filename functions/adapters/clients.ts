@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -16,3 +17,4 @@ export const dynamoDb = /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__
 export const eventBridge = /* @__PURE__ */ new EventBridgeClient({});
 export const sesV2 = /* @__PURE__ */ new SESv2Client({});
 export const lambda = /* @__PURE__ */ new LambdaClient({});
+export const s3 = /* @__PURE__ */ new S3Client({});

@@ -8,10 +8,10 @@ import { CustomerRecords } from '#adapters/store/customers.ts';
 import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { Reconciliations } from '#adapters/store/reconciliations.ts';
 import { ReindexRuns } from '#adapters/store/reindexes.ts';
+import { adminKeys, requireBearer, requireShop } from '#commons/admin-auth.ts';
 import { requireEnv } from '#commons/env.ts';
 import { HttpError, httpErrors } from '#commons/http.ts';
 import { journeyConfig } from '#journeys/index.ts';
-import { adminKeys, requireBearer, requireShop } from './auth.ts';
 import { ADMIN_ROUTES } from './routes.ts';
 
 const env = requireEnv('TABLE_NAME', 'ADMIN_API_KEY_SECRET_ARN');

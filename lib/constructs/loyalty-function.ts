@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DUCKDB_PACKAGE, duckdbModules } from '../duckdb-modules.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { DEFAULTS } from './defaults.ts';
 import { tableAccessStatement } from './table-access.ts';
@@ -20,6 +21,8 @@ export type LoyaltyFunctionProps = {
   readonly functionName?: string;
   /** @default 512 */
   readonly memorySize?: number;
+  /** Size of `/tmp` in MiB (512 to 10,240). @default 512 */
+  readonly ephemeralStorageMiB?: number;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
@@ -31,7 +34,33 @@ export type LoyaltyFunctionProps = {
    * @default none (synchronous callers see the error themselves)
    */
   readonly asyncFailureQueue?: IQueue;
+  /**
+   * Ship DuckDB (a native module esbuild cannot bundle) in the function's asset: its package and
+   * Linux arm64 and x64 bindings beside the bundle (see `duckdbModules`), so the very asset that
+   * deploys also runs in the local stack.
+   * @default false
+   */
+  readonly duckdb?: boolean;
+  /** Folders the function reads at run time, copied into its asset: source path (from the project root) → folder beside the bundle. */
+  readonly files?: Readonly<Record<string, string>>;
 };
+
+/**
+ * Copies into the asset what the bundle cannot hold: DuckDB's `node_modules` (hard links where the
+ * file system allows) and the folders a function reads at run time.
+ */
+const afterBundling = (duckdbDir: string | null, files: Readonly<Record<string, string>>) => ({
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_input: string, output: string) => [
+    ...(duckdbDir
+      ? [
+          `cp -al "${duckdbDir}/node_modules" "${output}/node_modules" 2>/dev/null || cp -R "${duckdbDir}/node_modules" "${output}/node_modules"`,
+        ]
+      : []),
+    ...Object.entries(files).map(([from, to]) => `cp -R "${PROJECT_ROOT}/${from}" "${output}/${to}"`),
+  ],
+});
 
 /**
  * The one place function defaults live: Node.js 24 on arm64, an ESM bundle minified with source
@@ -58,6 +87,9 @@ export class LoyaltyFunction extends NodejsFunction {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ...(props.ephemeralStorageMiB
+        ? { ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB) }
+        : {}),
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
@@ -81,7 +113,10 @@ export class LoyaltyFunction extends NodejsFunction {
         target: 'node24',
         minify: true,
         sourceMap: true,
-        externalModules: [],
+        externalModules: props.duckdb ? [DUCKDB_PACKAGE] : [],
+        ...(props.duckdb || props.files
+          ? { commandHooks: afterBundling(props.duckdb ? duckdbModules() : null, props.files ?? {}) }
+          : {}),
         mainFields: ['module', 'main'],
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },

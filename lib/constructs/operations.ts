@@ -41,6 +41,8 @@ export const ALARM_THRESHOLDS = {
   quarantined: 5,
   /** A shop's reconciliation that failed (access revoked, Shopify down). */
   reconciliationFailed: 1,
+  /** A shop's analytics refresh that failed: its reports stay on the snapshot before. */
+  analyticsRefreshFailed: 1,
 } as const;
 
 export type OperationsProps = {
@@ -179,6 +181,12 @@ export class Operations extends Construct {
       reconciliationFailed,
       T.reconciliationFailed,
       "A shop's reconciliation failed: see the reconcile function's log (a revoked token, Shopify down)",
+    );
+    alarm(
+      'AnalyticsRefreshFailed',
+      own('AnalyticsRefreshFailed', 'analytics-refresh', Duration.days(1)),
+      T.analyticsRefreshFailed,
+      "A shop's analytics refresh failed: its reports answer from the snapshot before (see the analytics-refresh function's log)",
     );
 
     this.dashboard = new Dashboard(this, 'Dashboard', {

@@ -2,6 +2,8 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   backfillKey,
   customerPk,
+  FEED_INDEX,
+  feedPk,
   orderPk,
   privacyPk,
   quarantinePk,
@@ -38,6 +40,12 @@ export type TableAccess = {
    * @default every partition
    */
   readonly leadingKeys?: readonly string[];
+  /**
+   * The table's indexes it reads instead of the table itself: the actions are granted on these
+   * indexes only (and `leadingKeys` are then their partition keys).
+   * @default the table
+   */
+  readonly indexes?: readonly string[];
 };
 
 const ANY = '*';
@@ -61,6 +69,8 @@ export const PARTITION = {
   reindex: reindexKey(ANY).pk,
   /** A customer's redaction, kept under their pseudonym (`SHOP#{shop}#REDACTED#{pseudonym}`). */
   redacted: redactedPk(ANY, ANY),
+  /** A shop's analytics feed partitions (the `FEED_INDEX` index's partition key). */
+  feed: feedPk(ANY, 0).replace(/\d+$/, ANY),
 } as const;
 
 /**
@@ -143,6 +153,14 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     actions: ['PutItem'],
     leadingKeys: [PARTITION.suppressed],
   },
+  'analytics-refresh': {
+    why:
+      "Reads a shop's analytics feed (aggregates, order facts, sends, suppressions) for a snapshot: " +
+      'queries of the feed index, by partition; never the table itself, never a scan.',
+    actions: ['Query'],
+    indexes: [FEED_INDEX],
+    leadingKeys: [PARTITION.feed],
+  },
   privacy: {
     // No leading keys: shop/redact deletes every partition of a shop, its status item too.
     why:
@@ -170,7 +188,7 @@ export const tableAccessStatement = (
     throw new Error(`TABLE_ACCESS.${name}: leading keys cannot limit a Scan; drop one of them`);
   return new PolicyStatement({
     actions: access.actions.map((action) => `dynamodb:${action}`),
-    resources: [tableArn],
+    resources: access.indexes ? access.indexes.map((index) => `${tableArn}/index/${index}`) : [tableArn],
     ...(access.leadingKeys
       ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...access.leadingKeys] } } }
       : {}),

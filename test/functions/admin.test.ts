@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { adminKeys, requireBearer } from '../../functions/admin/auth.ts';
+import { adminKeys, requireBearer } from '../../functions/commons/admin-auth.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { callHttp, routeEvent, useHandlerEnvironment } from '../support/lambda.ts';
 

@@ -84,12 +84,14 @@ describe('LoyaltyLoop stack', () => {
       (r) => r.Properties.RouteKey,
     );
     expect(routes.sort()).toEqual([
+      'GET /api/shops/{shop}/analytics/{report}',
       'GET /api/shops/{shop}/backfill',
       'GET /api/shops/{shop}/customers/{customerId}',
       'GET /api/shops/{shop}/data-requests/{requestId}',
       'GET /api/shops/{shop}/reconciliation',
       'GET /api/shops/{shop}/reindex',
       'GET /unsubscribe',
+      'POST /api/shops/{shop}/analytics/refresh',
       'POST /api/shops/{shop}/backfill',
       'POST /api/shops/{shop}/reindex',
       'POST /unsubscribe',
@@ -99,7 +101,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(11);
+    expect(Object.keys(functions)).toHaveLength(13);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -277,7 +279,7 @@ describe('LoyaltyLoop stack', () => {
   });
 
   it('keeps dead letters 4 days: a weekend to redrive, not long past a redaction', () => {
-    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(7);
+    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(8);
     template.allResourcesProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 24 * 3600 });
   });
 
@@ -455,18 +457,20 @@ describe('LoyaltyLoop stack', () => {
 
     expect(stage?.Properties.DefaultRouteSettings).toEqual(throttle(500));
     expect(stage?.Properties.RouteSettings).toEqual({
+      'GET /api/shops/{shop}/analytics/{report}': throttle(10),
       'GET /api/shops/{shop}/backfill': throttle(10),
       'GET /api/shops/{shop}/customers/{customerId}': throttle(10),
       'GET /api/shops/{shop}/data-requests/{requestId}': throttle(10),
       'GET /api/shops/{shop}/reconciliation': throttle(10),
       'GET /api/shops/{shop}/reindex': throttle(10),
       'GET /unsubscribe': throttle(50),
+      'POST /api/shops/{shop}/analytics/refresh': throttle(10),
       'POST /api/shops/{shop}/backfill': throttle(10),
       'POST /api/shops/{shop}/reindex': throttle(10),
       'POST /unsubscribe': throttle(50),
     });
     // API Gateway refuses route settings for a route it does not have yet.
-    expect(routeIds).toHaveLength(9);
+    expect(routeIds).toHaveLength(11);
     expect(stage?.DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 
@@ -548,6 +552,9 @@ describe('cdk-nag (AwsSolutions) on every synth', () => {
       'AwsSolutions-APIG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<AnalyticsBucketF3CB46A2.Arn>/results/*]',
+      'AwsSolutions-IAM5[Resource::<AnalyticsBucketF3CB46A2.Arn>/snapshots/*]',
+      'AwsSolutions-S1',
       'AwsSolutions-SMG4',
       'AwsSolutions-SNS2',
       'AwsSolutions-SQS3',

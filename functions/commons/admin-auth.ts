@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '#adapters/shopify/shop-domain.ts';
-import { HttpError } from '#commons/http.ts';
-import { secretJson } from '#commons/secret-json.ts';
+import { HttpError } from './http.ts';
+import { secretJson } from './secret-json.ts';
 
 /** The shops a key may read: every shop (an operator's key), or the ones listed. */
 export type AdminAccess = { readonly shops: '*' | ReadonlySet<string> };
