@@ -27,6 +27,8 @@ export type RefreshReport = {
   feedItems: number;
   feedPages: number;
   sends: number;
+  /** Stage moves and segment entries and exits recorded by the evaluator. */
+  transitions: number;
   suppressions: number;
   durationMs: number;
 };
@@ -49,9 +51,11 @@ export const refreshShop = async (
   const snapshotId = `${refreshedAt.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   const tally: FeedTally = { items: 0, suppressions: 0, pages: 0 };
   let sends = 0;
+  let transitions = 0;
   async function* bundles(): AsyncGenerator<CustomerSnapshotRows> {
     for await (const customer of readFeed(deps.table, shop, tally)) {
       sends += customer.sends.filter((send) => send.status === 'claimed').length;
+      transitions += customer.transitions.length;
       yield customerSnapshotRows({ shop, ...customer }, definitions, refreshedAt);
     }
   }
@@ -75,6 +79,7 @@ export const refreshShop = async (
       feedItems: tally.items,
       feedPages: tally.pages,
       sends,
+      transitions,
       suppressions: tally.suppressions,
       durationMs: Math.round(performance.now() - started),
     };

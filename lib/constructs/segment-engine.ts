@@ -22,7 +22,8 @@ export type SegmentEngineProps = {
 
 /**
  * Re-evaluates journey stages on every aggregate change: the table's stream, filtered to aggregate
- * items, feeds the evaluate function, which puts stage events on the bus. A failing record fails
+ * items, feeds the evaluate function, which records the moves it finds (facts for analytics) and
+ * puts stage events on the bus. A failing record fails
  * alone (partial batch responses), batches are bisected on error, retries and record age are
  * bounded, and what still fails is described in the DLQ.
  */
@@ -43,7 +44,7 @@ export class SegmentEngine extends Construct {
       description: 'Turns aggregate changes into journey stage events',
       timeout: Duration.seconds(30),
     });
-    this.evaluate.useBus(props.bus);
+    this.evaluate.useBus(props.bus).useTable(props.table);
     this.evaluate.addEventSource(
       new DynamoEventSource(props.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,

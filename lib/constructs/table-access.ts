@@ -75,9 +75,8 @@ export const PARTITION = {
 
 /**
  * Every function's access to the table, in one place: exactly the actions its code issues, on the
- * table itself (it has no indexes), limited to the partitions it serves where that is narrower
- * than the table. Functions not listed get no table action: evaluate reads only the stream (its
- * event source grants that), consent-sync does not touch the table.
+ * table itself (or, for the analytics refresh, on its feed index alone), limited to the partitions
+ * it serves where that is narrower than the table. Functions not listed get no table action: consent-sync does not touch the table.
  */
 export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
   ingest: {
@@ -95,6 +94,11 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
       PARTITION.quarantine,
       PARTITION.redacted,
     ],
+  },
+  evaluate: {
+    why: "Records each stage move and segment entry or exit it finds as a fact in the customer's partition (put).",
+    actions: ['PutItem'],
+    leadingKeys: [PARTITION.customer],
   },
   admin: {
     why: "Reads one aggregate, data-request export, backfill's or reindex's progress or reconciliation report per request.",

@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,11 +10,12 @@ import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 import { lambdaContext, useHandlerEnvironment } from '../support/lambda.ts';
 
 const evaluate = useHandlerEnvironment({
-  env: { EVENT_BUS_NAME: 'loyalty-bus' },
+  env: { EVENT_BUS_NAME: 'loyalty-bus', TABLE_NAME: 'customers' },
   load: () => import('../../functions/evaluate/handler.ts'),
 });
 const handler = (event: DynamoDBStreamEvent, context: Context) => evaluate.handler(event, context);
 const events = mockClient(EventBridgeClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
 
 /** An aggregate item's stream image as Lambda delivers it (binary attributes base64-encoded). */
 const image = (aggregate: CustomerAggregate): Record<string, AttributeValue> => ({
@@ -54,6 +56,8 @@ const firstRumBaba = (customerId: string) =>
   );
 
 beforeEach(() => {
+  dynamo.reset();
+  dynamo.on(PutCommand).resolves({});
   events.reset();
   events
     .on(PutEventsCommand)
@@ -80,6 +84,41 @@ describe('evaluate handler', () => {
       emailMarketing: 'subscribed',
       backfill: false,
     });
+  });
+
+  it('records the move as a fact, keyed by the version that caused it, before announcing it', async () => {
+    await handler({ Records: [firstRumBaba('7001')] } as DynamoDBStreamEvent, lambdaContext());
+    await handler({ Records: [firstRumBaba('7001')] } as DynamoDBStreamEvent, lambdaContext());
+
+    const items = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
+    expect(items).toHaveLength(2);
+    expect(items[1]).toEqual(items[0]);
+    expect(items[0]).toMatchObject({
+      pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001',
+      sk: 'FACT#STAGE#rum-baba-fans#000000000002',
+      kind: 'fact',
+      fact: 'stage',
+      from: 'not-yet',
+      to: 'first-rum-baba',
+      at: '2026-11-02T00:00:00.000Z',
+      silent: false,
+      feedSk: '7001#2026-11-02T00:00:00.000Z',
+    });
+  });
+
+  it('announces nothing when the fact cannot be recorded: the record fails and is retried', async () => {
+    dynamo.on(PutCommand).resolvesOnce({}).rejectsOnce(new Error('ProvisionedThroughputExceededException'));
+
+    const result = await handler(
+      { Records: [firstRumBaba('7001'), firstRumBaba('7002')] } as DynamoDBStreamEvent,
+      lambdaContext(),
+    );
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '700200' }] });
+    const announced = events
+      .commandCalls(PutEventsCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(announced.map((entry) => JSON.parse(entry.Detail ?? '{}').customerId)).toEqual(['7001']);
   });
 
   it('marks the events of a silent write (history) as backfill, at their historical time', async () => {

@@ -342,7 +342,7 @@ describe('LoyaltyLoop stack', () => {
       ],
       stream: false,
     },
-    { name: 'evaluate', actions: [], leadingKeys: null, stream: true },
+    { name: 'evaluate', actions: ['PutItem'], leadingKeys: ['SHOP#*#CUSTOMER#*'], stream: true },
     {
       name: 'action',
       actions: ['GetItem', 'PutItem', 'UpdateItem'],

@@ -4,6 +4,7 @@ import { customerPk, FACT_SK_PREFIX } from '#adapters/store/keys.ts';
 import { SendLedger } from '#adapters/store/send-ledger.ts';
 import { SuppressionList } from '#adapters/store/suppression.ts';
 import { queryPartition, type StoreTable } from '#adapters/store/table.ts';
+import { TransitionFacts } from '#adapters/store/transition-facts.ts';
 import { ApplyPath } from '#apply/apply-change.ts';
 import { currentVersions } from '#domain/analytics/snapshot-rows.ts';
 import type { ShopifyChange } from '#domain/change.ts';
@@ -133,7 +134,7 @@ describe('the fact log', () => {
     ]);
   });
 
-  it('answers a shop’s feed one customer at a time: aggregate, order facts, sends; suppressions apart', async () => {
+  it('answers a shop’s feed one customer at a time: aggregate, order and move facts, sends; suppressions apart', async () => {
     const table = await local.freshTable();
     const applyPath = new ApplyPath(table, journeyConfig, pepper);
     const customerIds = ['81', '82', '83', '84', '85'];
@@ -149,6 +150,25 @@ describe('the fact log', () => {
       'bounced@example.com',
       '2026-11-03T00:00:00.000Z',
     );
+    const move = {
+      shop: SHOP,
+      customerId: '83',
+      version: 2,
+      stages: [
+        {
+          journeyId: 'rum-baba-fans',
+          from: 'first-rum-baba',
+          to: 'second-rum-baba',
+          entryId: 2,
+          occurredAt: '2026-11-10T00:00:00.000Z',
+        },
+      ],
+      segments: [],
+      silent: false,
+    };
+    // Recorded twice, as a redelivered stream record would: one fact.
+    await new TransitionFacts(table).record(move);
+    await new TransitionFacts(table).record(move);
 
     const { customers, tally } = await feedOf(table);
 
@@ -160,7 +180,17 @@ describe('the fact log', () => {
     expect(customers.find((c) => c.customerId === '82')?.sends).toMatchObject([
       { journeyId: 'rum-baba-fans', stageId: 'first-rum-baba', entryId: 1, status: 'claimed' },
     ]);
+    expect(customers.find((c) => c.customerId === '83')?.transitions).toEqual([
+      {
+        kind: 'stage',
+        scope: 'rum-baba-fans',
+        from: 'first-rum-baba',
+        to: 'second-rum-baba',
+        at: '2026-11-10T00:00:00.000Z',
+        silent: false,
+      },
+    ]);
     expect(tally.suppressions).toBe(1);
-    expect(tally.items).toBe(5 * (1 + 4) + 1 + 1);
+    expect(tally.items).toBe(5 * (1 + 4) + 1 + 1 + 1);
   });
 });

@@ -123,6 +123,7 @@ export const orderFactPut = (shop: string, customerId: string, order: StoredOrde
   item: {
     ...orderFactKey(shop, customerId, order.contribution.orderId, order.version),
     kind: ItemKind.Fact,
+    fact: 'order',
     customerId,
     version: order.version,
     contribution: order.contribution,

@@ -12,6 +12,15 @@ export type FeedCustomer = {
   customerId: string;
   aggregate: CustomerAggregate | null;
   facts: FactVersion[];
+  /** Stage moves and segment entries and exits the evaluator recorded (see `TransitionFacts`). */
+  transitions: {
+    kind: 'stage' | 'segment';
+    scope: string;
+    from: string | null;
+    to: string | null;
+    at: string;
+    silent: boolean;
+  }[];
   /** Send ledger entries: stage emails claimed (sent) and released (failed). */
   sends: { journeyId: string; stageId: string; entryId: number; at: string; status: string }[];
 };
@@ -23,20 +32,32 @@ const emptyCustomer = (customerId: string): FeedCustomer => ({
   customerId,
   aggregate: null,
   facts: [],
+  transitions: [],
   sends: [],
 });
 
-/** Adds one feed item (an aggregate, an order fact, a send) to its customer. */
+/** Adds one feed item (an aggregate, an order or transition fact, a send) to its customer. */
 const take = (customer: FeedCustomer, item: StoredItem): void => {
   switch (item.kind) {
     case ItemKind.Aggregate:
       customer.aggregate = decodeState(item)?.aggregate ?? null;
       return;
     case ItemKind.Fact:
-      customer.facts.push({
-        version: Number(item.version),
-        contribution: item.contribution as OrderContribution,
-      });
+      if (item.fact === 'stage' || item.fact === 'segment') {
+        const stage = item.fact === 'stage';
+        customer.transitions.push({
+          kind: item.fact,
+          scope: String(stage ? item.journeyId : item.segmentId),
+          from: stage ? ((item.from as string | null) ?? null) : item.entered ? null : String(item.segmentId),
+          to: stage ? ((item.to as string | null) ?? null) : item.entered ? String(item.segmentId) : null,
+          at: String(item.at),
+          silent: item.silent === true,
+        });
+      } else
+        customer.facts.push({
+          version: Number(item.version),
+          contribution: item.contribution as OrderContribution,
+        });
       return;
     case ItemKind.Send:
       customer.sends.push({

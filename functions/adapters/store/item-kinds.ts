@@ -22,7 +22,10 @@ export const ItemKind = {
   Reconciliation: 'reconciliation',
   /** A shop's reindex: which selectors it counts for, and where it stands. */
   Reindex: 'reindex',
-  /** A fact for analytics: one applied version of an order (see `orderFactKey`). */
+  /**
+   * A fact for analytics (its `fact`: `order`, one applied version of an order; `stage` or
+   * `segment`, a move the evaluator saw). See `orderFactKey`, `transitionFactKey`.
+   */
   Fact: 'fact',
 } as const;
 export type ItemKind = (typeof ItemKind)[keyof typeof ItemKind];

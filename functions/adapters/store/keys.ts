@@ -19,6 +19,7 @@
  * | reconciliation | `SHOP#{shop}#RECONCILE` | `STATE` |
  * | reindex | `SHOP#{shop}#REINDEX` | `RUN` |
  * | order fact (one per applied version of an order) | `SHOP#{shop}#CUSTOMER#{customerId}` | `FACT#ORDER#{orderId}#{version}` |
+ * | stage / segment fact (one per move, by the version that caused it) | `SHOP#{shop}#CUSTOMER#{customerId}` | `FACT#STAGE#{journeyId}#{version}`, `FACT#SEGMENT#{segmentId}#{version}` |
  *
  * The analytics feed (`FEED_INDEX`), a sparse index over the items analytics reads — aggregates,
  * order facts, send ledger entries, suppressions — keyed `feedPk` = `SHOP#{shop}#FEED#{shard}` (the
@@ -118,6 +119,16 @@ const ORDER_FACT_PREFIX = `${FACT_SK_PREFIX}ORDER#`;
 export const orderFactKey = (shop: string, customerId: string, orderId: string, version: number): Key => ({
   pk: customerPk(shop, customerId),
   sk: `${ORDER_FACT_PREFIX}${orderId}#${String(version).padStart(12, '0')}`,
+});
+
+/** A journey's stage move, or a segment entry or exit, caused by aggregate version `version`. */
+export const transitionFactKey = (
+  shop: string,
+  customerId: string,
+  transition: { kind: 'stage' | 'segment'; scope: string; version: number },
+): Key => ({
+  pk: customerPk(shop, customerId),
+  sk: `${FACT_SK_PREFIX}${transition.kind.toUpperCase()}#${transition.scope}#${String(transition.version).padStart(12, '0')}`,
 });
 
 /** The analytics feed index and its key attributes. */
