@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { OrderPayload, toOrderFacts } from '#adapters/shopify/payloads.ts';
-import { decodeState, encodeState } from '#adapters/store/aggregate-item.ts';
+import { decodeState, encodeState, inflateJson } from '#adapters/store/aggregate-item.ts';
 import { customerPseudonym } from '#adapters/store/pseudonym.ts';
 import { emptyAggregate, replaceContribution } from '#domain/aggregate.ts';
 import { type OrderFacts, orderContribution } from '#domain/order.ts';
@@ -95,10 +95,13 @@ describe('ingest handler', () => {
       version: 1,
     });
     expect(written[1]?.Item).toMatchObject({ appliedVersion: 1, contribution: { orderId: '9001' } });
+    expect(inflateJson(Buffer.from(written[2]?.Item?.contribution as Uint8Array))).toMatchObject({
+      orderId: '9001',
+      spent: { amount: 480, currency: 'JPY' },
+    });
     expect(written[2]?.Item).toMatchObject({
       sk: 'FACT#ORDER#9001#000000000001',
       version: 1,
-      contribution: { orderId: '9001' },
       feedPk: expect.stringMatching(/^SHOP#bakery-demo\.myshopify\.com#FEED#\d{2}$/),
       feedSk: '7001#2026-11-02T00:00:00.000Z',
     });

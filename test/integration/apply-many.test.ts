@@ -215,7 +215,8 @@ describe('applyMany ends where apply, one change after another, ends (DynamoDB L
       ),
       { numRuns: 25, seed: 20261202, endOnFailure: true },
     );
-  });
+    // 25 histories, each applied four times over on DynamoDB Local: minutes on a busy machine.
+  }, 240_000);
 
   it('folds a customer’s profile, consent and tags into one write, with the version one by one gives', async () => {
     const { table, applyPath } = await freshPath();

@@ -33,24 +33,29 @@ const MAX_STATE_BYTES = 350 * 1024;
  * `aggregate` map) are still read.
  */
 export const encodeState = (state: AggregateState): Uint8Array => {
-  const encoded = deflateRawSync(Buffer.from(JSON.stringify(state)));
+  const encoded = deflateJson(state);
   if (encoded.length > MAX_STATE_BYTES)
     throw new UnusableChange(`customer record would be ${encoded.length} bytes (limit ${MAX_STATE_BYTES})`);
   return encoded;
 };
 
-const toBuffer = (value: unknown): Buffer | null => {
+/** A binary attribute's bytes, as read or as a stream image carries it; null for anything else. */
+export const toBuffer = (value: unknown): Buffer | null => {
   if (value instanceof Uint8Array) return Buffer.from(value);
   // Lambda's DynamoDB stream events carry binary attributes as base64 strings.
   if (typeof value === 'string') return Buffer.from(value, 'base64');
   return null;
 };
 
+/** JSON as raw DEFLATE: what the aggregate's state and an order fact's contribution are stored as. */
+export const deflateJson = (value: unknown): Uint8Array => deflateRawSync(Buffer.from(JSON.stringify(value)));
+export const inflateJson = (bytes: Buffer): unknown => JSON.parse(inflateRawSync(bytes).toString('utf8'));
+
 /** The state of an aggregate item (as read, or as unmarshalled from a stream image); null for any other item. */
 export const decodeState = (item: Record<string, unknown> | undefined): AggregateState | null => {
   if (!item) return null;
   const bytes = toBuffer(item.state);
-  if (bytes) return JSON.parse(inflateRawSync(bytes).toString('utf8')) as AggregateState;
+  if (bytes) return inflateJson(bytes) as AggregateState;
   if (item.aggregate) return { aggregate: item.aggregate as CustomerAggregate, pendingOrder: null };
   return null;
 };

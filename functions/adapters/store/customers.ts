@@ -5,6 +5,7 @@ import type { OrderContribution, RefundContribution } from '#domain/order.ts';
 import {
   type AggregateState,
   decodeState,
+  deflateJson,
   encodeState,
   type PendingOrder,
   SILENT,
@@ -115,7 +116,7 @@ export const orderPut = (shop: string, customerId: string, order: StoredOrder): 
 });
 
 /**
- * The fact of an order version (its contribution as counted), in the analytics feed: written with every write
+ * The fact of an order version (its contribution as counted, compressed), in the analytics feed: written with every write
  * of the order's item, keyed by the version that counted it, so a replay writes the same item again.
  * Its condition always holds for that reason; it is stated for a reader of the transaction.
  */
@@ -126,7 +127,9 @@ export const orderFactPut = (shop: string, customerId: string, order: StoredOrde
     fact: 'order',
     customerId,
     version: order.version,
-    contribution: order.contribution,
+    // Compressed like the aggregate's state: a bakery order's fact is one write unit, and even an
+    // order of thousands of distinct products stays far below the item limit.
+    contribution: deflateJson(order.contribution),
     ...feedAttributes(shop, customerId, order.contribution.updatedAt),
   },
   condition: {

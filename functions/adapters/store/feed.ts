@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import type { FactVersion } from '#domain/analytics/snapshot-rows.ts';
 import type { OrderContribution } from '#domain/order.ts';
-import { decodeState } from './aggregate-item.ts';
+import { decodeState, inflateJson, toBuffer } from './aggregate-item.ts';
 import { ItemKind } from './item-kinds.ts';
 import { FEED_INDEX, FEED_SHARDS, FEED_SK, feedPk, feedSubject } from './keys.ts';
 import type { StoredItem, StoreTable } from './table.ts';
@@ -27,6 +27,13 @@ export type FeedCustomer = {
 
 /** What a refresh read besides customers: for the snapshot's counts. */
 export type FeedTally = { items: number; suppressions: number; pages: number };
+
+/** An order fact's contribution: compressed JSON (see `orderFactPut`). */
+const contributionOf = (stored: unknown): OrderContribution => {
+  const bytes = toBuffer(stored);
+  if (!bytes) throw new Error('an order fact without its contribution');
+  return inflateJson(bytes) as OrderContribution;
+};
 
 const emptyCustomer = (customerId: string): FeedCustomer => ({
   customerId,
@@ -56,7 +63,7 @@ const take = (customer: FeedCustomer, item: StoredItem): void => {
       } else
         customer.facts.push({
           version: Number(item.version),
-          contribution: item.contribution as OrderContribution,
+          contribution: contributionOf(item.contribution),
         });
       return;
     case ItemKind.Send:
