@@ -1,5 +1,6 @@
 import type { Benchmark } from '../benchmark.ts';
 import { aggregation } from './aggregation.ts';
+import { analytics } from './analytics.ts';
 import { backfill } from './backfill.ts';
 import { coldStart } from './cold-start.ts';
 import { cost } from './cost.ts';
@@ -22,5 +23,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   aggregation,
   coldStart,
   backfill,
+  analytics,
   throughput,
 ];
