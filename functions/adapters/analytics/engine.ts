@@ -1,14 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DATE,
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBPreparedStatement,
-  dateValue,
-  VARCHAR,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { ZodType } from 'zod';
 import {
   type Definitions,
@@ -19,6 +12,7 @@ import {
   type ReportResult,
   ReportResultSchemas,
 } from '#domain/analytics/reports.ts';
+import { type DuckDb, loadDuckDb } from './duckdb.ts';
 import { DEFINITIONS_FILE, SNAPSHOT_INFO_FILE, type SnapshotInfo, SnapshotInfoSchema } from './snapshot.ts';
 
 export type AnalyticsEngineOptions = {
@@ -91,20 +85,20 @@ const toJson = (value: unknown): unknown => {
 const daysSinceEpoch = (isoDate: string): number => Date.parse(`${isoDate}T00:00:00Z`) / DAY_MS;
 
 /** Binds the parameters a statement names ($from, $to, $segment, $journey, $product) and no other. */
-const bindRequest = (statement: DuckDBPreparedStatement, request: ReportRequest): void => {
+const bindRequest = (duck: DuckDb, statement: DuckDBPreparedStatement, request: ReportRequest): void => {
   for (let index = 1; index <= statement.parameterCount; index += 1) {
     const name = statement.parameterName(index);
     switch (name) {
       case 'from':
       case 'to': {
         const day = request[name];
-        statement.bindValue(index, day === null ? null : dateValue(daysSinceEpoch(day)), DATE);
+        statement.bindValue(index, day === null ? null : duck.dateValue(daysSinceEpoch(day)), duck.DATE);
         break;
       }
       case 'segment':
       case 'journey':
       case 'product':
-        statement.bindValue(index, request[name], VARCHAR);
+        statement.bindValue(index, request[name], duck.VARCHAR);
         break;
       default:
         throw new AnalyticsError(`${request.report}: unknown SQL parameter $${name}`);
@@ -121,18 +115,21 @@ export class AnalyticsEngine {
   readonly definitions: Definitions;
   /** The snapshot's `snapshot.json`: shop, refreshedAt, row counts. */
   readonly info: SnapshotInfo;
+  private readonly duck: DuckDb;
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
   private readonly reports: ReadonlyMap<ReportName, ReportSql>;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(fields: {
+    duck: DuckDb;
     instance: DuckDBInstance;
     connection: DuckDBConnection;
     reports: ReadonlyMap<ReportName, ReportSql>;
     definitions: Definitions;
     info: SnapshotInfo;
   }) {
+    this.duck = fields.duck;
     this.instance = fields.instance;
     this.connection = fields.connection;
     this.reports = fields.reports;
@@ -146,7 +143,8 @@ export class AnalyticsEngine {
     const info = await readJson(dir, SNAPSHOT_INFO_FILE, SnapshotInfoSchema);
     const sqlDir = options.sqlDir ?? new URL('../../analytics/reports/', import.meta.url);
     const { setup, reports } = await loadSql(sqlDir instanceof URL ? fileURLToPath(sqlDir) : sqlDir);
-    const instance = await DuckDBInstance.create(':memory:', {
+    const duck = await loadDuckDb();
+    const instance = await duck.DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 2),
       preserve_insertion_order: 'false',
       ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
@@ -160,7 +158,7 @@ export class AnalyticsEngine {
       instance.closeSync();
       throw new AnalyticsError(`cannot open the snapshot in ${dir}`, { cause: error });
     }
-    return new AnalyticsEngine({ instance, connection, reports, definitions, info });
+    return new AnalyticsEngine({ duck, instance, connection, reports, definitions, info });
   }
 
   /** Runs one report; the result is plain JSON, checked against the report's result schema. */
@@ -194,7 +192,7 @@ export class AnalyticsEngine {
   private async query(request: ReportRequest, sql: string): Promise<Record<string, unknown>[]> {
     const statement = await this.connection.prepare(sql);
     try {
-      bindRequest(statement, request);
+      bindRequest(this.duck, statement, request);
       const reader = await statement.runAndReadAll();
       return reader.getRowObjectsJS();
     } finally {

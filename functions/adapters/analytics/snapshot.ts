@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, timestampValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { type Definitions, DefinitionsSchema } from '#domain/analytics/reports.ts';
 import type {
@@ -10,6 +10,7 @@ import type {
   OrderProductRow,
   OrderRow,
 } from '#domain/analytics/snapshot-rows.ts';
+import { type DuckDb, loadDuckDb } from './duckdb.ts';
 
 /**
  * The analytics snapshot: a directory of Parquet files (one per table), `definitions.json` and
@@ -117,6 +118,7 @@ const fail = (table: string, row: number, column: string, problem: string): neve
 };
 
 const append = (
+  duck: DuckDb,
   appender: DuckDBAppender,
   table: string,
   rowNumber: number,
@@ -150,7 +152,7 @@ const append = (
       const ms =
         value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
       if (!Number.isFinite(ms)) fail(table, rowNumber, column.name, 'must be an ISO 8601 instant or a Date');
-      appender.appendTimestamp(timestampValue(BigInt(ms) * 1000n));
+      appender.appendTimestamp(duck.timestampValue(BigInt(ms) * 1000n));
       return;
     }
   }
@@ -165,11 +167,18 @@ const checkOrder = (row: OrderRow, rowNumber: number) => {
 /** One table being written: rows go through its appender, each checked against the columns. */
 class TableWriter<T extends object> {
   rows = 0;
+  private readonly duck: DuckDb;
   private readonly table: SnapshotTable;
   private readonly appender: DuckDBAppender;
   private readonly check: ((row: T, rowNumber: number) => void) | undefined;
 
-  constructor(table: SnapshotTable, appender: DuckDBAppender, check?: (row: T, rowNumber: number) => void) {
+  constructor(
+    duck: DuckDb,
+    table: SnapshotTable,
+    appender: DuckDBAppender,
+    check?: (row: T, rowNumber: number) => void,
+  ) {
+    this.duck = duck;
     this.table = table;
     this.appender = appender;
     this.check = check;
@@ -179,7 +188,7 @@ class TableWriter<T extends object> {
     this.check?.(row, this.rows);
     const record = row as Readonly<Record<string, unknown>>;
     for (const column of SNAPSHOT_TABLES[this.table].columns as readonly Column[])
-      append(this.appender, this.table, this.rows, column, record[column.name]);
+      append(this.duck, this.appender, this.table, this.rows, column, record[column.name]);
     this.appender.endRow();
     this.rows += 1;
   }
@@ -225,7 +234,8 @@ const writeTables = async (
   work: string,
   fill: (tables: TableWriters) => Promise<void>,
 ): Promise<SnapshotInfo['counts']> => {
-  const instance = await DuckDBInstance.create(work, {
+  const duck = await loadDuckDb();
+  const instance = await duck.DuckDBInstance.create(work, {
     threads: '2',
     memory_limit: '256MB',
     temp_directory: `${work}.tmp`,
@@ -239,10 +249,10 @@ const writeTables = async (
       await connection.run(`CREATE TABLE ${table} (${definition.join(', ')})`);
     }
     const tables: TableWriters = {
-      customers: new TableWriter('customers', await connection.createAppender('customers')),
-      orders: new TableWriter('orders', await connection.createAppender('orders'), checkOrder),
-      orderProducts: new TableWriter('orderProducts', await connection.createAppender('orderProducts')),
-      memberships: new TableWriter('memberships', await connection.createAppender('memberships')),
+      customers: new TableWriter(duck, 'customers', await connection.createAppender('customers')),
+      orders: new TableWriter(duck, 'orders', await connection.createAppender('orders'), checkOrder),
+      orderProducts: new TableWriter(duck, 'orderProducts', await connection.createAppender('orderProducts')),
+      memberships: new TableWriter(duck, 'memberships', await connection.createAppender('memberships')),
     };
     try {
       await fill(tables);
