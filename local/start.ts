@@ -30,6 +30,7 @@ process.stdout.write(
     `  emails     GET  ${stack.url}/_local/emails   (SES emulator UI: ${stack.ses.endpoint})`,
     `  clock      POST ${stack.url}/_local/advance-time {"seconds": N}`,
     `  history    a year of ${DEMO_SHOP}'s orders in its Admin API: npm run backfill -- --shop ${DEMO_SHOP}`,
+    `  analytics  GET  ${stack.url}/api/shops/{shop}/analytics/{report}   (POST ${stack.url}/_local/analytics/refresh first; npm run report -- summary --shop ${DEMO_SHOP})`,
     `  DynamoDB Local ${stack.dynamoDb.endpoint}, table ${stack.tableName}`,
     '',
   ].join('\n'),
