@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { ItemKind } from '../functions/adapters/store/item-kinds.ts';
+import { shopOfCustomerPk } from '../functions/adapters/store/keys.ts';
 import { buildApp } from '../lib/build-app.ts';
 import { PROJECT_ROOT } from '../lib/paths.ts';
 import type { AsyncInvoker } from './async-invoker.ts';
@@ -246,16 +248,20 @@ const shopsInTable = async (dynamoDb: DynamoDbLocal, tableName: string): Promise
     const page = await dynamoDb.client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: 'begins_with(pk, :shop) AND contains(pk, :customer)',
-        ExpressionAttributeValues: { ':shop': { S: 'SHOP#' }, ':customer': { S: '#CUSTOMER#' } },
+        // One aggregate per customer; its key names the shop (functions/adapters/store/keys.ts).
+        FilterExpression: 'kind = :aggregate',
+        ExpressionAttributeValues: { ':aggregate': { S: ItemKind.Aggregate } },
         ProjectionExpression: 'pk',
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) shops.add(String(item.pk?.S).split('#')[1] ?? '');
+    for (const item of page.Items ?? []) {
+      const shop = shopOfCustomerPk(String(item.pk?.S));
+      if (shop) shops.add(shop);
+    }
     start = page.LastEvaluatedKey;
   } while (start);
-  return [...shops].filter(Boolean).sort();
+  return [...shops].sort();
 };
 
 /**

@@ -38,6 +38,9 @@ export const shopScope = (shop: string) => ({ pk: shopPk(shop), prefix: `${shopP
 export const customerPk = (shop: string, customerId: string) => `${shopPk(shop)}#CUSTOMER#${customerId}`;
 /** The prefix of every customer partition of a shop. */
 export const customerPkPrefix = (shop: string) => `${shopPk(shop)}#CUSTOMER#`;
+/** The shop of a customer partition key (shop domains hold no `#`); null for another key. */
+export const shopOfCustomerPk = (pk: string): string | null =>
+  /^SHOP#([^#]+)#CUSTOMER#[^#]+$/.exec(pk)?.[1] ?? null;
 
 const AGGREGATE_SK = 'AGGREGATE';
 export const aggregateKey = (shop: string, customerId: string): Key => ({
