@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -93,6 +93,7 @@ export class LoyaltyLoopStack extends Stack {
       publicBaseUrl: this.webhookApi.publicUrl,
       suppressionPepper: this.store.suppressionPepper,
       emailSentEvents: config.emailSentEvents,
+      settle: Duration.seconds(Math.round(config.settleMinutes * 60)),
     });
     this.webhookApi.limitRoutes(this.emailSender.unsubscribeRoutes, config.unsubscribeRateLimit);
     this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);

@@ -109,6 +109,12 @@ export const StackConfig = z
     /** GET and POST /unsubscribe each: clicks, mailbox one-click POSTs and link scanners. */
     unsubscribeRateLimit: z.number().int().positive().default(50),
     emailSentEvents: z.boolean().default(false),
+    /**
+     * The settle window (minutes): no stage email goes out sooner than this after its entry, so the
+     * re-check at its due time sees webhooks that were still on their way (Shopify delivers out of
+     * order). 0 sends at once (no protection against out-of-order deliveries).
+     */
+    settleMinutes: z.number().min(0).max(1440).default(10),
     /** How often reconciliation reads what changed in Shopify (minutes). */
     reconcileMinutes: z.number().int().min(1).max(1440).default(15),
     /** How often each shop's analytics snapshot is rebuilt from the fact log (hours). */
@@ -198,6 +204,7 @@ export const KEYS = [
   'adminRateLimit',
   'unsubscribeRateLimit',
   'emailSentEvents',
+  'settleMinutes',
   'reconcileMinutes',
   'analyticsRefreshHours',
   'subscriptionsByApi',

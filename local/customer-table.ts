@@ -1,12 +1,12 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FEED_INDEX, FEED_PK, FEED_SK } from '#adapters/store/keys.ts';
+import { DUE_INDEX, DUE_PK, DUE_SK, FEED_INDEX, FEED_PK, FEED_SK } from '#adapters/store/keys.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import type { DynamoDbLocal } from './dynamodb.ts';
 import type { TableSpec } from './template.ts';
 
 /**
  * The customer table as the CustomerTable construct declares it (pk/sk strings, a stream of new
- * and old images, TTL on `expiresAt`, the analytics feed index), for code that needs one on DynamoDB Local without
+ * and old images, TTL on `expiresAt`, the analytics feed and due indexes), for code that needs one on DynamoDB Local without
  * synthesizing the app: tests and benchmarks.
  */
 export const customerTableSpec = (name: string): TableSpec => ({
@@ -21,6 +21,8 @@ export const customerTableSpec = (name: string): TableSpec => ({
     { AttributeName: 'sk', AttributeType: 'S' },
     { AttributeName: FEED_PK, AttributeType: 'S' },
     { AttributeName: FEED_SK, AttributeType: 'S' },
+    { AttributeName: DUE_PK, AttributeType: 'S' },
+    { AttributeName: DUE_SK, AttributeType: 'S' },
   ],
   streamViewType: 'NEW_AND_OLD_IMAGES',
   ttlAttribute: 'expiresAt',
@@ -32,6 +34,14 @@ export const customerTableSpec = (name: string): TableSpec => ({
         { AttributeName: FEED_SK, KeyType: 'RANGE' },
       ],
       Projection: { ProjectionType: 'ALL' },
+    },
+    {
+      IndexName: DUE_INDEX,
+      KeySchema: [
+        { AttributeName: DUE_PK, KeyType: 'HASH' },
+        { AttributeName: DUE_SK, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     },
   ],
 });

@@ -131,6 +131,8 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     now = Date.parse(String((await post(`${baseUrl}/_local/advance-time`, { seconds: DAY })).now));
     if ((day + 1) % 7 === 0) log(`  week ${(day + 1) / 7}: ${webhooks} webhooks so far`);
   }
+  // The last day's emails: the advance above handed their due sends to the dispatcher.
+  await post(`${baseUrl}/_local/settle`, {});
 
   const stages: Record<string, Record<string, number>> = {};
   const segments: Record<string, number> = {};

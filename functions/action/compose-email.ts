@@ -1,7 +1,7 @@
 import { type OutgoingEmail, shopTag } from '#adapters/ses-mail.ts';
+import type { SendKey } from '#adapters/store/keys.ts';
 import { createUnsubscribeToken, type UnsubscribeKeys } from '#commons/unsubscribe-token.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
-import type { StageEntryDetail } from '#domain/events.ts';
 import type { EmailAction } from '#domain/journey.ts';
 import type { CompiledConfig } from '#domain/journey-config.ts';
 
@@ -42,17 +42,17 @@ export const mailbox = (name: string, address: string): string => {
 export const composeEmail = (input: {
   config: Pick<CompiledConfig, 'templates' | 'brandName'>;
   sender: Sender;
-  entry: StageEntryDetail;
+  send: SendKey;
   action: EmailAction;
   customer: CustomerAggregate;
   to: string;
   now: Date;
 }): OutgoingEmail => {
-  const { config, sender, entry, action, customer, to, now } = input;
+  const { config, sender, send, action, customer, to, now } = input;
   const token = createUnsubscribeToken(
     {
-      shop: entry.shop,
-      customerId: entry.customerId,
+      shop: send.shop,
+      customerId: send.customerId,
       expiresAt: Math.floor(now.getTime() / 1000) + UNSUBSCRIBE_LINK_SECONDS,
     },
     sender.unsubscribeKeys,
@@ -76,6 +76,6 @@ export const composeEmail = (input: {
     to,
     configurationSet: sender.configurationSet,
     unsubscribeUrl,
-    tags: { shop: shopTag(entry.shop), journey: entry.journeyId, stage: entry.to },
+    tags: { shop: shopTag(send.shop), journey: send.journeyId, stage: send.stageId },
   };
 };

@@ -1,16 +1,20 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { putBusEvents } from '#adapters/bus-publisher.ts';
-import { dynamoDb, eventBridge, sesV2 } from '#adapters/clients.ts';
+import { dynamoDb, sesV2 } from '#adapters/clients.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
+import { PendingSends } from '#adapters/store/pending-sends.ts';
 import { SendLedger } from '#adapters/store/send-ledger.ts';
+import { ShopIntervalsStore } from '#adapters/store/shop-intervals.ts';
 import { ShopRegistry } from '#adapters/store/shops.ts';
 import { SuppressionList } from '#adapters/store/suppression.ts';
 import { requireEnv } from '#commons/env.ts';
-import { DetailType, StageEntryDetail } from '#domain/events.ts';
+import { StageEntryDetail } from '#domain/events.ts';
 import { journeyConfig } from '#journeys/index.ts';
+import { announce } from './announce.ts';
+import { dispatchDue } from './dispatch.ts';
+import { scheduleStageEmail, sendOfEntry } from './schedule.ts';
 import { senderOf } from './sender.ts';
-import { type ActionResult, sendStageEmail } from './stage-email.ts';
+import { sendDueEmail } from './stage-email.ts';
 
 const env = requireEnv(
   'TABLE_NAME',
@@ -20,6 +24,7 @@ const env = requireEnv(
   'PUBLIC_BASE_URL',
   'SUPPRESSION_PEPPER_SECRET_ARN',
   'POSTAL_ADDRESS',
+  'SETTLE_SECONDS',
 );
 const table = { doc: dynamoDb, name: env.TABLE_NAME };
 const deps = {
@@ -27,29 +32,25 @@ const deps = {
   shops: new ShopRegistry(table),
   suppressed: new SuppressionList(table, () => readSecret(env.SUPPRESSION_PEPPER_SECRET_ARN)),
   ledger: new SendLedger(table),
+  pending: new PendingSends(table),
   ses: sesV2,
   config: journeyConfig,
   sender: async () => senderOf(env, await readSecret(env.UNSUBSCRIBE_SECRET_ARN)),
+  intervals: new ShopIntervalsStore(table),
+  settleMs: Number(env.SETTLE_SECONDS) * 1000,
 };
-/** The bus to announce every send on, when the stack asks for it (`loyaltyLoop:emailSentEvents`). */
-const announceOn =
-  process.env.EMAIL_SENT_EVENTS === 'true' ? requireEnv('EVENT_BUS_NAME').EVENT_BUS_NAME : null;
-
-/** `Journey Stage Changed` into a stage with an email → that email, once per stage entry. */
-export const handler = async (
-  event: EventBridgeEvent<string, unknown>,
-  context?: Context,
-): Promise<ActionResult> => {
-  const entry = StageEntryDetail.parse(event.detail);
+/**
+ * `Journey Stage Changed` into a stage with an email → its pending send, sent at once when already
+ * due; the minute's `Scheduled Event` → every send due by now (the dispatcher).
+ */
+export const handler = async (event: EventBridgeEvent<string, unknown>, context?: Context) => {
   const claimant = context?.awsRequestId ?? `${event.id}@${new Date().toISOString()}`;
-  const result = await sendStageEmail(deps, entry, claimant);
-  if (result.status === 'sent' && announceOn) {
-    const { shop, customerId, journeyId, to: stageId, entryId } = entry;
-    // No address on the bus: events are archived and cannot be erased on a redaction.
-    const { messageId, template } = result;
-    const detail = { eventId: `${entry.eventId}/email`, shop, customerId, journeyId, stageId, entryId };
-    const sent = { ...detail, template, messageId, sentAt: new Date().toISOString() };
-    await putBusEvents(eventBridge, announceOn, [{ detailType: DetailType.EmailSent, detail: sent }]);
-  }
-  return result;
+  if (event['detail-type'] === 'Scheduled Event') return dispatchDue(deps, claimant, new Date(), announce);
+  const entry = StageEntryDetail.parse(event.detail);
+  const scheduled = await scheduleStageEmail(deps, entry, new Date());
+  const send = sendOfEntry(entry);
+  const result =
+    scheduled.status === 'skipped' ? scheduled : await sendDueEmail(deps, send, claimant, new Date());
+  if (result.status === 'sent') await announce(send, result);
+  return result.status === 'waiting' ? scheduled : result;
 };

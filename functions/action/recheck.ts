@@ -1,21 +1,21 @@
 import type { CustomerRecords } from '#adapters/store/customers.ts';
+import type { SendKey } from '#adapters/store/keys.ts';
 import type { ShopRegistry } from '#adapters/store/shops.ts';
 import type { SuppressionList } from '#adapters/store/suppression.ts';
-import type { StageEntryDetail } from '#domain/events.ts';
 import { type SendDecision, sendDecision } from '#domain/journey.ts';
 import type { CompiledConfig } from '#domain/journey-config.ts';
 
 /**
- * Whether a stage entry's email goes out, judged from the state now (not at the entry): the
+ * Whether a stage entry's email goes out, judged from the state at its due time (not at the entry): the
  * customer is subscribed, has an address and is still in the stage; the app is installed; the
  * address was never suppressed.
  */
 export const recheck = async (
   stores: { customers: CustomerRecords; shops: ShopRegistry; suppressed: SuppressionList },
   config: Pick<CompiledConfig, 'journeys'>,
-  entry: StageEntryDetail,
+  send: Pick<SendKey, 'shop' | 'customerId' | 'journeyId' | 'stageId'> & { enteredAt?: string },
 ): Promise<SendDecision> => {
-  const { shop, customerId, journeyId } = entry;
+  const { shop, customerId, journeyId } = send;
   // Independent reads, in parallel; the checks below still apply in the same order.
   const [customer, shopStatus] = await Promise.all([
     stores.customers.getAggregate(shop, customerId),
@@ -23,13 +23,14 @@ export const recheck = async (
   ]);
   const decision = sendDecision(
     config.journeys.find((j) => j.id === journeyId),
-    entry.to,
+    send.stageId,
     customer,
+    send.enteredAt,
   );
   if (!decision.send) return decision;
   if (shopStatus.uninstalledAt !== null)
-    return { send: false, reason: 'the app is uninstalled from this shop' };
+    return { send: false, reason: 'the app is uninstalled from this shop', outcome: 'skipped' };
   if (await stores.suppressed.isSuppressed(shop, decision.email))
-    return { send: false, reason: 'the address opted out before' };
+    return { send: false, reason: 'the address opted out before', outcome: 'skipped' };
   return decision;
 };

@@ -1,21 +1,22 @@
-import type { SendKey, SendLedger } from '#adapters/store/send-ledger.ts';
+import type { ClaimRecord, SendKey, SendLedger } from '#adapters/store/send-ledger.ts';
 import { errorFacts } from '#commons/error-facts.ts';
 import { logger } from '#commons/logger.ts';
 
 /**
  * Sends once per ledger key: claims the entry, then sends. A failure before SES accepted the
- * email releases the claim (a few tries: a claim left standing would withhold the email for good)
- * and is thrown, so Lambda's retry can send. After SES accepted, nothing can send it again.
+ * email releases the claim (a few tries: a claim left standing would withhold the email for good),
+ * due again after a backoff, and is thrown, so Lambda's retry (or the dispatcher) can send. After SES accepted, nothing can send it again.
  * Returns SES's message id, or null when another invocation holds the claim.
  */
 export const sendOnce = async (
   ledger: SendLedger,
   send: SendKey,
   claimant: string,
+  record: ClaimRecord,
   deliver: () => Promise<string>,
 ): Promise<string | null> => {
   try {
-    if ((await ledger.claim(send, claimant, new Date().toISOString())) !== 'claimed') return null;
+    if ((await ledger.claim(send, claimant, new Date().toISOString(), record)) !== 'claimed') return null;
     return await deliver();
   } catch (error) {
     // The error's name, never its message: SES's can quote the recipient's address.
@@ -23,7 +24,7 @@ export const sendOnce = async (
     const reason = [facts.errorName, facts.errorCode, facts.httpStatus].filter(Boolean).join(' ');
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        await ledger.release(send, claimant, reason, new Date().toISOString());
+        await ledger.release(send, claimant, reason, new Date().toISOString(), record.attempts);
         break;
       } catch (releaseError) {
         if (attempt === 3)

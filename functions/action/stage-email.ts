@@ -1,7 +1,8 @@
 import { sendEmail } from '#adapters/ses-mail.ts';
+import type { SendKey } from '#adapters/store/keys.ts';
+import type { PendingSends } from '#adapters/store/pending-sends.ts';
 import type { SendLedger } from '#adapters/store/send-ledger.ts';
 import { logger } from '#commons/logger.ts';
-import type { StageEntryDetail } from '#domain/events.ts';
 import type { CompiledConfig } from '#domain/journey-config.ts';
 import { composeEmail, type Sender } from './compose-email.ts';
 import { recheck } from './recheck.ts';
@@ -9,10 +10,13 @@ import { sendOnce } from './send-once.ts';
 
 export type ActionResult =
   | { status: 'sent'; messageId: string; to: string; template: string }
-  | { status: 'skipped'; reason: string };
+  | { status: 'scheduled'; dueAt: string; delaySource: string }
+  | { status: 'waiting'; dueAt: string }
+  | { status: 'cancelled' | 'skipped'; reason: string };
 
 export type StageEmailDeps = Parameters<typeof recheck>[0] & {
   ledger: SendLedger;
+  pending: PendingSends;
   ses: Parameters<typeof sendEmail>[0];
   config: Pick<CompiledConfig, 'journeys' | 'templates' | 'brandName'>;
   /** The sender, read when an email is due (the unsubscribe key is a secret). */
@@ -20,41 +24,45 @@ export type StageEmailDeps = Parameters<typeof recheck>[0] & {
 };
 
 /**
- * A stage entry's email: re-checked against the state now, composed, and sent once per entry
- * (the send ledger's claim). A replay after a successful send sends nothing.
+ * A stage entry's send whose time has come: re-checked against the state now (still in the
+ * stage, not ordered since when the stage exits on an order, consent, address, installed, not
+ * suppressed), composed, and sent once per entry (the send ledger's claim). A send the re-check
+ * refuses is closed with why (`cancelled` or `skipped`); one not yet due waits; a replay after a
+ * successful send sends nothing.
  */
-export const sendStageEmail = async (
+export const sendDueEmail = async (
   deps: StageEmailDeps,
-  entry: StageEntryDetail,
+  send: SendKey,
   claimant: string,
+  now: Date,
 ): Promise<ActionResult> => {
-  const send = {
-    shop: entry.shop,
-    customerId: entry.customerId,
-    journeyId: entry.journeyId,
-    stageId: entry.to,
-    entryId: entry.entryId,
-  };
-  const skip = (reason: string): ActionResult => {
-    logger.info('email skipped', { ...send, reason });
-    return { status: 'skipped', reason };
-  };
-  // The rules route no history; should one arrive anyway (a rule edited by hand), it sends nothing.
-  if (entry.backfill) return skip('the stage was entered from history (backfill)');
-  const decision = await recheck(deps, deps.config, entry);
-  if (!decision.send) return skip(decision.reason);
+  const record = await deps.pending.get(send);
+  if (!record) return { status: 'skipped', reason: 'the stage entry has no send' };
+  if (record.status !== 'pending' && record.status !== 'failed')
+    return { status: 'skipped', reason: `the send is ${record.status}` };
+  if (record.status === 'pending' && Date.parse(record.dueAt) > now.getTime())
+    return { status: 'waiting', dueAt: record.dueAt };
+  const decision = await recheck(deps, deps.config, { ...send, enteredAt: record.enteredAt });
+  if (!decision.send) {
+    await deps.pending.close(send, decision.outcome, decision.reason, now.toISOString());
+    logger.info(`email ${decision.outcome}`, { ...send, reason: decision.reason });
+    return { status: decision.outcome, reason: decision.reason };
+  }
   const { action, customer, email: to } = decision;
   const email = composeEmail({
     config: deps.config,
     sender: await deps.sender(),
-    entry,
+    send,
     action,
     customer,
     to,
-    now: new Date(),
+    now,
   });
-  const messageId = await sendOnce(deps.ledger, send, claimant, () => sendEmail(deps.ses, email));
-  if (messageId === null) return skip('the send ledger holds a claim for this entry');
+  const { enteredAt, dueAt, delaySource } = record;
+  const claim = { enteredAt, dueAt, delaySource, attempts: record.attempts + 1 };
+  const messageId = await sendOnce(deps.ledger, send, claimant, claim, () => sendEmail(deps.ses, email));
+  if (messageId === null)
+    return { status: 'skipped', reason: 'the send ledger holds a claim for this entry' };
   logger.info('email sent', { ...send, messageId });
   return { status: 'sent', messageId, to, template: action.template };
 };

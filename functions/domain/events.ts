@@ -84,6 +84,10 @@ export type BusEvent =
     }
   | { detailType: typeof DetailType.CustomerUnsubscribed; detail: CustomerUnsubscribedDetail };
 
+/** The id of the `Journey Stage Changed` event of one stage entry (the email's event id builds on it). */
+export const stageChangedEventId = (shop: string, customerId: string, journeyId: string, entryId: number) =>
+  `${shop}/${customerId}/${journeyId}/changed/${entryId}`;
+
 /** One event per journey whose stage changed (from the stage left to the stage entered). */
 export const transitionEvents = (
   shop: string,
@@ -95,7 +99,7 @@ export const transitionEvents = (
   transitions.map((t) => ({
     detailType: DetailType.StageChanged,
     detail: {
-      eventId: `${shop}/${customerId}/${t.journeyId}/changed/${t.entryId}`,
+      eventId: stageChangedEventId(shop, customerId, t.journeyId, t.entryId),
       shop,
       customerId,
       journeyId: t.journeyId,

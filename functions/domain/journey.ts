@@ -3,6 +3,7 @@ import type { CustomerAggregate } from './aggregate.ts';
 import { type Condition, ConditionSchema, evaluate, selectorsOf } from './conditions.ts';
 import { type ProductSelector, selectorKey } from './order.ts';
 import { countsFor, selectorKeys } from './reindex.ts';
+import { DelaySchema } from './timing.ts';
 
 const Id = z
   .string()
@@ -18,6 +19,10 @@ export const EmailActionSchema = z
       .object({ code: z.string().min(1).max(255) })
       .strict()
       .optional(),
+    /** When the email goes out after the stage entry (see `DelaySchema`); at once (after the settle window) without. */
+    after: DelaySchema.optional(),
+    /** Cancel the email when the customer places any order after entering the stage, before it went out. */
+    exitOnOrder: z.boolean().optional(),
   })
   .strict();
 export type EmailAction = z.infer<typeof EmailActionSchema>;
@@ -194,33 +199,76 @@ export const actionStages = (
 
 export type SendDecision =
   | { send: true; action: EmailAction; email: string; customer: CustomerAggregate }
-  | { send: false; reason: string };
+  /** `cancelled`: the customer left the stage or ordered since; `skipped`: the email may not go out. */
+  | { send: false; reason: string; outcome: 'cancelled' | 'skipped' };
+
+const skipped = (reason: string): SendDecision => ({ send: false, reason, outcome: 'skipped' });
+const cancelled = (reason: string): SendDecision => ({ send: false, reason, outcome: 'cancelled' });
 
 /**
  * Whether a stage entry's email goes out now: the stage still has an action, the customer is
- * subscribed to email marketing, has an address, and is still in that stage. (The send ledger
- * then makes it once per entry.)
+ * subscribed to email marketing, has an address, is still in that stage and — for a stage that
+ * exits on an order — has not ordered since `enteredAt`. (The send ledger then makes it once per entry.)
  */
 export const sendDecision = (
   journey: Journey | undefined,
   stageId: string,
   customer: CustomerAggregate | null,
+  enteredAt?: string,
 ): SendDecision => {
   const action = journey?.stages.find((s) => s.id === stageId)?.action;
-  if (!journey || !action) return { send: false, reason: 'stage no longer has an action' };
-  if (!customer) return { send: false, reason: 'customer not found' };
-  if (customer.emailMarketing.state !== 'subscribed') {
-    return { send: false, reason: `email marketing state is ${customer.emailMarketing.state}` };
-  }
-  if (!customer.email) return { send: false, reason: 'no email address' };
+  if (!journey || !action) return skipped('stage no longer has an action');
+  if (!customer) return skipped('customer not found');
+  if (customer.emailMarketing.state !== 'subscribed')
+    return skipped(`email marketing state is ${customer.emailMarketing.state}`);
+  if (!customer.email) return skipped('no email address');
   if (
     !countsFor(
       customer,
       keysOf(journey, () => journey.stages.map((stage) => stage.when)),
     )
   )
-    return { send: false, reason: 'customer is waiting for a reindex' };
-  if (currentStage(journey, customer)?.id !== stageId)
-    return { send: false, reason: 'customer has left the stage' };
+    return skipped('customer is waiting for a reindex');
+  if (currentStage(journey, customer)?.id !== stageId) return cancelled('customer has left the stage');
+  if (action.exitOnOrder && enteredAt !== undefined && orderedSince(customer, enteredAt))
+    return cancelled('customer ordered since entering the stage');
   return { send: true, action, email: customer.email, customer };
+};
+
+/** Whether the customer placed an order after `at` (the last order's time is later). */
+export const orderedSince = (customer: CustomerAggregate, at: string): boolean =>
+  customer.lastOrderAt !== null && Date.parse(customer.lastOrderAt) > Date.parse(at);
+
+/** A customer's open sends of one stage to cancel (those entered before `enteredBefore`, when given). */
+export type SendCancellation = { journeyId: string; stageId: string; reason: string; enteredBefore?: string };
+
+/**
+ * The sends a change cancels: those of a stage with an email that the customer has left, and —
+ * for a stage that exits on an order — those entered before the order this change added.
+ */
+export const sendCancellations = (
+  journeys: readonly Journey[],
+  before: CustomerAggregate | null,
+  after: CustomerAggregate,
+  transitions: readonly StageTransition[],
+): SendCancellation[] => {
+  const left = transitions.flatMap((t) => {
+    const stage = journeys.find((j) => j.id === t.journeyId)?.stages.find((s) => s.id === t.from);
+    return stage?.action
+      ? [{ journeyId: t.journeyId, stageId: stage.id, reason: 'customer left the stage' }]
+      : [];
+  });
+  const ordered =
+    before !== null && after.lastOrderAt !== null && after.lastOrderAt !== before.lastOrderAt
+      ? after.lastOrderAt
+      : null;
+  if (ordered === null) return left;
+  const moved = new Set(transitions.map((t) => t.journeyId));
+  const exits = journeys.flatMap((journey) => {
+    const stage = moved.has(journey.id) ? null : currentStage(journey, after);
+    return stage?.action?.exitOnOrder
+      ? [{ journeyId: journey.id, stageId: stage.id, reason: 'customer ordered', enteredBefore: ordered }]
+      : [];
+  });
+  return [...left, ...exits];
 };

@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { putBusEvents } from '#adapters/bus-publisher.ts';
 import { dynamoDb, eventBridge } from '#adapters/clients.ts';
+import { PendingSends } from '#adapters/store/pending-sends.ts';
 import { TransitionFacts } from '#adapters/store/transition-facts.ts';
 import { requireEnv } from '#commons/env.ts';
 import { errorFacts } from '#commons/error-facts.ts';
@@ -11,9 +12,11 @@ import { type EvaluateDeps, evaluateChange } from './evaluate-change.ts';
 
 const env = requireEnv('EVENT_BUS_NAME', 'TABLE_NAME');
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
+const table = { doc: dynamoDb, name: env.TABLE_NAME };
 const deps: EvaluateDeps = {
   config: journeyConfig,
-  facts: new TransitionFacts({ doc: dynamoDb, name: env.TABLE_NAME }),
+  facts: new TransitionFacts(table),
+  pending: new PendingSends(table),
   publish: (events) => putBusEvents(eventBridge, env.EVENT_BUS_NAME, events),
 };
 

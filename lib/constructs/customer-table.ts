@@ -10,7 +10,14 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { FEED_INDEX, FEED_PK, FEED_SK } from '../../functions/adapters/store/keys.ts';
+import {
+  DUE_INDEX,
+  DUE_PK,
+  DUE_SK,
+  FEED_INDEX,
+  FEED_PK,
+  FEED_SK,
+} from '../../functions/adapters/store/keys.ts';
 import { acknowledgeManualRotation } from './defaults.ts';
 
 export type CustomerTableProps = {
@@ -95,6 +102,14 @@ export class CustomerTable extends Construct {
       partitionKey: { name: FEED_PK, type: AttributeType.STRING },
       sortKey: { name: FEED_SK, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+    // What is due at a time (pending sends): the dispatcher reads only what is due by now, never
+    // a scan. Keys only: it reads each send's own item when it fires it.
+    table.addGlobalSecondaryIndex({
+      indexName: DUE_INDEX,
+      partitionKey: { name: DUE_PK, type: AttributeType.STRING },
+      sortKey: { name: DUE_SK, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
     const pepper = new Secret(scope, 'SuppressionPepper', {
       description:

@@ -2,7 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -54,6 +54,12 @@ export type EmailSenderProps = {
    * @default false
    */
   readonly emailSentEvents?: boolean;
+  /**
+   * The settle window: no email goes out sooner than this after its stage entry (the re-check at
+   * its due time sees webhooks still on their way).
+   * @default 10 minutes
+   */
+  readonly settle?: Duration;
 };
 
 const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
@@ -135,8 +141,9 @@ export class EmailSender extends Construct {
     this.action = new LoyaltyFunction(this, 'Action', {
       asyncFailureQueue: this.failedSends,
       name: 'action',
-      description: 'Sends journey stage emails once per stage entry',
-      timeout: Duration.seconds(20),
+      description: 'Schedules journey stage emails and sends each once when due (re-checked)',
+      // The dispatcher's run sends up to DISPATCH_LIMIT emails, 8 at a time.
+      timeout: Duration.minutes(5),
       environment: {
         SENDER_ADDRESS: props.senderAddress,
         ...(props.senderName ? { SENDER_NAME: props.senderName } : {}),
@@ -146,6 +153,7 @@ export class EmailSender extends Construct {
         CONFIGURATION_SET_NAME: this.configurationSet.configurationSetName,
         PUBLIC_BASE_URL: props.publicBaseUrl ?? props.api.apiEndpoint,
         EMAIL_SENT_EVENTS: String(props.emailSentEvents ?? false),
+        SETTLE_SECONDS: String((props.settle ?? Duration.minutes(10)).toSeconds()),
       },
     })
       .useTable(props.table)
@@ -153,6 +161,13 @@ export class EmailSender extends Construct {
       .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
     // Only a sender that announces its emails may put events on the bus.
     if (props.emailSentEvents) this.action.useBus(props.bus);
+    // The dispatcher: every minute, the sends due by then (pending sends, and failed ones due again).
+    new Rule(this, 'DispatchSchedule', {
+      description: 'Every minute: the journey emails due by now are re-checked and sent',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      // A run that fails is retried; the next run, a minute later, finds whatever it left due.
+      targets: [new LambdaFunction(this.action, { retryAttempts: 2, deadLetterQueue: this.failedSends })],
+    });
 
     this.unsubscribe = new LoyaltyFunction(this, 'Unsubscribe', {
       name: 'unsubscribe',

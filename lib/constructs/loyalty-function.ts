@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { DUCKDB_PACKAGE, duckdbModules } from '../duckdb-modules.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { DEFAULTS } from './defaults.ts';
-import { tableAccessStatement } from './table-access.ts';
+import { tableAccessStatements } from './table-access.ts';
 
 export type LoyaltyFunctionProps = {
   /** Folder under `functions/` holding `handler.ts`. */
@@ -139,7 +139,8 @@ export class LoyaltyFunction extends NodejsFunction {
 
   /** Grants exactly the table actions (and partitions) `TABLE_ACCESS` lists for this function. */
   useTable(table: ITable): this {
-    this.addToRolePolicy(tableAccessStatement(this.folder, table.tableArn));
+    for (const statement of tableAccessStatements(this.folder, table.tableArn))
+      this.addToRolePolicy(statement);
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }

@@ -2,8 +2,11 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   backfillKey,
   customerPk,
+  DUE_INDEX,
+  duePk,
   FEED_INDEX,
   feedPk,
+  intervalsKey,
   orderPk,
   privacyPk,
   quarantinePk,
@@ -46,6 +49,8 @@ export type TableAccess = {
    * @default the table
    */
   readonly indexes?: readonly string[];
+  /** An index it queries besides the table, limited to these partitions of the index. */
+  readonly indexQueries?: { readonly index: string; readonly leadingKeys: readonly string[] };
 };
 
 const ANY = '*';
@@ -69,6 +74,10 @@ export const PARTITION = {
   reindex: reindexKey(ANY).pk,
   /** A customer's redaction, kept under their pseudonym (`SHOP#{shop}#REDACTED#{pseudonym}`). */
   redacted: redactedPk(ANY, ANY),
+  /** A shop's repurchase intervals, for percentile delays. */
+  timing: intervalsKey(ANY).pk,
+  /** The due index's partitions of pending sends (every shop's). */
+  dueSends: duePk('SEND', 0).replace(/\d+$/, ANY),
   /** A shop's analytics feed partitions (the `FEED_INDEX` index's partition key). */
   feed: feedPk(ANY, 0).replace(/\d+$/, ANY),
 } as const;
@@ -96,8 +105,10 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     ],
   },
   evaluate: {
-    why: "Records each stage move and segment entry or exit it finds as a fact in the customer's partition (put).",
-    actions: ['PutItem'],
+    why:
+      "Records each stage move and segment entry or exit it finds as a fact in the customer's partition " +
+      "(put), and cancels the customer's pending sends of a stage they left or ordered in (query, update).",
+    actions: ['PutItem', 'Query', 'UpdateItem'],
     leadingKeys: [PARTITION.customer],
   },
   admin: {
@@ -113,10 +124,13 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
   },
   action: {
     why:
-      'Re-reads the aggregate, the shop status and the suppression item, claims the send ledger entry ' +
-      '(conditional put) and releases it when the send failed (update).',
+      "Schedules a stage entry's send (conditional put) with the shop's repurchase intervals (get), " +
+      'reads the sends due by now from the due index (query), re-reads the send, the aggregate, the ' +
+      'shop status and the suppression item (get), claims the send ledger entry (conditional put), ' +
+      'releases it when the send failed and closes a send the re-check refused (update).',
     actions: ['GetItem', 'PutItem', 'UpdateItem'],
-    leadingKeys: [PARTITION.customer, PARTITION.shopStatus, PARTITION.suppressed],
+    leadingKeys: [PARTITION.customer, PARTITION.shopStatus, PARTITION.suppressed, PARTITION.timing],
+    indexQueries: { index: DUE_INDEX, leadingKeys: [PARTITION.dueSends] },
   },
   unsubscribe: {
     why:
@@ -176,25 +190,36 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
 };
 
 /**
- * The policy statement that grants `name` its `TABLE_ACCESS` on the table. Fails synth for a
- * function without an entry, and for leading keys with Scan: a Scan names no partition, so the
- * `ForAllValues` condition would hold for it vacuously.
+ * The policy statements that grant `name` its `TABLE_ACCESS` on the table (and the index it
+ * queries besides, if any). Fails synth for a function without an entry, and for leading keys with
+ * Scan: a Scan names no partition, so the `ForAllValues` condition would hold for it vacuously.
  */
-export const tableAccessStatement = (
+export const tableAccessStatements = (
   name: string,
   tableArn: string,
   entries: Readonly<Record<string, TableAccess>> = TABLE_ACCESS,
-): PolicyStatement => {
+): PolicyStatement[] => {
   const access = entries[name];
   if (!access)
     throw new Error(`LoyaltyFunction ${name}: no TABLE_ACCESS entry (lib/constructs/table-access.ts)`);
   if (access.leadingKeys && access.actions.includes('Scan'))
     throw new Error(`TABLE_ACCESS.${name}: leading keys cannot limit a Scan; drop one of them`);
-  return new PolicyStatement({
-    actions: access.actions.map((action) => `dynamodb:${action}`),
-    resources: access.indexes ? access.indexes.map((index) => `${tableArn}/index/${index}`) : [tableArn],
-    ...(access.leadingKeys
-      ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...access.leadingKeys] } } }
-      : {}),
-  });
+  const inPartitions = (keys: readonly string[] | undefined) =>
+    keys ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] } } } : {};
+  const statements = [
+    new PolicyStatement({
+      actions: access.actions.map((action) => `dynamodb:${action}`),
+      resources: access.indexes ? access.indexes.map((index) => `${tableArn}/index/${index}`) : [tableArn],
+      ...inPartitions(access.leadingKeys),
+    }),
+  ];
+  if (access.indexQueries)
+    statements.push(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${tableArn}/index/${access.indexQueries.index}`],
+        ...inPartitions(access.indexQueries.leadingKeys),
+      }),
+    );
+  return statements;
 };

@@ -65,13 +65,14 @@ describe('reconciliation through the local stack', () => {
       body: orderInShopify(61012, 6101, placed),
     });
     expect(loaded.status).toBe(200);
-    expect((await advance(60)).schedulesFired).toBe(0);
+    // A minute: only the email dispatcher's schedule is due.
+    expect((await advance(60)).schedulesFired).toBe(1);
 
     const period = await advance(15 * 60);
     await local.settle();
 
-    // The reconciliation, and the reindex check on the same period.
-    expect(period.schedulesFired).toBe(2);
+    // The reconciliation, the reindex check on the same period, and the email dispatcher.
+    expect(period.schedulesFired).toBe(3);
     expect((await local.customer(6101)).body).toMatchObject({
       ordersCount: 2,
       journeys: { 'rum-baba-fans': 'second-rum-baba' },

@@ -1,7 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -23,6 +29,7 @@ const action = useHandlerEnvironment({
     CONFIGURATION_SET_NAME: 'loyalty',
     PUBLIC_BASE_URL: 'https://api.example.com/',
     EMAIL_SENT_EVENTS: 'true',
+    SETTLE_SECONDS: '0',
   },
   secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsubscribe-key', SUPPRESSION_PEPPER_SECRET_ARN: 'pepper' },
   load: () => import('../../functions/action/handler.ts'),
@@ -60,11 +67,25 @@ const stored = (aggregate: CustomerAggregate) => ({
   Item: { version: aggregate.version, state: encodeState({ aggregate, pendingOrder: null }) },
 });
 
+const SEND_SK = 'SEND#rum-baba-fans#first-rum-baba#2';
+/** The stage entry's pending send, due now (the stage has no delay; the test stack no settle window). */
+const pendingSend = (overrides: Record<string, unknown> = {}) => ({
+  Item: {
+    sk: SEND_SK,
+    status: 'pending',
+    enteredAt: '2026-11-02T00:00:00.000Z',
+    dueAt: '2026-11-02T00:00:00.000Z',
+    delaySource: 'fixed',
+    ...overrides,
+  },
+});
+
 beforeEach(() => {
   dynamo.reset();
   ses.reset();
   bus.reset();
   dynamo.on(GetCommand).resolves(stored(subscribed()));
+  dynamo.on(GetCommand, { Key: { sk: SEND_SK } }).resolves(pendingSend());
   dynamo.on(GetCommand, { Key: { sk: 'SUPPRESSED' } }).resolves({});
   dynamo.on(PutCommand).resolves({});
   dynamo.on(UpdateCommand).resolves({});
@@ -73,11 +94,22 @@ beforeEach(() => {
 });
 
 describe('action handler', () => {
-  it('claims the ledger, sends the coupon with one-click unsubscribe headers and announces it', async () => {
+  it('schedules the send, claims it when due, sends the coupon with one-click unsubscribe headers and announces it', async () => {
     expect(await handler(stageEntered())).toMatchObject({ status: 'sent', messageId: 'msg-1' });
-    const claim = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
-    expect(claim?.Item).toMatchObject({ sk: 'SEND#rum-baba-fans#first-rum-baba#2', status: 'claimed' });
-    expect(claim?.ConditionExpression).toContain('attribute_not_exists(pk)');
+    const [pending, claim] = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input);
+    expect(pending?.Item).toMatchObject({
+      sk: SEND_SK,
+      status: 'pending',
+      duePk: expect.stringMatching(/^DUE#SEND#\d\d$/),
+    });
+    expect(pending?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(claim?.Item).toMatchObject({
+      sk: SEND_SK,
+      status: 'claimed',
+      enteredAt: '2026-11-02T00:00:00.000Z',
+    });
+    expect(claim?.Item).not.toHaveProperty('duePk');
+    expect(claim?.ConditionExpression).toContain('#status IN (:pending, :failed)');
     const email = ses.commandCalls(SendEmailCommand)[0]?.args[0].input;
     expect(email?.FromEmailAddress).toBe('"Demo Bakery" <hello@bakery-demo.example>');
     expect(email?.ReplyToAddresses).toEqual(['shop@bakery-demo.example']);
@@ -91,8 +123,8 @@ describe('action handler', () => {
       /^<https:\/\/api\.example\.com\/unsubscribe\?token=[\w-]+\.[\w-]+>$/,
     );
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    // One ledger write per email: the claim stands for the sent email.
-    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1);
+    // Two ledger writes per email: the pending send, then the claim that stands for the sent email.
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(2);
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
     const [announced] = bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
     expect(announced?.DetailType).toBe('Email Sent');
@@ -115,12 +147,57 @@ describe('action handler', () => {
       'email marketing state is unsubscribed',
     ],
     ['without an address', subscribed({ email: null }), 'no email address'],
-    ['already further along', subscribed({ counters: rumBabaCounters(2) }), 'customer has left the stage'],
-  ])('sends nothing to a customer %s', async (_name, customer, reason) => {
+  ])('sends nothing to a customer %s, and closes the send as skipped', async (_name, customer, reason) => {
     dynamo.on(GetCommand).resolves(stored(customer));
+    dynamo.on(GetCommand, { Key: { sk: SEND_SK } }).resolves(pendingSend());
+
     expect(await handler(stageEntered())).toEqual({ status: 'skipped', reason });
+
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
-    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(1); // the pending send only, never a claim
+    const close = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(close?.ExpressionAttributeValues).toMatchObject({ ':outcome': 'skipped', ':reason': reason });
+    expect(close?.UpdateExpression).toContain('REMOVE duePk, dueSk');
+  });
+
+  it('cancels the send of a customer already further along', async () => {
+    dynamo.on(GetCommand).resolves(stored(subscribed({ counters: rumBabaCounters(2) })));
+    dynamo.on(GetCommand, { Key: { sk: SEND_SK } }).resolves(pendingSend());
+
+    expect(await handler(stageEntered())).toEqual({
+      status: 'cancelled',
+      reason: 'customer has left the stage',
+    });
+
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':outcome': 'cancelled',
+    });
+  });
+
+  it('keeps a send that is not due yet pending, and sends nothing', async () => {
+    dynamo
+      .on(GetCommand, { Key: { sk: SEND_SK } })
+      .resolves(pendingSend({ dueAt: new Date(Date.now() + 86_400_000).toISOString() }));
+
+    expect(await handler(stageEntered())).toMatchObject({ status: 'scheduled' });
+
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('dispatches the sends the due index lists when the schedule fires', async () => {
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'DUE#SEND#05' } })
+      .resolves({ Items: [{ pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001', sk: SEND_SK }] });
+
+    const report = await handler(busEvent('Scheduled Event', {}));
+
+    expect(report).toEqual({ due: 1, failed: 0, sent: 1 });
+    expect(dynamo.commandCalls(QueryCommand)).toHaveLength(16);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({ IndexName: 'due' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
   });
 
   it('sends nothing for a shop the app was uninstalled from', async () => {
@@ -157,6 +234,7 @@ describe('action handler', () => {
         Item: { status: { S: 'claimed' }, claimant: { S: 'another-invocation' } },
       }),
     );
+    // The pending send exists (a redelivery) and another invocation holds the claim.
     expect(await handler(stageEntered())).toEqual({
       status: 'skipped',
       reason: 'the send ledger holds a claim for this entry',
@@ -164,12 +242,12 @@ describe('action handler', () => {
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
-  it('releases the claim and fails when SES refuses, so a retry can send', async () => {
+  it('releases the claim and fails when SES refuses, due again after a backoff, so a retry can send', async () => {
     ses.on(SendEmailCommand).rejects(new Error('Throttling'));
     await expect(handler(stageEntered())).rejects.toThrow('Throttling');
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':failed']).toBe(
-      'failed',
-    );
+    const release = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(release?.ExpressionAttributeValues).toMatchObject({ ':failed': 'failed', ':attempts': 1 });
+    expect(release?.UpdateExpression).toContain('duePk = :duePk');
   });
 
   it('rejects an event whose detail is not a stage entry', async () => {

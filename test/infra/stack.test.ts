@@ -9,7 +9,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DetailType } from '../../functions/domain/events.ts';
 import { buildApp } from '../../lib/build-app.ts';
-import { tableAccessStatement } from '../../lib/constructs/table-access.ts';
+import { tableAccessStatements } from '../../lib/constructs/table-access.ts';
 import { DEMO_CONTEXT } from '../support/cdk-context.ts';
 
 const cdkContext = DEMO_CONTEXT;
@@ -46,11 +46,14 @@ const statementsOf = (name: string): Statement[] => {
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 };
 
-/** The statements granting DynamoDB actions other than reading the stream. */
-const tableStatementsOf = (name: string) =>
+/** The statements granting DynamoDB actions other than reading the stream, on the table or one of its indexes. */
+const dynamoStatementsOf = (name: string) =>
   statementsOf(name).filter((s) =>
     actionsOf(s).some((a) => a.startsWith('dynamodb:') && !STREAM_ACTIONS.includes(a)),
   );
+const onIndex = (s: Statement) => JSON.stringify(s.Resource).includes('/index/');
+/** Those on the table itself. */
+const tableStatementsOf = (name: string) => dynamoStatementsOf(name).filter((s) => !onIndex(s));
 
 const tableId = () => Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
 
@@ -342,11 +345,16 @@ describe('LoyaltyLoop stack', () => {
       ],
       stream: false,
     },
-    { name: 'evaluate', actions: ['PutItem'], leadingKeys: ['SHOP#*#CUSTOMER#*'], stream: true },
+    {
+      name: 'evaluate',
+      actions: ['PutItem', 'Query', 'UpdateItem'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*'],
+      stream: true,
+    },
     {
       name: 'action',
       actions: ['GetItem', 'PutItem', 'UpdateItem'],
-      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*.myshopify.com', 'SHOP#*#SUPPRESSED#*'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*.myshopify.com', 'SHOP#*#SUPPRESSED#*', 'SHOP#*#TIMING'],
       stream: false,
     },
     {
@@ -438,11 +446,56 @@ describe('LoyaltyLoop stack', () => {
     expect(holders('dynamodb:DeleteItem')).toEqual([]);
   });
 
+  it('lets the action function alone query the due index, only its partitions of pending sends', () => {
+    const holders = FUNCTIONS.filter((name) =>
+      dynamoStatementsOf(name).some((s) => JSON.stringify(s.Resource).includes('/index/due')),
+    );
+    const [due] = dynamoStatementsOf('action').filter(onIndex);
+
+    expect(holders).toEqual(['action']);
+    expect(actionsOf(due as Statement)).toEqual(['dynamodb:Query']);
+    expect(due?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DUE#SEND#*'] } });
+  });
+
+  it('runs the dispatcher every minute, and hands every action function the settle window', () => {
+    const action = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action' }) },
+    });
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [action, 'Arn'] } })]),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'loyalty-loop-action',
+          SETTLE_SECONDS: '600',
+        }),
+      },
+    });
+  });
+
+  it('adds the due index to the table, keys only', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'due',
+          KeySchema: [
+            { AttributeName: 'duePk', KeyType: 'HASH' },
+            { AttributeName: 'dueSk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        }),
+      ]),
+    });
+  });
+
   it('fails synth for a function without table access, and for leading keys that would not limit a Scan', () => {
     const scanInShops = { why: 'a test', actions: ['Scan' as const], leadingKeys: ['SHOP#a#*'] };
 
-    expect(() => tableAccessStatement('nobody', 'arn:table')).toThrow(/nobody: no TABLE_ACCESS entry/);
-    expect(() => tableAccessStatement('scanner', 'arn:table', { scanner: scanInShops })).toThrow(
+    expect(() => tableAccessStatements('nobody', 'arn:table')).toThrow(/nobody: no TABLE_ACCESS entry/);
+    expect(() => tableAccessStatements('scanner', 'arn:table', { scanner: scanInShops })).toThrow(
       /leading keys cannot limit a Scan/,
     );
   });

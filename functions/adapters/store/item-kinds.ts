@@ -22,6 +22,8 @@ export const ItemKind = {
   Reconciliation: 'reconciliation',
   /** A shop's reindex: which selectors it counts for, and where it stands. */
   Reindex: 'reindex',
+  /** A shop's repurchase intervals, for percentile delays (see `ShopIntervalsStore`). */
+  Timing: 'timing',
   /**
    * A fact for analytics (its `fact`: `order`, one applied version of an order; `stage` or
    * `segment`, a move the evaluator saw). See `orderFactKey`, `transitionFactKey`.

@@ -7,7 +7,7 @@
  * |---|---|---|
  * | aggregate | `SHOP#{shop}#CUSTOMER#{customerId}` | `AGGREGATE` |
  * | order | `SHOP#{shop}#CUSTOMER#{customerId}` | `ORDER#{orderId}` |
- * | send ledger entry | `SHOP#{shop}#CUSTOMER#{customerId}` | `SEND#{journeyId}#{stageId}#{entryId}` |
+ * | send ledger entry (pending, sent, cancelled, skipped) | `SHOP#{shop}#CUSTOMER#{customerId}` | `SEND#{journeyId}#{stageId}#{entryId}` |
  * | order link | `SHOP#{shop}#ORDER#{orderId}` | `REF` |
  * | parked refund | `SHOP#{shop}#ORDER#{orderId}` | `REFUND#{refundId}` |
  * | shop status | `SHOP#{shop}` | `STATUS` |
@@ -18,6 +18,7 @@
  * | history backfill | `SHOP#{shop}#BACKFILL` | `RUN` |
  * | reconciliation | `SHOP#{shop}#RECONCILE` | `STATE` |
  * | reindex | `SHOP#{shop}#REINDEX` | `RUN` |
+ * | repurchase intervals (percentile delays) | `SHOP#{shop}#TIMING` | `INTERVALS` |
  * | order fact (one per applied version of an order) | `SHOP#{shop}#CUSTOMER#{customerId}` | `FACT#ORDER#{orderId}#{version}` |
  * | stage / segment fact (one per move, by the version that caused it) | `SHOP#{shop}#CUSTOMER#{customerId}` | `FACT#STAGE#{journeyId}#{version}`, `FACT#SEGMENT#{segmentId}#{version}` |
  *
@@ -26,6 +27,11 @@
  * shard of the customer, or address hash) and `feedSk` = `{customerId}#{event time}`: a shop's
  * whole feed is `FEED_SHARDS` queries, never a scan, and each answers a customer's items together,
  * so a refresh holds one customer at a time.
+ *
+ * The due index (`DUE_INDEX`), a sparse index over what must happen at a time: pending sends
+ * (`duePk` = `DUE#SEND#{shard}`), keyed `dueSk` = the due time (ISO 8601). The dispatcher reads the
+ * `DUE_SHARDS` partitions up to now, so it reads only what is due, never a scan. An item leaves
+ * the index when its attributes are removed (sent, cancelled, skipped).
  */
 
 export type Key = { pk: string; sk: string };
@@ -61,6 +67,22 @@ export type SendKey = {
   stageId: string;
   entryId: number;
 };
+/** The send an item's keys name (a send ledger entry's), or null for another item. */
+export const sendOfKey = (key: Key): SendKey | null => {
+  const customer = /^SHOP#([^#]+)#CUSTOMER#([^#]+)$/.exec(key.pk);
+  const send = /^SEND#([^#]+)#([^#]+)#(\d+)$/.exec(key.sk);
+  if (!customer?.[1] || !customer[2] || !send?.[1] || !send[2] || !send[3]) return null;
+  return {
+    shop: customer[1],
+    customerId: customer[2],
+    journeyId: send[1],
+    stageId: send[2],
+    entryId: Number(send[3]),
+  };
+};
+/** The sort-key prefix of every entry of one journey stage, for a customer. */
+export const stageSendPrefix = (journeyId: string, stageId: string) =>
+  `${SEND_SK_PREFIX}${journeyId}#${stageId}#`;
 export const sendKey = ({ shop, customerId, journeyId, stageId, entryId }: SendKey): Key => ({
   pk: customerPk(shop, customerId),
   sk: `${SEND_SK_PREFIX}${journeyId}#${stageId}#${entryId}`,
@@ -114,6 +136,8 @@ export const quarantineKey = (shop: string, receivedAt: string, eventId: string)
 export const backfillKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#BACKFILL`, sk: 'RUN' });
 export const reconciliationKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#RECONCILE`, sk: 'STATE' });
 export const reindexKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#REINDEX`, sk: 'RUN' });
+/** A shop's repurchase intervals, as its last analytics refresh computed them (for percentile delays). */
+export const intervalsKey = (shop: string): Key => ({ pk: `${shopPk(shop)}#TIMING`, sk: 'INTERVALS' });
 
 /** Order facts live with their customer, so a redaction (which empties the partition) erases them too. */
 export const FACT_SK_PREFIX = 'FACT#';
@@ -146,12 +170,14 @@ export const FEED_SHARDS = 16;
 const FEED_PK_INFIX = '#FEED#';
 export const feedPk = (shop: string, shard: number) =>
   `${shopPk(shop)}${FEED_PK_INFIX}${String(shard).padStart(2, '0')}`;
-/** The shard of an id: FNV-1a, stable across runtimes. */
-export const feedShard = (id: string): number => {
+/** FNV-1a of an id: stable across runtimes, what items are sharded by. */
+const fnv1a = (id: string): number => {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return hash % FEED_SHARDS;
+  return hash;
 };
+/** The feed shard of an id. */
+export const feedShard = (id: string): number => fnv1a(id) % FEED_SHARDS;
 /** The feed attributes of an item about `subject` (a customer id, an address hash) at `at` (ISO 8601). */
 export const feedAttributes = (shop: string, subject: string, at: string) => ({
   [FEED_PK]: feedPk(shop, feedShard(subject)),
@@ -159,3 +185,17 @@ export const feedAttributes = (shop: string, subject: string, at: string) => ({
 });
 /** The subject of a feed sort key (ids and hashes hold no `#`). */
 export const feedSubject = (feedSk: string): string => feedSk.slice(0, feedSk.indexOf('#'));
+
+/** The due index and its key attributes (see the layout above). */
+export const DUE_INDEX = 'due';
+export const DUE_PK = 'duePk';
+export const DUE_SK = 'dueSk';
+/** Partitions per kind of due item: a burst of sends due at once spreads over them. */
+export const DUE_SHARDS = 16;
+export type DueKind = 'SEND';
+export const duePk = (kind: DueKind, shard: number) => `DUE#${kind}#${String(shard).padStart(2, '0')}`;
+/** The due attributes of an item about `subject` (a customer id), due at `at` (ISO 8601). */
+export const dueAttributes = (kind: DueKind, subject: string, at: string) => ({
+  [DUE_PK]: duePk(kind, fnv1a(subject) % DUE_SHARDS),
+  [DUE_SK]: at,
+});

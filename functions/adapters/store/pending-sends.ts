@@ -1,0 +1,194 @@
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DAY_MS, SEND_RECORD_RETENTION_DAYS } from '#domain/timing.ts';
+import { ItemKind } from './item-kinds.ts';
+import {
+  customerPk,
+  DUE_INDEX,
+  DUE_PK,
+  DUE_SHARDS,
+  DUE_SK,
+  dueAttributes,
+  duePk,
+  type SendKey,
+  sendKey,
+  sendOfKey,
+  stageSendPrefix,
+} from './keys.ts';
+import { isConditionFailure, putIf, type StoreTable } from './table.ts';
+
+/**
+ * Where a stage entry's send stands. `pending`: due at `dueAt`; `claimed`: handed to SES (see
+ * `SendLedger`); `failed`: SES refused it and it is due again; `cancelled`: the customer left the
+ * stage (or ordered) before it was due; `skipped`: the re-check at the due time said no.
+ */
+export type SendStatus = 'pending' | 'claimed' | 'failed' | 'cancelled' | 'skipped';
+
+export type PendingSend = SendKey & {
+  status: SendStatus;
+  /** When the stage was entered (the entry's event time): what "ordered since" is measured from. */
+  enteredAt: string;
+  dueAt: string;
+  /** Where the delay came from (`fixed`, `percentile`, `fallback`). */
+  delaySource: string;
+  /** How many times it was handed to SES and failed. */
+  attempts: number;
+  reason?: string;
+};
+
+/** Statuses a send can still go out from. */
+const OPEN = [':pending', ':failed'] as const;
+const OPEN_VALUES = { ':pending': 'pending', ':failed': 'failed' };
+
+const expiresAt = (fromMs: number) => Math.floor((fromMs + SEND_RECORD_RETENTION_DAYS * DAY_MS) / 1000);
+
+/**
+ * Sends waiting for their time, as send ledger entries with status `pending` and the due index's
+ * attributes: scheduled once per stage entry (a redelivered entry finds it written), cancelled by
+ * the evaluator when the customer leaves the stage, closed by the action when the re-check says
+ * no, and listed by due time for the dispatcher. A record that never became an email expires
+ * (TTL) after SEND_RECORD_RETENTION_DAYS; a sent one is kept (analytics reads it).
+ */
+export class PendingSends {
+  private readonly table: StoreTable;
+
+  constructor(table: StoreTable) {
+    this.table = table;
+  }
+
+  /** Records a stage entry's send, due at `dueAt`; `exists` when the entry already has a record. */
+  async schedule(
+    send: SendKey,
+    input: { enteredAt: string; dueAt: string; delaySource: string; now: string },
+  ): Promise<'scheduled' | 'exists'> {
+    const { journeyId, stageId, entryId } = send;
+    const written = await putIf(
+      this.table,
+      {
+        ...sendKey(send),
+        kind: ItemKind.Send,
+        status: 'pending',
+        journeyId,
+        stageId,
+        entryId,
+        enteredAt: input.enteredAt,
+        dueAt: input.dueAt,
+        delaySource: input.delaySource,
+        scheduledAt: input.now,
+        expiresAt: expiresAt(Date.parse(input.now)),
+        ...dueAttributes('SEND', send.customerId, input.dueAt),
+      },
+      { expression: 'attribute_not_exists(pk)' },
+    );
+    return written ? 'scheduled' : 'exists';
+  }
+
+  /** A stage entry's send record, read consistently; null when it has none. */
+  async get(send: SendKey): Promise<PendingSend | null> {
+    const { Item } = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: sendKey(send), ConsistentRead: true }),
+    );
+    if (!Item) return null;
+    return {
+      ...send,
+      status: Item.status as SendStatus,
+      enteredAt: String(Item.enteredAt ?? Item.claimedAt ?? ''),
+      dueAt: String(Item.dueAt ?? Item.claimedAt ?? ''),
+      delaySource: String(Item.delaySource ?? 'fixed'),
+      attempts: typeof Item.attempts === 'number' ? Item.attempts : 0,
+      ...(typeof Item.reason === 'string' ? { reason: Item.reason } : {}),
+    };
+  }
+
+  /**
+   * Closes a send that has not gone out (`cancelled` or `skipped`, with why): it leaves the due
+   * index at once. False when it was no longer open (sent meanwhile, or closed already).
+   */
+  async close(send: SendKey, outcome: 'cancelled' | 'skipped', reason: string, at: string): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: sendKey(send),
+          UpdateExpression: `SET #status = :outcome, reason = :reason, closedAt = :at, expiresAt = :expires REMOVE ${DUE_PK}, ${DUE_SK}`,
+          ConditionExpression: `#status IN (${OPEN.join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...OPEN_VALUES,
+            ':outcome': outcome,
+            ':reason': reason.slice(0, 1000),
+            ':at': at,
+            ':expires': expiresAt(Date.parse(at)),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Cancels a customer's open sends of one stage (they left it, or ordered), those entered before
+   * `enteredBefore` when given. Answers the sends it cancelled.
+   */
+  async cancelStage(
+    input: { shop: string; customerId: string; journeyId: string; stageId: string; enteredBefore?: string },
+    reason: string,
+    at: string,
+  ): Promise<SendKey[]> {
+    const { Items = [] } = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: `#status IN (${OPEN.join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':pk': customerPk(input.shop, input.customerId),
+          ':prefix': stageSendPrefix(input.journeyId, input.stageId),
+          ...OPEN_VALUES,
+        },
+        ConsistentRead: true,
+      }),
+    );
+    const cancelled: SendKey[] = [];
+    for (const item of Items) {
+      const send = sendOfKey({ pk: String(item.pk), sk: String(item.sk) });
+      if (!send) continue;
+      const { enteredBefore } = input;
+      if (enteredBefore !== undefined && !(Date.parse(String(item.enteredAt)) < Date.parse(enteredBefore)))
+        continue;
+      if (await this.close(send, 'cancelled', reason, at)) cancelled.push(send);
+    }
+    return cancelled;
+  }
+
+  /**
+   * Sends due by `now`, oldest first within each partition of the due index, at most `limit` in
+   * all: what the dispatcher fires in one run (the rest waits for the next).
+   */
+  async due(now: string, limit: number): Promise<SendKey[]> {
+    const found: SendKey[] = [];
+    for (let shard = 0; shard < DUE_SHARDS && found.length < limit; shard++) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.table.doc.send(
+          new QueryCommand({
+            TableName: this.table.name,
+            IndexName: DUE_INDEX,
+            KeyConditionExpression: `${DUE_PK} = :pk AND ${DUE_SK} <= :now`,
+            ExpressionAttributeValues: { ':pk': duePk('SEND', shard), ':now': now },
+            Limit: Math.min(limit - found.length, 500),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const send = sendOfKey({ pk: String(item.pk), sk: String(item.sk) });
+          if (send) found.push(send);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start && found.length < limit);
+    }
+    return found;
+  }
+}
