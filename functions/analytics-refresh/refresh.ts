@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeCustomerSnapshot } from '#adapters/analytics/snapshot.ts';
 import type { SnapshotStore } from '#adapters/analytics/snapshot-store.ts';
 import { type FeedTally, readFeed } from '#adapters/store/feed.ts';
+import { ShopIntervalsStore } from '#adapters/store/shop-intervals.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import {
   type CustomerSnapshotRows,
@@ -12,6 +13,7 @@ import {
   definitionsOf,
   type MembershipDefinitions,
 } from '#domain/analytics/snapshot-rows.ts';
+import { IntervalHistogram } from '#domain/timing.ts';
 
 export type RefreshDeps = { table: StoreTable; snapshots: SnapshotStore };
 
@@ -37,7 +39,8 @@ export type RefreshReport = {
  * Rebuilds a shop's analytics snapshot: its fact log read from the feed index one customer at a
  * time, turned into rows by the pure domain (current order versions, membership spells replayed
  * under the deployed journeys and segments), written as Parquet and published as the shop's
- * latest snapshot. A full rebuild, so a redacted customer, a refund or a changed journey is in the
+ * latest snapshot, and the shop's repurchase intervals (for percentile delays) written to the
+ * table. A full rebuild, so a redacted customer, a refund or a changed journey is in the
  * next snapshot as it is in the table. A shop without orders gets an empty snapshot.
  */
 export const refreshShop = async (
@@ -52,11 +55,15 @@ export const refreshShop = async (
   const tally: FeedTally = { items: 0, suppressions: 0, pages: 0 };
   let sends = 0;
   let transitions = 0;
+  // The shop's repurchase intervals, for percentile delays: from the same rows, as they stream by.
+  const intervals = new IntervalHistogram();
   async function* bundles(): AsyncGenerator<CustomerSnapshotRows> {
     for await (const customer of readFeed(deps.table, shop, tally)) {
       sends += customer.sends.filter((send) => send.status === 'claimed').length;
       transitions += customer.transitions.length;
-      yield customerSnapshotRows({ shop, ...customer }, definitions, refreshedAt);
+      const rows = customerSnapshotRows({ shop, ...customer }, definitions, refreshedAt);
+      intervals.addCustomer(rows.orders.filter((order) => order.counts).map((order) => order.placed_at));
+      yield rows;
     }
   }
   const work = await mkdtemp(join(tmpdir(), 'analytics-refresh-'));
@@ -69,6 +76,7 @@ export const refreshShop = async (
       customers: bundles(),
     });
     await deps.snapshots.publish(shop, dir, { snapshotId, refreshedAt });
+    await new ShopIntervalsStore(deps.table).put(shop, intervals.intervals(refreshedAt));
     return {
       shop,
       snapshotId,

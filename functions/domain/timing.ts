@@ -103,3 +103,49 @@ export const dueTime = (input: {
   now: number;
   settleMs: number;
 }): number => Math.max(Date.parse(input.enteredAt) + input.delayMs, input.now + input.settleMs);
+
+/** Interval histograms count whole hours up to this many days (longer intervals count in the last bucket). */
+const HISTOGRAM_DAYS = MAX_DELAY_DAYS;
+const BUCKETS = HISTOGRAM_DAYS * 24 + 1;
+
+/**
+ * A shop's repurchase intervals as histograms in whole hours, per order number (1: 1st → 2nd …,
+ * INTERVAL_ORDERS: that one and later): fed customer by customer during an analytics refresh,
+ * in memory independent of the number of customers.
+ */
+export class IntervalHistogram {
+  private readonly counts = new Map<number, Uint32Array>();
+
+  /** A customer's counted orders, by the time each was placed (any order). */
+  addCustomer(placedAt: readonly string[]): void {
+    const times = placedAt.map((at) => Date.parse(at)).sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) {
+      const order = intervalOrder(i);
+      let counts = this.counts.get(order);
+      if (!counts) {
+        counts = new Uint32Array(BUCKETS);
+        this.counts.set(order, counts);
+      }
+      const hours = Math.floor(((times[i] ?? 0) - (times[i - 1] ?? 0)) / 3_600_000);
+      counts[Math.min(hours, BUCKETS - 1)] = (counts[Math.min(hours, BUCKETS - 1)] ?? 0) + 1;
+    }
+  }
+
+  /** The distributions: per order number, how many came back and the day each percentile was reached. */
+  intervals(computedAt: string): ShopIntervals {
+    const byOrder: Record<string, IntervalDistribution> = {};
+    for (const [order, counts] of [...this.counts].sort(([a], [b]) => a - b)) {
+      const sample = counts.reduce((n, c) => n + c, 0);
+      const days: number[] = [];
+      let seen = 0;
+      let bucket = 0;
+      for (let p = 1; p <= 99; p++) {
+        const rank = Math.max(1, Math.ceil((p / 100) * sample));
+        while (seen + (counts[bucket] ?? 0) < rank) seen += counts[bucket++] ?? 0;
+        days.push(bucket / 24);
+      }
+      byOrder[String(order)] = { sample, percentileDays: days };
+    }
+    return { computedAt, byOrder };
+  }
+}

@@ -174,10 +174,11 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
   'analytics-refresh': {
     why:
       "Reads a shop's analytics feed (aggregates, order facts, sends, suppressions) for a snapshot: " +
-      'queries of the feed index, by partition; never the table itself, never a scan.',
-    actions: ['Query'],
-    indexes: [FEED_INDEX],
-    leadingKeys: [PARTITION.feed],
+      "queries of the feed index, by partition; never a scan. Writes the shop's repurchase " +
+      'intervals (put), its only access to the table itself.',
+    actions: ['PutItem'],
+    leadingKeys: [PARTITION.timing],
+    indexQueries: { index: FEED_INDEX, leadingKeys: [PARTITION.feed] },
   },
   privacy: {
     // No leading keys: shop/redact deletes every partition of a shop, its status item too.

@@ -61,14 +61,19 @@ describe('analytics', () => {
     });
   });
 
-  it('lets the refresh read only the feed index (queries, by partition) and write only snapshots', () => {
+  it("lets the refresh read only the feed index (queries, by partition), write only the shop's intervals and snapshots", () => {
     const [id] = functionBy('loyalty-loop-analytics-refresh');
     const statements = statementsOf(id);
     const dynamo = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    const feed = dynamo.filter((s) => JSON.stringify(s.Resource).includes(`/index/${FEED_INDEX}`));
+    const table = dynamo.filter((s) => !feed.includes(s));
 
-    expect(actionsOf(dynamo)).toEqual(['dynamodb:Query']);
-    expect(JSON.stringify(dynamo[0]?.Resource)).toContain(`/index/${FEED_INDEX}`);
-    expect(JSON.stringify(dynamo[0]?.Condition)).toContain('#FEED#');
+    expect(actionsOf(feed)).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(feed[0]?.Condition)).toContain('#FEED#');
+    expect(actionsOf(table)).toEqual(['dynamodb:PutItem']);
+    expect(table[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SHOP#*#TIMING'] },
+    });
     const s3 = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('s3:')));
     expect(JSON.stringify(s3.map((s) => s.Resource))).toContain('/snapshots/*');
     expect(JSON.stringify(s3.map((s) => s.Resource))).not.toContain('/results/*');

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotStore } from '#adapters/analytics/snapshot-store.ts';
 import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
+import { ShopIntervalsStore } from '#adapters/store/shop-intervals.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import { ApplyPath } from '#apply/apply-change.ts';
 import { definitionsOf } from '#domain/analytics/snapshot-rows.ts';
@@ -102,7 +103,11 @@ describe('the analytics refresh, from the fact log to a report', () => {
     });
     // A new function instance reads the answer cached in the bucket for this snapshot.
     expect(again).toEqual(summary);
-    expect(s3Local.keys(BUCKET, `results/${SHOP}/${refreshed.snapshotId}/summary/`)).toHaveLength(1);
+    expect(s3Local.keys(BUCKET, `results/${SHOP}/${refreshed.snapshotId}/summary/`)).toHaveLength(1); // And the shop's repurchase intervals for percentile delays: Cy came back after 19 days, Ann after 31.
+    const intervals = await new ShopIntervalsStore(table).get(SHOP);
+    expect(intervals?.computedAt).toBe(NOW.toISOString());
+    expect(intervals?.byOrder['1']?.sample).toBe(2);
+    expect(intervals?.byOrder['1']?.percentileDays.slice(49, 51)).toEqual([19, 31]);
   });
 
   it('answers a shop never refreshed with empty results, not an error', async () => {

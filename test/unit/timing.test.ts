@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Journey, sendCancellations, sendDecision } from '#domain/journey.ts';
 import { definitionProblems } from '#domain/journey-config.ts';
-import { DAY_MS, dueTime, resolveDelay, type ShopIntervals } from '#domain/timing.ts';
+import { DAY_MS, dueTime, IntervalHistogram, resolveDelay, type ShopIntervals } from '#domain/timing.ts';
 import { templates } from '#journeys/templates.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 
@@ -114,6 +114,37 @@ describe('dueTime', () => {
     expect(dueTime({ enteredAt, delayMs: DAY_MS, now: entered + 2 * DAY_MS, settleMs: 600_000 })).toBe(
       entered + 2 * DAY_MS + 600_000,
     );
+  });
+});
+
+describe('IntervalHistogram', () => {
+  const day = (n: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + n * DAY_MS).toISOString();
+
+  it('gives, per order number, how many came back and the nearest-rank percentiles in hours', () => {
+    const histogram = new IntervalHistogram();
+    // 1st → 2nd after 1, 3, 7 and 10 days; 2nd → 3rd after 2 days; the 4th and later share a bucket.
+    histogram.addCustomer([day(0), day(10)]);
+    histogram.addCustomer([day(7), day(0)]);
+    histogram.addCustomer([day(0), day(3), day(5), day(6), day(6.5)]);
+    histogram.addCustomer([day(0), day(1)]);
+    histogram.addCustomer([day(0)]);
+
+    const { byOrder } = histogram.intervals('2026-02-01T00:00:00.000Z');
+
+    expect(Object.keys(byOrder)).toEqual(['1', '2', '3', '4']);
+    expect(byOrder['1']?.sample).toBe(4);
+    // Nearest rank over [1, 3, 7, 10]: p1–p25 → 1, p26–p50 → 3, p51–p75 → 7, p76–p99 → 10.
+    const p = byOrder['1']?.percentileDays ?? [];
+    expect([p[0], p[24], p[25], p[49], p[50], p[74], p[75], p[98]]).toEqual([1, 1, 3, 3, 7, 7, 10, 10]);
+    expect(byOrder['2']).toEqual({ sample: 1, percentileDays: Array(99).fill(2) });
+    expect(byOrder['4']).toEqual({ sample: 1, percentileDays: Array(99).fill(0.5) });
+  });
+
+  it('counts an interval longer than a year in its last bucket', () => {
+    const histogram = new IntervalHistogram();
+    histogram.addCustomer([day(0), day(500)]);
+
+    expect(histogram.intervals('x').byOrder['1']?.percentileDays[0]).toBe(365);
   });
 });
 
