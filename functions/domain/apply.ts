@@ -148,3 +148,14 @@ export const customerChange = (
   const next = withAddress(withEmail(base, update.email), update.address, update.at);
   return next === base ? null : bump(next, now);
 };
+
+/**
+ * Time passing (the sweep's tick): the same customer, evaluated at `at` — a time condition ("no
+ * order for 45 days") may hold now. A new version, so the change is seen and its moves have an
+ * entry id; an older `at` never moves the evaluation time back.
+ */
+export const clockChange = (current: CustomerAggregate, at: string): CustomerAggregate => ({
+  ...current,
+  version: current.version + 1,
+  updatedAt: Date.parse(at) > Date.parse(current.updatedAt) ? at : current.updatedAt,
+});

@@ -1,5 +1,5 @@
 import type { CustomerAggregate, EmailMarketingState } from './aggregate.ts';
-import { consentChange, customerChange, orderChange, tagsChange } from './apply.ts';
+import { clockChange, consentChange, customerChange, orderChange, tagsChange } from './apply.ts';
 import { segmentsOf, segmentTransitions, sendDecision, stageOf, stageTransitions } from './journey.ts';
 import type { CompiledConfig } from './journey-config.ts';
 import type { Money } from './money.ts';
@@ -65,13 +65,6 @@ export type Simulation = {
 };
 
 const SHOP = 'simulated.myshopify.com';
-
-/** What the periodic re-evaluation writes: the same aggregate, evaluated at a later time. */
-const reevaluated = (agg: CustomerAggregate, at: string): CustomerAggregate => ({
-  ...agg,
-  version: agg.version + 1,
-  updatedAt: at,
-});
 
 export const simulateCustomer = (
   config: CompiledConfig,
@@ -144,7 +137,7 @@ export const simulateCustomer = (
     } else if ('address' in entry) {
       next = customerChange(SHOP, customerId, current, { email, address: entry.address, at }, at);
     } else if (current) {
-      next = reevaluated(current, at);
+      next = clockChange(current, at);
     }
     if (!next) continue;
 
