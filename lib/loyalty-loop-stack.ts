@@ -74,6 +74,8 @@ export class LoyaltyLoopStack extends Stack {
     this.segmentEngine = new SegmentEngine(this, 'SegmentEngine', {
       table: this.store.table,
       bus: this.journeyBus.bus,
+      suppressionPepper: this.store.suppressionPepper,
+      sweepEvery: Duration.minutes(config.sweepMinutes),
     });
     this.emailSender = new EmailSender(this, 'EmailSender', {
       table: this.store.table,

@@ -115,6 +115,8 @@ export const StackConfig = z
      * order). 0 sends at once (no protection against out-of-order deliveries).
      */
     settleMinutes: z.number().min(0).max(1440).default(10),
+    /** How often the sweep re-evaluates customers whose time conditions flipped (minutes). */
+    sweepMinutes: z.number().int().min(1).max(1440).default(15),
     /** How often reconciliation reads what changed in Shopify (minutes). */
     reconcileMinutes: z.number().int().min(1).max(1440).default(15),
     /** How often each shop's analytics snapshot is rebuilt from the fact log (hours). */
@@ -205,6 +207,7 @@ export const KEYS = [
   'unsubscribeRateLimit',
   'emailSentEvents',
   'settleMinutes',
+  'sweepMinutes',
   'reconcileMinutes',
   'analyticsRefreshHours',
   'subscriptionsByApi',

@@ -5,6 +5,7 @@ import { ShopRegistry } from '#adapters/store/shops.ts';
 import type { StoreTable } from '#adapters/store/table.ts';
 import type { CustomerAggregate } from '#domain/aggregate.ts';
 import {
+  clockChange,
   consentChange,
   customerChange,
   orderChange,
@@ -22,6 +23,7 @@ import {
 } from '#domain/order.ts';
 import { selectorKeys, withCounted } from '#domain/reindex.ts';
 import { UnusableChange } from '#domain/unusable.ts';
+import { type TimedDefinitions, wakeTimeOf } from '#domain/wake.ts';
 
 /**
  * What applying a change did. `duplicate`: this very change was applied before; `stale`: a newer
@@ -42,9 +44,15 @@ type RedactedCheck = (customerId: string, current: CustomerAggregate | null) => 
 
 /** A change to the customer alone (no order) as the domain computes it from the current aggregate. */
 const customerUpdate =
-  (shop: string, change: Extract<ShopifyChange, { type: 'consent' | 'customer-tags' | 'customer' }>) =>
+  (
+    shop: string,
+    change: Extract<ShopifyChange, { type: 'consent' | 'customer-tags' | 'customer' | 'clock' }>,
+  ) =>
   (current: CustomerAggregate | null): CustomerAggregate | null => {
     switch (change.type) {
+      case 'clock':
+        // Time passes for customers that exist; it creates no one.
+        return current ? clockChange(current, change.at) : null;
       case 'consent':
         return consentChange(shop, change.customerId, current, change.consent, change.consent.updatedAt);
       case 'customer-tags':
@@ -70,11 +78,19 @@ export class ApplyPath {
   /** The selector keys the configuration counts (see `CustomerAggregate.counted`). */
   private readonly counted: string[];
 
-  /** `pepper`: the secret of customer pseudonyms, under which redactions are recorded and found. */
-  constructor(table: StoreTable, options: ContributionOptions, pepper: () => Promise<string>) {
+  /**
+   * `options`: what orders count (selectors) and, when given, the journeys and segments whose
+   * time conditions the sweep watches (each write records when time next moves the customer).
+   * `pepper`: the secret of customer pseudonyms, under which redactions are recorded and found.
+   */
+  constructor(
+    table: StoreTable,
+    options: ContributionOptions & Partial<TimedDefinitions>,
+    pepper: () => Promise<string>,
+  ) {
     this.options = options;
     this.counted = selectorKeys(options.selectors);
-    this.customers = new CustomerRecords(table);
+    this.customers = new CustomerRecords(table, { wakeAt: wakeTimeOf(options) });
     this.batches = new CustomerBatches(table, this.customers);
     this.privacy = new PrivacyRequests(table, pepper);
     this.shops = new ShopRegistry(table);
@@ -102,6 +118,7 @@ export class ApplyPath {
       case 'consent':
       case 'customer-tags':
       case 'customer':
+      case 'clock':
         return this.customer(shop, change.customerId, silent, customerUpdate(shop, change));
       case 'privacy': {
         const status = await this.privacy.record(shop, change.request, change.at);
@@ -287,6 +304,7 @@ export class ApplyPath {
       case 'consent':
       case 'customer-tags':
       case 'customer':
+      case 'clock':
         return {
           customerId: change.customerId,
           orderId: null,

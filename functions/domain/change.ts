@@ -27,5 +27,7 @@ export type ShopifyChange =
   | { type: 'consent'; customerId: string; consent: ConsentChange & { updatedAt: string } }
   | { type: 'customer-tags'; customerId: string; tags: TagChange }
   | { type: 'customer'; customerId: string; update: CustomerUpdate }
+  /** Time passed: the customer evaluated at `at`, when a time condition flips (the sweep). */
+  | { type: 'clock'; customerId: string; at: string }
   | { type: 'privacy'; request: PrivacyRequest; at: string }
   | { type: 'uninstall'; at: string };

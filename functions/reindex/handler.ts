@@ -9,12 +9,17 @@ import { CustomerReindex } from '#adapters/store/customer-reindex.ts';
 import { ReindexRuns } from '#adapters/store/reindexes.ts';
 import { requireEnv } from '#commons/env.ts';
 import { logger } from '#commons/logger.ts';
+import { wakeTimeOf } from '#domain/wake.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { reindexDue, runReindex, shopsToReindex } from './run.ts';
 
 const env = requireEnv('TABLE_NAME', 'SHOPS', 'SHOPIFY_ADMIN_TOKENS_SECRET_ARN');
 const table = { doc: dynamoDb, name: env.TABLE_NAME };
-const deps = { customers: new CustomerReindex(table), runs: new ReindexRuns(table), options: journeyConfig };
+const deps = {
+  customers: new CustomerReindex(table, { wakeAt: wakeTimeOf(journeyConfig) }),
+  runs: new ReindexRuns(table),
+  options: journeyConfig,
+};
 /** Time kept back from the Lambda timeout to checkpoint and hand over to the next invocation. */
 const SAFETY_MS = 60_000;
 const Input = z.union([

@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ItemKind } from '../../functions/adapters/store/item-kinds.ts';
@@ -18,11 +20,18 @@ export type SegmentEngineProps = {
   readonly retryAttempts?: number;
   /** @default Duration.hours(6) */
   readonly maxRecordAge?: Duration;
+  /** The pepper of customer pseudonyms (redactions are checked by it). */
+  readonly suppressionPepper: ISecret;
+  /**
+   * How often the sweep re-evaluates the customers whose time conditions flipped.
+   * @default Duration.minutes(15)
+   */
+  readonly sweepEvery?: Duration;
 };
 
 /**
- * Re-evaluates journey stages on every aggregate change: the table's stream, filtered to aggregate
- * items, feeds the evaluate function, which records the moves it finds (facts for analytics) and
+ * Re-evaluates journey stages on every aggregate change, and when time alone moves a customer (the
+ * sweep): the table's stream, filtered to aggregate items, feeds the evaluate function, which records the moves it finds (facts for analytics) and
  * puts stage events on the bus. A failing record fails
  * alone (partial batch responses), batches are bisected on error, retries and record age are
  * bounded, and what still fails is described in the DLQ.
@@ -30,6 +39,8 @@ export type SegmentEngineProps = {
 export class SegmentEngine extends Construct {
   readonly evaluate: LoyaltyFunction;
   readonly deadLetterQueue: Queue;
+  /** Re-evaluates customers whose time conditions flipped ("no order for 45 days"), on a schedule. */
+  readonly sweep: LoyaltyFunction;
 
   constructor(scope: Construct, id: string, props: SegmentEngineProps) {
     super(scope, id);
@@ -62,5 +73,20 @@ export class SegmentEngine extends Construct {
         ],
       }),
     );
+    // Time-based stages and segments: customers due by now, from the due index, re-evaluated at
+    // their flip time through the apply path; the write's stream record reaches the evaluator.
+    this.sweep = new LoyaltyFunction(this, 'Sweep', {
+      name: 'sweep',
+      description: 'Re-evaluates the customers whose time conditions flipped (time-based stages)',
+      timeout: Duration.minutes(10),
+    })
+      .useTable(props.table)
+      .useSecret(props.suppressionPepper, 'SUPPRESSION_PEPPER_SECRET_ARN');
+    new Rule(this, 'SweepSchedule', {
+      description: 'The customers whose time conditions flipped, re-evaluated',
+      schedule: Schedule.rate(props.sweepEvery ?? Duration.minutes(15)),
+      // A run that fails is retried; the next run finds whatever it left due.
+      targets: [new LambdaFunction(this.sweep, { retryAttempts: 2, deadLetterQueue: this.deadLetterQueue })],
+    });
   }
 }

@@ -78,6 +78,8 @@ export const PARTITION = {
   timing: intervalsKey(ANY).pk,
   /** The due index's partitions of pending sends (every shop's). */
   dueSends: duePk('SEND', 0).replace(/\d+$/, ANY),
+  /** The due index's partitions of customers whose time conditions flip (every shop's). */
+  dueWakes: duePk('WAKE', 0).replace(/\d+$/, ANY),
   /** A shop's analytics feed partitions (the `FEED_INDEX` index's partition key). */
   feed: feedPk(ANY, 0).replace(/\d+$/, ANY),
 } as const;
@@ -110,6 +112,15 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
       "(put), and cancels the customer's pending sends of a stage they left or ordered in (query, update).",
     actions: ['PutItem', 'Query', 'UpdateItem'],
     leadingKeys: [PARTITION.customer],
+  },
+  sweep: {
+    why:
+      'Reads the customers due by now from the due index (query), and re-evaluates each through the ' +
+      'apply path: reads the aggregate (get), writes it back (conditional put); a customer without ' +
+      'a record is not created (the redaction check reads under REDACTED).',
+    actions: ['GetItem', 'PutItem'],
+    leadingKeys: [PARTITION.customer, PARTITION.redacted],
+    indexQueries: { index: DUE_INDEX, leadingKeys: [PARTITION.dueWakes] },
   },
   admin: {
     why: "Reads one aggregate, data-request export, backfill's or reindex's progress or reconciliation report per request.",

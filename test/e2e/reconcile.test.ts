@@ -71,8 +71,8 @@ describe('reconciliation through the local stack', () => {
     const period = await advance(15 * 60);
     await local.settle();
 
-    // The reconciliation, the reindex check on the same period, and the email dispatcher.
-    expect(period.schedulesFired).toBe(3);
+    // The reconciliation, the reindex check on the same period, the email dispatcher and the sweep.
+    expect(period.schedulesFired).toBe(4);
     expect((await local.customer(6101)).body).toMatchObject({
       ordersCount: 2,
       journeys: { 'rum-baba-fans': 'second-rum-baba' },

@@ -69,6 +69,7 @@ const FUNCTIONS = [
   'reconcile',
   'backfill',
   'reindex',
+  'sweep',
 ];
 
 describe('LoyaltyLoop stack', () => {
@@ -104,7 +105,7 @@ describe('LoyaltyLoop stack', () => {
 
   it('runs every function on Node.js 24, arm64, with bounded log retention', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(13);
+    expect(Object.keys(functions)).toHaveLength(14);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -389,6 +390,12 @@ describe('LoyaltyLoop stack', () => {
       leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#ORDER#*', 'SHOP#*#REDACTED#*', 'SHOP#*#RECONCILE'],
       stream: false,
     },
+    {
+      name: 'sweep',
+      actions: ['GetItem', 'PutItem'],
+      leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*#REDACTED#*'],
+      stream: false,
+    },
     // A Scan names no partition: the reindex pages through the table for a shop's customers.
     { name: 'reindex', actions: ['GetItem', 'PutItem', 'Query', 'Scan'], leadingKeys: null, stream: false },
   ])('the $name function', ({ name, actions, leadingKeys, stream }) => {
@@ -446,15 +453,34 @@ describe('LoyaltyLoop stack', () => {
     expect(holders('dynamodb:DeleteItem')).toEqual([]);
   });
 
-  it('lets the action function alone query the due index, only its partitions of pending sends', () => {
+  it.each([
+    ['action', 'DUE#SEND#*'],
+    ['sweep', 'DUE#WAKE#*'],
+  ])('lets the %s function query the due index, only its own partitions of it', (name, partitions) => {
+    const [due] = dynamoStatementsOf(name).filter(onIndex);
+
+    expect(actionsOf(due as Statement)).toEqual(['dynamodb:Query']);
+    expect(JSON.stringify(due?.Resource)).toContain('/index/due');
+    expect(due?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [partitions] } });
+  });
+
+  it('lets no other function query the due index', () => {
     const holders = FUNCTIONS.filter((name) =>
       dynamoStatementsOf(name).some((s) => JSON.stringify(s.Resource).includes('/index/due')),
     );
-    const [due] = dynamoStatementsOf('action').filter(onIndex);
 
-    expect(holders).toEqual(['action']);
-    expect(actionsOf(due as Statement)).toEqual(['dynamodb:Query']);
-    expect(due?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DUE#SEND#*'] } });
+    expect(holders.sort()).toEqual(['action', 'sweep']);
+  });
+
+  it('runs the sweep every sweepMinutes (15)', () => {
+    const sweep = logicalIdOf('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'loyalty-loop-sweep' }) },
+    });
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [sweep, 'Arn'] } })]),
+    });
   });
 
   it('runs the dispatcher every minute, and hands every action function the settle window', () => {
@@ -646,11 +672,12 @@ describe('cdk-nag (AwsSolutions) on every synth', () => {
       'loyalty-loop-ingest',
       'loyalty-loop-privacy',
       'loyalty-loop-reconcile',
+      'loyalty-loop-sweep',
       'loyalty-loop-unsubscribe',
     ]);
     const grants = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes(`{"Ref":"${pepper}"}`),
     );
-    expect(grants).toHaveLength(7);
+    expect(grants).toHaveLength(8);
   });
 });

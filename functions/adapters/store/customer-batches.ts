@@ -355,7 +355,8 @@ export class CustomerBatches {
       try {
         if (persist && stillPending.has(customerId))
           puts.push(orderPut(shop, customerId, persist), orderFactPut(shop, customerId, persist));
-        if (next) puts.push(aggregatePut(shop, customerId, next, state, silent));
+        if (next)
+          puts.push(aggregatePut(shop, customerId, next, state, silent, this.records.wakeOf(next.aggregate)));
       } catch (error) {
         if (!(error instanceof UnusableChange)) throw error;
         results[g] = { kind: 'unusable' };

@@ -14,6 +14,7 @@ import {
   orderPut,
   type ReadOrder,
   sleep,
+  type WakeTime,
 } from './customers.ts';
 import { ItemKind } from './item-kinds.ts';
 import { customerPkPrefix } from './keys.ts';
@@ -46,9 +47,9 @@ export class CustomerReindex {
   private readonly table: StoreTable;
   private readonly records: CustomerRecords;
 
-  constructor(table: StoreTable) {
+  constructor(table: StoreTable, options: { wakeAt?: WakeTime } = {}) {
     this.table = table;
-    this.records = new CustomerRecords(table);
+    this.records = new CustomerRecords(table, options);
   }
 
   /**
@@ -114,6 +115,7 @@ export class CustomerReindex {
         { aggregate: result.aggregate, pendingOrder: null },
         state,
         true,
+        this.records.wakeOf(result.aggregate),
       );
       if (await this.write(puts, aggregate)) return { status: 'reindexed', inexact: result.inexact };
       if (attempt >= MAX_ATTEMPTS)

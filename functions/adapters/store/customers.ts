@@ -14,6 +14,7 @@ import { ItemKind } from './item-kinds.ts';
 import {
   aggregateKey,
   customerPk,
+  dueAttributes,
   feedAttributes,
   type Key,
   ORDER_LINK_SK,
@@ -54,6 +55,9 @@ export type StoredCustomer = {
   otherOrders: () => Promise<OrderContribution[]>;
 };
 
+/** When time alone next moves a customer (see `wakeTime`); null: never. */
+export type WakeTime = (aggregate: CustomerAggregate) => string | null;
+
 export type Compute = (
   stored: StoredCustomer,
 ) => CustomerChange | NoChange | Promise<CustomerChange | NoChange>;
@@ -78,6 +82,7 @@ export type ConditionalPut = {
 /**
  * The aggregate's write, unless another writer changed it since `read`.
  * `silent`: the write applies history; its stream record tells the evaluator so (`SILENT`).
+ * `wakeAt`: when time alone next moves the customer (the sweep's due index); null: never.
  */
 export const aggregatePut = (
   shop: string,
@@ -85,6 +90,7 @@ export const aggregatePut = (
   state: AggregateState,
   read: AggregateState | null,
   silent: boolean,
+  wakeAt: string | null = null,
 ): ConditionalPut => ({
   item: {
     ...aggregateKey(shop, customerId),
@@ -94,6 +100,7 @@ export const aggregatePut = (
     ...(silent ? { [SILENT]: true } : {}),
     // In the analytics feed: the customer as it stands (email, consent, address).
     ...feedAttributes(shop, customerId, state.aggregate.updatedAt),
+    ...(wakeAt ? dueAttributes('WAKE', customerId, wakeAt) : {}),
   },
   condition: read
     ? { expression: 'version = :expected', values: { ':expected': read.aggregate.version } }
@@ -175,8 +182,17 @@ export const linkPut = (
 export class CustomerRecords {
   private readonly table: StoreTable;
 
-  constructor(table: StoreTable) {
+  private readonly wakeAt: WakeTime;
+
+  /** `wakeAt`: when time alone next moves a customer (from the configuration); by default never. */
+  constructor(table: StoreTable, options: { wakeAt?: WakeTime } = {}) {
     this.table = table;
+    this.wakeAt = options.wakeAt ?? (() => null);
+  }
+
+  /** When the sweep should re-evaluate this aggregate (null: never). */
+  wakeOf(aggregate: CustomerAggregate): string | null {
+    return this.wakeAt(aggregate);
   }
 
   private async readState(shop: string, customerId: string): Promise<AggregateState | null> {
@@ -368,7 +384,8 @@ export class CustomerRecords {
     read: AggregateState | null,
     silent: boolean,
   ): Promise<boolean> {
-    const { item, condition } = aggregatePut(shop, customerId, state, read, silent);
+    const wakeAt = this.wakeOf(state.aggregate);
+    const { item, condition } = aggregatePut(shop, customerId, state, read, silent, wakeAt);
     return putIf(this.table, item, condition);
   }
 

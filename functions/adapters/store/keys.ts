@@ -29,9 +29,11 @@
  * so a refresh holds one customer at a time.
  *
  * The due index (`DUE_INDEX`), a sparse index over what must happen at a time: pending sends
- * (`duePk` = `DUE#SEND#{shard}`), keyed `dueSk` = the due time (ISO 8601). The dispatcher reads the
- * `DUE_SHARDS` partitions up to now, so it reads only what is due, never a scan. An item leaves
- * the index when its attributes are removed (sent, cancelled, skipped).
+ * (`duePk` = `DUE#SEND#{shard}`) and aggregates whose time conditions next flip then
+ * (`DUE#WAKE#{shard}`), keyed `dueSk` = the due time (ISO 8601). The dispatcher and the sweep read
+ * their `DUE_SHARDS` partitions up to now, so they read only what is due, never a scan. An item
+ * leaves the index when its attributes are removed (sent, cancelled, skipped; an aggregate that
+ * time no longer moves).
  */
 
 export type Key = { pk: string; sk: string };
@@ -44,9 +46,13 @@ export const shopScope = (shop: string) => ({ pk: shopPk(shop), prefix: `${shopP
 export const customerPk = (shop: string, customerId: string) => `${shopPk(shop)}#CUSTOMER#${customerId}`;
 /** The prefix of every customer partition of a shop. */
 export const customerPkPrefix = (shop: string) => `${shopPk(shop)}#CUSTOMER#`;
-/** The shop of a customer partition key (shop domains hold no `#`); null for another key. */
-export const shopOfCustomerPk = (pk: string): string | null =>
-  /^SHOP#([^#]+)#CUSTOMER#[^#]+$/.exec(pk)?.[1] ?? null;
+/** The shop and customer of a customer partition key (ids hold no `#`); null for another key. */
+export const customerOfPk = (pk: string): { shop: string; customerId: string } | null => {
+  const match = /^SHOP#([^#]+)#CUSTOMER#([^#]+)$/.exec(pk);
+  return match?.[1] && match[2] ? { shop: match[1], customerId: match[2] } : null;
+};
+/** The shop of a customer partition key; null for another key. */
+export const shopOfCustomerPk = (pk: string): string | null => customerOfPk(pk)?.shop ?? null;
 
 const AGGREGATE_SK = 'AGGREGATE';
 export const aggregateKey = (shop: string, customerId: string): Key => ({
@@ -69,16 +75,10 @@ export type SendKey = {
 };
 /** The send an item's keys name (a send ledger entry's), or null for another item. */
 export const sendOfKey = (key: Key): SendKey | null => {
-  const customer = /^SHOP#([^#]+)#CUSTOMER#([^#]+)$/.exec(key.pk);
+  const customer = customerOfPk(key.pk);
   const send = /^SEND#([^#]+)#([^#]+)#(\d+)$/.exec(key.sk);
-  if (!customer?.[1] || !customer[2] || !send?.[1] || !send[2] || !send[3]) return null;
-  return {
-    shop: customer[1],
-    customerId: customer[2],
-    journeyId: send[1],
-    stageId: send[2],
-    entryId: Number(send[3]),
-  };
+  if (!customer || !send?.[1] || !send[2] || !send[3]) return null;
+  return { ...customer, journeyId: send[1], stageId: send[2], entryId: Number(send[3]) };
 };
 /** The sort-key prefix of every entry of one journey stage, for a customer. */
 export const stageSendPrefix = (journeyId: string, stageId: string) =>
@@ -192,7 +192,8 @@ export const DUE_PK = 'duePk';
 export const DUE_SK = 'dueSk';
 /** Partitions per kind of due item: a burst of sends due at once spreads over them. */
 export const DUE_SHARDS = 16;
-export type DueKind = 'SEND';
+/** `SEND`: pending sends; `WAKE`: aggregates whose time conditions flip (the sweep's). */
+export type DueKind = 'SEND' | 'WAKE';
 export const duePk = (kind: DueKind, shard: number) => `DUE#${kind}#${String(shard).padStart(2, '0')}`;
 /** The due attributes of an item about `subject` (a customer id), due at `at` (ISO 8601). */
 export const dueAttributes = (kind: DueKind, subject: string, at: string) => ({

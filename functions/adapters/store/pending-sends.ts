@@ -1,14 +1,12 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, SEND_RECORD_RETENTION_DAYS } from '#domain/timing.ts';
+import { readDue } from './due-index.ts';
 import { ItemKind } from './item-kinds.ts';
 import {
   customerPk,
-  DUE_INDEX,
   DUE_PK,
-  DUE_SHARDS,
   DUE_SK,
   dueAttributes,
-  duePk,
   type SendKey,
   sendKey,
   sendOfKey,
@@ -163,32 +161,11 @@ export class PendingSends {
     return cancelled;
   }
 
-  /**
-   * Sends due by `now`, oldest first within each partition of the due index, at most `limit` in
-   * all: what the dispatcher fires in one run (the rest waits for the next).
-   */
+  /** Sends due by `now` (see `readDue`), at most `limit`: what the dispatcher fires in one run. */
   async due(now: string, limit: number): Promise<SendKey[]> {
-    const found: SendKey[] = [];
-    for (let shard = 0; shard < DUE_SHARDS && found.length < limit; shard++) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await this.table.doc.send(
-          new QueryCommand({
-            TableName: this.table.name,
-            IndexName: DUE_INDEX,
-            KeyConditionExpression: `${DUE_PK} = :pk AND ${DUE_SK} <= :now`,
-            ExpressionAttributeValues: { ':pk': duePk('SEND', shard), ':now': now },
-            Limit: Math.min(limit - found.length, 500),
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const send = sendOfKey({ pk: String(item.pk), sk: String(item.sk) });
-          if (send) found.push(send);
-        }
-        start = page.LastEvaluatedKey;
-      } while (start && found.length < limit);
-    }
-    return found;
+    return (await readDue(this.table, 'SEND', now, limit)).flatMap(({ key }) => {
+      const send = sendOfKey(key);
+      return send ? [send] : [];
+    });
   }
 }
