@@ -7,6 +7,7 @@ import { cost } from './cost.ts';
 import { floor } from './floor.ts';
 import { history } from './history.ts';
 import { ingestLatency } from './ingest-latency.ts';
+import { sweep } from './sweep.ts';
 import { throughput } from './throughput.ts';
 import { webhookToEmail } from './webhook-to-email.ts';
 
@@ -24,5 +25,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   coldStart,
   backfill,
   analytics,
+  sweep,
   throughput,
 ];
