@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EmailTemplate } from '../functions/domain/email.ts';
-import { type Catalog, definitionProblems } from '../functions/domain/journey-config.ts';
+import { type Catalog, definitionProblems, JourneyConfigError } from '../functions/domain/journey-config.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 /** Files in the journeys folder that hold no definitions. */
@@ -76,10 +76,19 @@ export const checkProjectJourneys = async (
   })) as { default: Catalog };
   const problems = await checkJourneyFiles(dir, { templates, catalog: catalog.default });
   if (problems.length > 0) return problems;
-  // Only now is the registry safe to import: it compiles (and would throw on) the same definitions.
-  const { journeyConfig } = (await import(
-    pathToFileURL(join(dir, 'index.ts')).href
-  )) as typeof import('../journeys/index.ts');
+  // Only now is the registry safe to import: it compiles (and would throw on) the same definitions,
+  // and its own settings (the sending policy), whose problems are reported against it.
+  const registry = join(dir, 'index.ts');
+  let journeyConfig: typeof import('../journeys/index.ts').journeyConfig;
+  try {
+    ({ journeyConfig } = (await import(
+      pathToFileURL(registry).href
+    )) as typeof import('../journeys/index.ts'));
+  } catch (error) {
+    if (!(error instanceof JourneyConfigError)) throw error;
+    const shown = relative(PROJECT_ROOT, registry) || registry;
+    return error.problems.map((problem) => `${shown}: ${problem}`);
+  }
   const registered = new Set([
     ...journeyConfig.journeys.map((j) => j.id),
     ...journeyConfig.segments.map((s) => s.id),

@@ -96,6 +96,8 @@ export class LoyaltyLoopStack extends Stack {
       suppressionPepper: this.store.suppressionPepper,
       emailSentEvents: config.emailSentEvents,
       settle: Duration.seconds(Math.round(config.settleMinutes * 60)),
+      ...(config.timing ? { timing: config.timing } : {}),
+      ...(config.timeZone ? { timeZone: config.timeZone } : {}),
     });
     this.webhookApi.limitRoutes(this.emailSender.unsubscribeRoutes, config.unsubscribeRateLimit);
     this.journeyBus.routeStageActions(props.journeys, this.emailSender.action);

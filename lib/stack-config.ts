@@ -2,6 +2,7 @@ import type { App } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
 import type { Catalog } from '../functions/domain/journey-config.ts';
+import { isTimeZone, TimingConfigSchema } from '../functions/domain/send-policy.ts';
 import { readStoreConfig, type StoreConfig } from './store-config.ts';
 
 /** The stack's name unless `loyaltyLoop:stackName` gives another. */
@@ -100,8 +101,8 @@ export const StackConfig = z
     storeConfig: z.string().min(1).optional(),
     /** The shop's name as customers know it (emails' text); from the store file. */
     brand: z.string().trim().min(1).max(100).optional(),
-    /** The shop's IANA time zone; from the store file. */
-    timeZone: z.string().optional(),
+    /** The shop's IANA time zone (quiet hours for customers whose address gives none); from the store file. */
+    timeZone: z.string().refine(isTimeZone, 'an IANA time zone such as Asia/Tokyo').optional(),
     retainData: z.boolean().default(true),
     apiRateLimit: z.number().int().positive().default(500),
     /** Each admin route's rate limit: a merchant's tools, not a firehose. */
@@ -115,6 +116,11 @@ export const StackConfig = z
      * order). 0 sends at once (no protection against out-of-order deliveries).
      */
     settleMinutes: z.number().min(0).max(1440).default(10),
+    /**
+     * The sending policy for this deployment (frequency cap, quiet hours, time zone, per shop), over
+     * the one journeys/index.ts gives: `{"frequencyCap": [{"hours": 16, "max": 1}], "quietHours": false}`.
+     */
+    timing: TimingConfigSchema.optional(),
     /** How often the sweep re-evaluates customers whose time conditions flipped (minutes). */
     sweepMinutes: z.number().int().min(1).max(1440).default(15),
     /** How often reconciliation reads what changed in Shopify (minutes). */
@@ -184,6 +190,7 @@ export type StackConfig = z.output<typeof StackConfig>;
 /** The context keys read (`loyaltyLoop:<key>`). */
 export const KEYS = [
   'storeConfig',
+  'timeZone',
   'demo',
   'senderName',
   'replyTo',
@@ -207,6 +214,7 @@ export const KEYS = [
   'unsubscribeRateLimit',
   'emailSentEvents',
   'settleMinutes',
+  'timing',
   'sweepMinutes',
   'reconcileMinutes',
   'analyticsRefreshHours',
@@ -221,6 +229,14 @@ const coerce = (value: unknown): unknown => {
     return value.split(',').map((s) => s.trim());
   if (value === 'false') return false;
   if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  // -c 'loyaltyLoop:timing={"quietHours":false}'
+  if (typeof value === 'string' && value.startsWith('{')) {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
   return value;
 };
 

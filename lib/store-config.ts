@@ -3,16 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { SHOP_DOMAIN } from '../functions/adapters/shopify/shop-domain.ts';
 import type { Catalog } from '../functions/domain/journey-config.ts';
-
-/** Whether a name is an IANA time zone this Node knows (`Asia/Tokyo`, `America/New_York`). */
-const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone.includes('/') || zone === 'UTC';
-  } catch {
-    return false;
-  }
-};
+import { isTimeZone } from '../functions/domain/send-policy.ts';
 
 /**
  * One store's settings in one validated file (`-c loyaltyLoop:storeConfig=stores/your-shop.json`):

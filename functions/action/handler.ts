@@ -12,6 +12,7 @@ import { StageEntryDetail } from '#domain/events.ts';
 import { journeyConfig } from '#journeys/index.ts';
 import { announce } from './announce.ts';
 import { dispatchDue } from './dispatch.ts';
+import { withStackTiming } from './pacing.ts';
 import { scheduleStageEmail, sendOfEntry } from './schedule.ts';
 import { senderOf } from './sender.ts';
 import { sendDueEmail } from './stage-email.ts';
@@ -38,6 +39,8 @@ const deps = {
   sender: async () => senderOf(env, await readSecret(env.UNSUBSCRIBE_SECRET_ARN)),
   intervals: new ShopIntervalsStore(table),
   settleMs: Number(env.SETTLE_SECONDS) * 1000,
+  timing: withStackTiming(journeyConfig.timing, process.env.TIMING_POLICY),
+  ...(process.env.SHOP_TIME_ZONE ? { shopZone: process.env.SHOP_TIME_ZONE } : {}),
 };
 /**
  * `Journey Stage Changed` into a stage with an email → its pending send, sent at once when already

@@ -14,9 +14,11 @@ export const sendOnce = async (
   claimant: string,
   record: ClaimRecord,
   deliver: () => Promise<string>,
+  now = new Date(),
 ): Promise<string | null> => {
   try {
-    if ((await ledger.claim(send, claimant, new Date().toISOString(), record)) !== 'claimed') return null;
+    // The claim's time is the email's send time (what the frequency cap counts).
+    if ((await ledger.claim(send, claimant, now.toISOString(), record)) !== 'claimed') return null;
     return await deliver();
   } catch (error) {
     // The error's name, never its message: SES's can quote the recipient's address.
@@ -24,7 +26,7 @@ export const sendOnce = async (
     const reason = [facts.errorName, facts.errorCode, facts.httpStatus].filter(Boolean).join(' ');
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        await ledger.release(send, claimant, reason, new Date().toISOString(), record.attempts);
+        await ledger.release(send, claimant, reason, now.toISOString(), record.attempts);
         break;
       } catch (releaseError) {
         if (attempt === 3)

@@ -5,6 +5,7 @@ import type { SendLedger } from '#adapters/store/send-ledger.ts';
 import { logger } from '#commons/logger.ts';
 import type { CompiledConfig } from '#domain/journey-config.ts';
 import { composeEmail, type Sender } from './compose-email.ts';
+import { type PacingDeps, pace } from './pacing.ts';
 import { recheck } from './recheck.ts';
 import { sendOnce } from './send-once.ts';
 
@@ -12,22 +13,25 @@ export type ActionResult =
   | { status: 'sent'; messageId: string; to: string; template: string }
   | { status: 'scheduled'; dueAt: string; delaySource: string }
   | { status: 'waiting'; dueAt: string }
+  | { status: 'held'; until: string; reason: string }
   | { status: 'cancelled' | 'skipped'; reason: string };
 
-export type StageEmailDeps = Parameters<typeof recheck>[0] & {
-  ledger: SendLedger;
-  pending: PendingSends;
-  ses: Parameters<typeof sendEmail>[0];
-  config: Pick<CompiledConfig, 'journeys' | 'templates' | 'brandName'>;
-  /** The sender, read when an email is due (the unsubscribe key is a secret). */
-  sender: () => Promise<Sender>;
-};
+export type StageEmailDeps = Parameters<typeof recheck>[0] &
+  Omit<PacingDeps, 'pending'> & {
+    ledger: SendLedger;
+    pending: PendingSends;
+    ses: Parameters<typeof sendEmail>[0];
+    config: Pick<CompiledConfig, 'journeys' | 'templates' | 'brandName'>;
+    /** The sender, read when an email is due (the unsubscribe key is a secret). */
+    sender: () => Promise<Sender>;
+  };
 
 /**
  * A stage entry's send whose time has come: re-checked against the state now (still in the
  * stage, not ordered since when the stage exits on an order, consent, address, installed, not
- * suppressed), composed, and sent once per entry (the send ledger's claim). A send the re-check
- * refuses is closed with why (`cancelled` or `skipped`); one not yet due waits; a replay after a
+ * suppressed), paced (quiet hours, frequency cap), composed, and sent once per entry (the send
+ * ledger's claim). A send the re-check refuses is closed with why (`cancelled` or `skipped`), one
+ * paced is `held` until later (or `skipped` by the cap); one not yet due waits; a replay after a
  * successful send sends nothing.
  */
 export const sendDueEmail = async (
@@ -49,6 +53,14 @@ export const sendDueEmail = async (
     return { status: decision.outcome, reason: decision.reason };
   }
   const { action, customer, email: to } = decision;
+  const paced = await pace(deps, send, { action, customer, now: now.getTime() });
+  if (!paced.go) {
+    const { outcome, reason } = paced;
+    if (outcome === 'held') await deps.pending.hold(send, paced.until, reason, now.toISOString());
+    else await deps.pending.close(send, outcome, reason, now.toISOString());
+    logger.info(`email ${outcome}`, { ...send, reason });
+    return outcome === 'held' ? { status: outcome, until: paced.until, reason } : { status: outcome, reason };
+  }
   const email = composeEmail({
     config: deps.config,
     sender: await deps.sender(),
@@ -60,7 +72,7 @@ export const sendDueEmail = async (
   });
   const { enteredAt, dueAt, delaySource } = record;
   const claim = { enteredAt, dueAt, delaySource, attempts: record.attempts + 1 };
-  const messageId = await sendOnce(deps.ledger, send, claimant, claim, () => sendEmail(deps.ses, email));
+  const messageId = await sendOnce(deps.ledger, send, claimant, claim, () => sendEmail(deps.ses, email), now);
   if (messageId === null)
     return { status: 'skipped', reason: 'the send ledger holds a claim for this entry' };
   logger.info('email sent', { ...send, messageId });

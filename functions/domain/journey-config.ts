@@ -9,6 +9,7 @@ import {
   selectorsOfConditions,
 } from './journey.ts';
 import type { ProductSelector } from './order.ts';
+import { type TimingConfig, TimingConfigSchema } from './send-policy.ts';
 
 /** The products a shop sells, to check journeys against (the shape of journeys/bakery-catalog.json). */
 export type Catalog = {
@@ -26,16 +27,26 @@ export type JourneyConfig = {
   templates: Readonly<Record<string, EmailTemplate>>;
   /** When given, product ids, variant ids and SKUs in conditions must exist in it. */
   catalog?: Catalog;
+  /** The sending policy (frequency cap, quiet hours, time zone), per shop where it differs; defaults without. */
+  timing?: TimingConfig;
 };
 
 /** What the handlers use at run time: validated definitions plus what is derived from them once. */
-export type CompiledConfig = Omit<JourneyConfig, 'segments' | 'catalog'> & {
+export type CompiledConfig = Omit<JourneyConfig, 'segments' | 'catalog' | 'timing'> & {
   segments: readonly Segment[];
   selectors: readonly ProductSelector[];
+  timing: TimingConfig;
 };
 
 export class JourneyConfigError extends Error {
   override name = 'JourneyConfigError';
+  /** Each problem as `<where>: <what is wrong>`. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid journey configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
 }
 
 export const formatPath = (path: readonly PropertyKey[]): string =>
@@ -150,8 +161,9 @@ export const compileConfig = (config: JourneyConfig): CompiledConfig => {
   };
   for (const [i, journey] of config.journeys.entries()) check('journey', journey, i);
   for (const [i, segment] of (config.segments ?? []).entries()) check('segment', segment, i);
-  if (problems.length > 0)
-    throw new JourneyConfigError(`invalid journey configuration:\n  - ${problems.join('\n  - ')}`);
+  const timing = TimingConfigSchema.safeParse(config.timing ?? {});
+  if (!timing.success) problems.push(...issuesOf(timing.error).map((p) => `timing${p}`));
+  if (problems.length > 0) throw new JourneyConfigError(problems);
   const conditions = [
     ...journeys.flatMap((j) => j.stages.map((s) => s.when)),
     ...segments.map((s) => s.when),
@@ -162,5 +174,6 @@ export const compileConfig = (config: JourneyConfig): CompiledConfig => {
     journeys,
     segments,
     selectors: selectorsOfConditions(conditions),
+    timing: timing.data ?? {},
   };
 };

@@ -23,6 +23,8 @@ export const EmailActionSchema = z
     after: DelaySchema.optional(),
     /** Cancel the email when the customer places any order after entering the stage, before it went out. */
     exitOnOrder: z.boolean().optional(),
+    /** An email the frequency cap stops: `skip` it (recorded), or `defer` it until the cap has room. */
+    onCap: z.enum(['skip', 'defer']).optional(),
   })
   .strict();
 export type EmailAction = z.infer<typeof EmailActionSchema>;

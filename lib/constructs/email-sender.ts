@@ -15,6 +15,7 @@ import {
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DetailType, EVENT_SOURCE } from '../../functions/domain/events.ts';
+import type { TimingConfig } from '../../functions/domain/send-policy.ts';
 import { acknowledgeManualRotation, DEFAULTS, deadLetterQueue } from './defaults.ts';
 import { LoyaltyFunction } from './loyalty-function.ts';
 import { SenderIdentity } from './sender-identity.ts';
@@ -60,6 +61,10 @@ export type EmailSenderProps = {
    * @default 10 minutes
    */
   readonly settle?: Duration;
+  /** The sending policy over the journeys' own (frequency cap, quiet hours, time zone), validated at synth. */
+  readonly timing?: TimingConfig;
+  /** The shop's IANA time zone, for customers whose address gives none (unless the policy names one). */
+  readonly timeZone?: string;
 };
 
 const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
@@ -154,6 +159,8 @@ export class EmailSender extends Construct {
         PUBLIC_BASE_URL: props.publicBaseUrl ?? props.api.apiEndpoint,
         EMAIL_SENT_EVENTS: String(props.emailSentEvents ?? false),
         SETTLE_SECONDS: String((props.settle ?? Duration.minutes(10)).toSeconds()),
+        ...(props.timing ? { TIMING_POLICY: JSON.stringify(props.timing) } : {}),
+        ...(props.timeZone ? { SHOP_TIME_ZONE: props.timeZone } : {}),
       },
     })
       .useTable(props.table)

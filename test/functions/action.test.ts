@@ -30,6 +30,8 @@ const action = useHandlerEnvironment({
     PUBLIC_BASE_URL: 'https://api.example.com/',
     EMAIL_SENT_EVENTS: 'true',
     SETTLE_SECONDS: '0',
+    // Pacing has tests of its own (test/unit/pacing.test.ts, test/integration/pending-sends.test.ts).
+    TIMING_POLICY: JSON.stringify({ frequencyCap: false, quietHours: false }),
   },
   secrets: { UNSUBSCRIBE_SECRET_ARN: 'unsubscribe-key', SUPPRESSION_PEPPER_SECRET_ARN: 'pepper' },
   load: () => import('../../functions/action/handler.ts'),

@@ -52,7 +52,12 @@ const timed: Journey = {
     },
   ],
 };
-const config = compileConfig({ brandName: 'Demo Bakery', journeys: [timed], templates });
+const timedConfig = compileConfig({
+  brandName: 'Demo Bakery',
+  journeys: [timed],
+  templates,
+  timing: { frequencyCap: false, quietHours: false },
+});
 
 const local = useDynamoDbLocal();
 let ses: SesLocal;
@@ -66,7 +71,7 @@ afterAll(() => ses.stop());
  * sees the aggregate's old and new image (as its stream record carries them); each stage entry
  * goes to the action (schedule, and send at once when due); `dispatch` is the minute's run.
  */
-const pipeline = async (settleMs = SETTLE_MS) => {
+const pipeline = async (settleMs = SETTLE_MS, config = timedConfig) => {
   const table: StoreTable = await local.freshTable();
   const apply = new ApplyPath(table, config, async () => TEST_PEPPER);
   const pending = new PendingSends(table);
@@ -96,6 +101,8 @@ const pipeline = async (settleMs = SETTLE_MS) => {
     }),
     intervals: { get: async () => null },
     settleMs,
+    // The configuration's own policy (the delay tests switch pacing off in theirs).
+    timing: config.timing,
   };
   const rawAggregate = async (customerId: string) =>
     (await table.doc.send(new GetCommand({ TableName: table.name, Key: aggregateKey(SHOP, customerId) })))
@@ -133,12 +140,12 @@ const pipeline = async (settleMs = SETTLE_MS) => {
   // Each run is an invocation of its own (its request id is the claimant).
   let runs = 0;
   const dispatch = (now: number) => dispatchDue(deps, `dispatch-${++runs}`, new Date(now), async () => {});
-  const record = async (customerId: string, stageId: string, entryId: number) =>
+  const record = async (customerId: string, stageId: string, entryId: number, journeyId = timed.id) =>
     (
       await table.doc.send(
         new GetCommand({
           TableName: table.name,
-          Key: sendKey({ shop: SHOP, customerId, journeyId: timed.id, stageId, entryId }),
+          Key: sendKey({ shop: SHOP, customerId, journeyId, stageId, entryId }),
         }),
       )
     ).Item;
@@ -270,5 +277,91 @@ describe('pending sends: delays, re-checks at the due time, cancellation and the
       expect(await mailed(withSettle, permutation)).toBe(0);
     }
     expect(mailedWithout).toBeGreaterThan(0);
+  });
+});
+
+/** Three journeys entered by one order, their emails due 10, 15 and 29 minutes later. */
+const stage = (id: string, template: string, action: Record<string, unknown> = {}): Journey => ({
+  id,
+  name: id,
+  stages: [
+    {
+      id: 'in',
+      when: { type: 'ordersCount', count: { min: 1 } },
+      action: { type: 'email', template, ...action },
+    },
+  ],
+});
+const pacedConfig = compileConfig({
+  brandName: 'Demo Bakery',
+  journeys: [
+    stage('welcome', 'morning-second-visit'),
+    stage('tip', 'rum-baba-serving-ideas', { after: { days: 0.01 } }),
+    stage('offer', 'rum-baba-coupon', { after: { days: 0.02 }, onCap: 'defer' }),
+  ],
+  templates,
+  timing: { timeZone: 'Europe/London' },
+});
+const cappedConfig = compileConfig({ ...pacedConfig, timing: { quietHours: false } });
+
+describe('pacing at the due time: the frequency cap and quiet hours', () => {
+  it('sends the first email, skips a capped one (recorded), and defers one whose stage says so until the cap has room', async () => {
+    const p = await pipeline(SETTLE_MS, cappedConfig);
+    const { customerId, email } = await newCustomer(p, T0);
+    await p.deliver(order(customerId, '1', T0), customerId, T0);
+    const entryId = p.entries.at(-1)?.entryId ?? 0;
+
+    expect(await p.dispatch(T0 + 11 * 60_000)).toMatchObject({ sent: 1 });
+    expect(await p.dispatch(T0 + 15 * 60_000)).toMatchObject({ skipped: 1 });
+    expect(await p.dispatch(T0 + 30 * 60_000)).toMatchObject({ held: 1 });
+
+    expect(await p.record(customerId, 'in', entryId, 'tip')).toMatchObject({
+      status: 'skipped',
+      reason: 'frequency cap: 1 per 16 h',
+    });
+    const deferred = await p.record(customerId, 'in', entryId, 'offer');
+    expect(deferred).toMatchObject({ status: 'pending', heldReason: 'frequency cap: 1 per 16 h' });
+    const sentAt = Date.parse(String((await p.record(customerId, 'in', entryId, 'welcome'))?.claimedAt));
+    expect(Date.parse(String(deferred?.dueAt))).toBe(sentAt + 16 * 3_600_000 + 1);
+    expect(await p.dispatch(sentAt + 16 * 3_600_000 - 60_000)).toMatchObject({ due: 0 });
+    expect(await p.dispatch(sentAt + 16 * 3_600_000 + 60_000)).toMatchObject({ sent: 1 });
+    expect(await emailsTo(email)).toHaveLength(2);
+  });
+
+  it('holds an email due at night in the customer’s time zone until the window opens, then sends it', async () => {
+    const p = await pipeline(SETTLE_MS, pacedConfig);
+    // 18:00 UTC is 03:00 in Tokyo, where the customer lives; the shop is in London (18:00 there).
+    const night = Date.parse('2026-11-10T18:00:00.000Z');
+    const { customerId, email } = await newCustomer(p, night);
+    await p.deliver(
+      {
+        type: 'customer',
+        customerId,
+        update: { email, address: { countryCode: 'JP', provinceCode: 'JP-13' }, at: at(night - 60_000) },
+      },
+      customerId,
+      night,
+    );
+    await p.deliver(order(customerId, '1', night), customerId, night);
+    const entryId = p.entries.at(-1)?.entryId ?? 0;
+
+    expect(await p.dispatch(night + 11 * 60_000)).toMatchObject({ held: 1 });
+    expect(await p.record(customerId, 'in', entryId, 'welcome')).toMatchObject({
+      status: 'pending',
+      dueAt: '2026-11-10T23:00:00.000Z',
+      heldReason: 'quiet hours 21:00–08:00 in Asia/Tokyo',
+    });
+    // The other two stages' emails fall due in the night too, and are held the same way.
+    expect(await p.dispatch(Date.parse('2026-11-10T22:59:00.000Z'))).toEqual({ due: 2, held: 2, failed: 0 });
+    expect(await emailsTo(email)).toEqual([]);
+    // 08:00 in Tokyo: the first goes, the cap stops the next two (one skipped, one deferred).
+    expect(await p.dispatch(Date.parse('2026-11-10T23:00:30.000Z'))).toEqual({
+      due: 3,
+      sent: 1,
+      skipped: 1,
+      held: 1,
+      failed: 0,
+    });
+    expect(await emailsTo(email)).toHaveLength(1);
   });
 });

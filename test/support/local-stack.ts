@@ -52,8 +52,14 @@ export class LocalStackClient {
 
   async start(): Promise<void> {
     // Tests use shops of their own: every shop is served unless a test lists some. Emails go out as
-    // soon as they are due (no settle window) unless a test of timing asks for one.
-    const context = { 'loyaltyLoop:shops': '*', 'loyaltyLoop:settleMinutes': 0, ...this.options.context };
+    // soon as they are due — no settle window, no frequency cap, no quiet hours — unless a test of
+    // timing asks for them.
+    const context = {
+      'loyaltyLoop:shops': '*',
+      'loyaltyLoop:settleMinutes': 0,
+      'loyaltyLoop:timing': { frequencyCap: false, quietHours: false },
+      ...this.options.context,
+    };
     this.started = await startLocalStack({ port: 0, logLevel: 'ERROR', ...this.options, context });
   }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProjectJourneys } from '../../lib/journey-check.ts';
@@ -93,5 +93,46 @@ describe('journey definition checks', () => {
     expect(result.stderr).toContain('Invalid journey definitions (2):');
     expect(result.stderr).toContain(`${shown}/broken.ts: broken.stages[1].id: duplicate stage id "a"`);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  describe('the sending policy in journeys/index.ts', () => {
+    // A copy of its own: the registry module is imported (and cached) by its path.
+    const policyDir = join(PROJECT_ROOT, '.local', `journeys-policy-${process.pid}`);
+    const policyShown = `.local/journeys-policy-${process.pid}`;
+    beforeAll(() => {
+      mkdirSync(policyDir, { recursive: true });
+      cpSync(join(PROJECT_ROOT, 'journeys'), policyDir, { recursive: true });
+      const index = join(policyDir, 'index.ts');
+      const source = readFileSync(index, 'utf8').replace(
+        '  catalog,\n});',
+        "  catalog,\n  timing: { frequencyCap: [{ hours: 16, max: 0 }], quietHours: { start: '21:00', end: '21:00' } },\n});",
+      );
+      writeFileSync(index, source);
+    });
+    afterAll(() => rmSync(policyDir, { recursive: true, force: true }));
+
+    it('names each problem of the policy (a cap of 0, an empty quiet window) against the registry', async () => {
+      expect(await checkProjectJourneys(policyDir)).toEqual([
+        `${policyShown}/index.ts: timing.frequencyCap[0].max: a cap of 0 would send nothing: remove the actions, or the cap (frequencyCap: false)`,
+        `${policyShown}/index.ts: timing.quietHours: start and end must differ`,
+      ]);
+    });
+
+    it.each([
+      ['synth (bin/app.ts)', 'bin/app.ts'],
+      ['npm run check:journeys', 'scripts/check-journeys.ts'],
+    ])('make %s fail with the messages and no stack trace', (_name, script) => {
+      const result = spawnSync(process.execPath, [script], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, LOYALTY_LOOP_JOURNEYS_DIR: policyDir },
+        encoding: 'utf8',
+      });
+
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        `${policyShown}/index.ts: timing.frequencyCap[0].max: a cap of 0 would send nothing`,
+      );
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   DUE_PK,
   DUE_SK,
   dueAttributes,
+  SEND_SK_PREFIX,
   type SendKey,
   sendKey,
   sendOfKey,
@@ -124,6 +125,65 @@ export class PendingSends {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Holds an open send until `dueAt` (quiet hours, a deferring frequency cap): it stays pending,
+   * due then, with why. False when it was no longer open.
+   */
+  async hold(send: SendKey, dueAt: string, reason: string, at: string): Promise<boolean> {
+    const due = dueAttributes('SEND', send.customerId, dueAt);
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: sendKey(send),
+          UpdateExpression: `SET dueAt = :dueAt, heldReason = :reason, heldAt = :at, ${DUE_PK} = :duePk, ${DUE_SK} = :dueSk`,
+          ConditionExpression: `#status IN (${OPEN.join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...OPEN_VALUES,
+            ':dueAt': dueAt,
+            ':reason': reason.slice(0, 1000),
+            ':at': at,
+            ':duePk': due[DUE_PK],
+            ':dueSk': due[DUE_SK],
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** When the customer's emails since `since` were sent (claimed), for the frequency cap. */
+  async sentSince(shop: string, customerId: string, since: string): Promise<number[]> {
+    const times: number[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: '#status = :claimed AND claimedAt >= :since',
+          ProjectionExpression: 'claimedAt',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': customerPk(shop, customerId),
+            ':prefix': SEND_SK_PREFIX,
+            ':claimed': 'claimed',
+            ':since': since,
+          },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) times.push(Date.parse(String(item.claimedAt)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return times;
   }
 
   /**
