@@ -85,8 +85,13 @@ const startStack = async (withFloor: boolean): Promise<LocalStack> => {
     port: 0,
     logLevel: 'ERROR',
     meterCapacity: true,
-    // Benchmarks use shops of their own.
-    context: { 'loyaltyLoop:shops': '*' },
+    // Benchmarks use shops of their own. They measure the pipeline itself: no settle window (a
+    // deployment's deliberate wait before each email) and no pacing (cap, quiet hours).
+    context: {
+      'loyaltyLoop:shops': '*',
+      'loyaltyLoop:settleMinutes': 0,
+      'loyaltyLoop:timing': { frequencyCap: false, quietHours: false },
+    },
     ...(floorModule
       ? {
           extraRoutes: [
