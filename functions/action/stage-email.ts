@@ -3,6 +3,7 @@ import type { SendKey } from '#adapters/store/keys.ts';
 import type { PendingSends } from '#adapters/store/pending-sends.ts';
 import type { SendLedger } from '#adapters/store/send-ledger.ts';
 import { logger } from '#commons/logger.ts';
+import { inControlGroup } from '#domain/holdout.ts';
 import type { CompiledConfig } from '#domain/journey-config.ts';
 import { composeEmail, type Sender } from './compose-email.ts';
 import { type PacingDeps, pace } from './pacing.ts';
@@ -14,6 +15,7 @@ export type ActionResult =
   | { status: 'scheduled'; dueAt: string; delaySource: string }
   | { status: 'waiting'; dueAt: string }
   | { status: 'held'; until: string; reason: string }
+  | { status: 'control'; reason: string }
   | { status: 'cancelled' | 'skipped'; reason: string };
 
 export type StageEmailDeps = Parameters<typeof recheck>[0] &
@@ -46,7 +48,7 @@ export const sendDueEmail = async (
     return { status: 'skipped', reason: `the send is ${record.status}` };
   if (record.status === 'pending' && Date.parse(record.dueAt) > now.getTime())
     return { status: 'waiting', dueAt: record.dueAt };
-  const decision = await recheck(deps, deps.config, { ...send, enteredAt: record.enteredAt });
+  const decision = await recheck(deps, deps.config, { ...send, enteredAt: record.enteredAt }, now.getTime());
   if (!decision.send) {
     await deps.pending.close(send, decision.outcome, decision.reason, now.toISOString());
     logger.info(`email ${decision.outcome}`, { ...send, reason: decision.reason });
@@ -61,6 +63,17 @@ export const sendDueEmail = async (
     logger.info(`email ${outcome}`, { ...send, reason });
     return outcome === 'held' ? { status: outcome, until: paced.until, reason } : { status: outcome, reason };
   }
+  const { enteredAt, dueAt, delaySource } = record;
+  const claim = { enteredAt, dueAt, delaySource, attempts: record.attempts + 1 };
+  // The control group is decided here, where the email would go out: same checks, no email.
+  if (inControlGroup(action.holdout, send)) {
+    const reason = `holdout: the stage's control group (${action.holdout?.percent} %)`;
+    const taken = await deps.ledger.claim(send, claimant, now.toISOString(), claim, 'control');
+    logger.info('email held out', { ...send, reason, taken });
+    return taken === 'claimed'
+      ? { status: 'control', reason }
+      : { status: 'skipped', reason: 'the send ledger holds a claim for this entry' };
+  }
   const email = composeEmail({
     config: deps.config,
     sender: await deps.sender(),
@@ -70,8 +83,6 @@ export const sendDueEmail = async (
     to,
     now,
   });
-  const { enteredAt, dueAt, delaySource } = record;
-  const claim = { enteredAt, dueAt, delaySource, attempts: record.attempts + 1 };
   const messageId = await sendOnce(deps.ledger, send, claimant, claim, () => sendEmail(deps.ses, email), now);
   if (messageId === null)
     return { status: 'skipped', reason: 'the send ledger holds a claim for this entry' };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { CustomerAggregate } from './aggregate.ts';
 import { type Condition, ConditionSchema, evaluate, selectorsOf } from './conditions.ts';
+import { HoldoutSchema } from './holdout.ts';
 import { type ProductSelector, selectorKey } from './order.ts';
 import { countsFor, selectorKeys } from './reindex.ts';
-import { DelaySchema } from './timing.ts';
+import { DelaySchema, ReentrySchema } from './timing.ts';
 
 const Id = z
   .string()
@@ -25,6 +26,10 @@ export const EmailActionSchema = z
     exitOnOrder: z.boolean().optional(),
     /** An email the frequency cap stops: `skip` it (recorded), or `defer` it until the cap has room. */
     onCap: z.enum(['skip', 'defer']).optional(),
+    /** Whether entering the stage again sends again (see `ReentrySchema`); every entry without. */
+    reentry: ReentrySchema.optional(),
+    /** A control group that gets no email, to measure the email's lift (see `HoldoutSchema`). */
+    holdout: HoldoutSchema.optional(),
   })
   .strict();
 export type EmailAction = z.infer<typeof EmailActionSchema>;

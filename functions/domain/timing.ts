@@ -59,6 +59,32 @@ export const DelaySchema = z
   });
 export type Delay = z.infer<typeof DelaySchema>;
 
+/**
+ * Whether a stage's email goes out again when the customer enters the stage again (after leaving
+ * it, e.g. a cancelled order): `every-entry` (the default), `once` (the first email ever for this
+ * stage, however often it is entered), or `{ oncePerDays: N }` (not if one went out in the last N
+ * days). Judged at the due time from the stage's earlier sends.
+ */
+export const ReentrySchema = z.union([
+  z.enum(['every-entry', 'once']),
+  z.object({ oncePerDays: Days.refine((d) => d > 0, { message: 'at least some days' }) }).strict(),
+]);
+export type Reentry = z.infer<typeof ReentrySchema>;
+
+/** Why an email may not go out again under the stage's re-entry policy, or null when it may. */
+export const reentryRefusal = (
+  reentry: Reentry | undefined,
+  earlierSentAt: readonly number[],
+  now: number,
+): string | null => {
+  if (reentry === undefined || reentry === 'every-entry' || earlierSentAt.length === 0) return null;
+  if (reentry === 'once') return 'sent once already for this stage (re-entry: once)';
+  const last = Math.max(...earlierSentAt);
+  return now - last < reentry.oncePerDays * DAY_MS
+    ? `sent for this stage within ${reentry.oncePerDays} days (re-entry: once per ${reentry.oncePerDays} days)`
+    : null;
+};
+
 /** One order number's repurchase intervals: how many came back, and the day each percentile 1…99 was reached. */
 export type IntervalDistribution = { sample: number; percentileDays: number[] };
 /** A shop's repurchase intervals by order number ("1": 1st → 2nd), as the analytics refresh last computed them. */

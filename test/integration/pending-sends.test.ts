@@ -365,3 +365,89 @@ describe('pacing at the due time: the frequency cap and quiet hours', () => {
     expect(await emailsTo(email)).toHaveLength(1);
   });
 });
+
+/** The same stage three times, each with its own re-entry policy. */
+const reentering = (id: string, reentry?: unknown): Journey =>
+  ({
+    id,
+    name: id,
+    stages: [
+      {
+        id: 'in',
+        when: { type: 'ordersContaining', products: RUM_BABA_PRODUCTS, count: { min: 1 } },
+        action: { type: 'email', template: 'rum-baba-coupon', ...(reentry ? { reentry } : {}) },
+      },
+    ],
+  }) as Journey;
+const reentryConfig = compileConfig({
+  brandName: 'Demo Bakery',
+  journeys: [reentering('every'), reentering('once', 'once'), reentering('monthly', { oncePerDays: 30 })],
+  templates,
+  timing: { frequencyCap: false, quietHours: false },
+});
+
+describe('re-entry policy: a stage entered again after a cancellation', () => {
+  it('sends again on every entry, once ever, or once per 30 days, as each stage says', async () => {
+    const p = await pipeline(0, reentryConfig);
+    const { customerId } = await newCustomer(p, T0);
+    const sentBy = async (journeyId: string) => {
+      const sends = p.entries.filter((e) => e.journeyId === journeyId);
+      const records = await Promise.all(sends.map((e) => p.record(customerId, 'in', e.entryId, journeyId)));
+      return records.map((r) => (r?.status === 'claimed' ? 'sent' : String(r?.reason)));
+    };
+    // Entered (day 0), left by a cancellation (day 1), entered again on days 10 and 41.
+    const timeline: [ShopifyChange, number][] = [
+      [order(customerId, '1', T0), T0],
+      [order(customerId, '1', T0, { updatedAt: at(T0 + DAY_MS), cancelled: true }), T0 + DAY_MS],
+      [order(customerId, '2', T0 + 10 * DAY_MS), T0 + 10 * DAY_MS],
+      [
+        order(customerId, '2', T0 + 10 * DAY_MS, { updatedAt: at(T0 + 11 * DAY_MS), cancelled: true }),
+        T0 + 11 * DAY_MS,
+      ],
+      [order(customerId, '3', T0 + 41 * DAY_MS), T0 + 41 * DAY_MS],
+    ];
+    for (const [change, now] of timeline) await p.deliver(change, customerId, now);
+
+    expect(await sentBy('every')).toEqual(['sent', 'sent', 'sent']);
+    expect(await sentBy('once')).toEqual([
+      'sent',
+      'sent once already for this stage (re-entry: once)',
+      'sent once already for this stage (re-entry: once)',
+    ]);
+    expect(await sentBy('monthly')).toEqual([
+      'sent',
+      'sent for this stage within 30 days (re-entry: once per 30 days)',
+      'sent',
+    ]);
+  });
+});
+
+describe('holdouts: the control group decided where the email would go out', () => {
+  it('records a control for the held-out share (no email), sends to the others, and keeps each customer in their group', async () => {
+    const holdoutConfig = compileConfig({
+      brandName: 'Demo Bakery',
+      journeys: [reentering('held', undefined)].map((journey) => ({
+        ...journey,
+        stages: journey.stages.map((s) => ({ ...s, action: { ...s.action, holdout: { percent: 50 } } })),
+      })) as Journey[],
+      templates,
+      timing: { frequencyCap: false, quietHours: false },
+    });
+    const p = await pipeline(0, holdoutConfig);
+    const outcomes: { email: string; status: string }[] = [];
+    for (let i = 0; i < 40; i++) {
+      const { customerId, email } = await newCustomer(p, T0);
+      await p.deliver(order(customerId, '1', T0), customerId, T0);
+      const entryId = p.entries.at(-1)?.entryId ?? 0;
+      outcomes.push({ email, status: String((await p.record(customerId, 'in', entryId, 'held'))?.status) });
+    }
+
+    const control = outcomes.filter((o) => o.status === 'control');
+    const treated = outcomes.filter((o) => o.status === 'claimed');
+    expect(control.length + treated.length).toBe(40);
+    expect(control.length).toBeGreaterThan(8);
+    expect(treated.length).toBeGreaterThan(8);
+    for (const { email } of control) expect(await emailsTo(email)).toEqual([]);
+    for (const { email } of treated) expect(await emailsTo(email)).toHaveLength(1);
+  });
+});

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type Journey, sendCancellations, sendDecision } from '#domain/journey.ts';
 import { definitionProblems } from '#domain/journey-config.ts';
-import { DAY_MS, dueTime, IntervalHistogram, resolveDelay, type ShopIntervals } from '#domain/timing.ts';
+import {
+  DAY_MS,
+  dueTime,
+  IntervalHistogram,
+  reentryRefusal,
+  resolveDelay,
+  type ShopIntervals,
+} from '#domain/timing.ts';
 import { templates } from '#journeys/templates.ts';
 import { aggregateFactory, rumBabaCounters } from '../support/factories.ts';
 
@@ -202,5 +209,32 @@ describe('exit checks of a delayed send', () => {
       { journeyId: 'timed', stageId: 'once', reason: 'customer left the stage' },
     ]);
     expect(sendCancellations([journey], before, before, [])).toEqual([]);
+  });
+});
+
+describe('re-entry policy', () => {
+  const now = Date.parse('2026-11-10T00:00:00Z');
+
+  it.each([
+    [undefined, [now - DAY_MS], null],
+    ['every-entry' as const, [now - DAY_MS], null],
+    ['once' as const, [], null],
+    ['once' as const, [now - 300 * DAY_MS], 'sent once already for this stage (re-entry: once)'],
+    [
+      { oncePerDays: 30 },
+      [now - 29 * DAY_MS],
+      'sent for this stage within 30 days (re-entry: once per 30 days)',
+    ],
+    [{ oncePerDays: 30 }, [now - 31 * DAY_MS], null],
+  ])('%j with earlier sends %j → %s', (reentry, earlier, refusal) => {
+    expect(reentryRefusal(reentry, earlier, now)).toBe(refusal);
+  });
+
+  it.each([
+    [{ reentry: 'twice' }, '.stages[0].action.reentry'],
+    [{ reentry: { oncePerDays: 0 } }, '.stages[0].action.reentry.oncePerDays: at least some days'],
+    [{ reentry: { oncePerDays: 500 } }, '.stages[0].action.reentry.oncePerDays: at most 365 days'],
+  ])('refuses %j', (action, problem) => {
+    expect(problemsOf(action).join('\n')).toContain(problem);
   });
 });

@@ -17,10 +17,11 @@ import { isConditionFailure, putIf, type StoreTable } from './table.ts';
 
 /**
  * Where a stage entry's send stands. `pending`: due at `dueAt`; `claimed`: handed to SES (see
- * `SendLedger`); `failed`: SES refused it and it is due again; `cancelled`: the customer left the
- * stage (or ordered) before it was due; `skipped`: the re-check at the due time said no.
+ * `SendLedger`); `control`: held out (the stage's control group), no email; `failed`: SES refused
+ * it and it is due again; `cancelled`: the customer left the stage (or ordered) before it was due;
+ * `skipped`: the re-check at the due time (or the frequency cap) said no.
  */
-export type SendStatus = 'pending' | 'claimed' | 'failed' | 'cancelled' | 'skipped';
+export type SendStatus = 'pending' | 'claimed' | 'control' | 'failed' | 'cancelled' | 'skipped';
 
 export type PendingSend = SendKey & {
   status: SendStatus;
@@ -159,7 +160,24 @@ export class PendingSends {
   }
 
   /** When the customer's emails since `since` were sent (claimed), for the frequency cap. */
-  async sentSince(shop: string, customerId: string, since: string): Promise<number[]> {
+  sentSince(shop: string, customerId: string, since: string): Promise<number[]> {
+    return this.sentTimes({ shop, customerId, prefix: SEND_SK_PREFIX, since });
+  }
+
+  /** When this stage's emails to the customer were sent (claimed), other than `send`'s own: for re-entry. */
+  sentBefore(send: SendKey): Promise<number[]> {
+    const prefix = stageSendPrefix(send.journeyId, send.stageId);
+    return this.sentTimes({ ...send, prefix, since: '', except: sendKey(send).sk });
+  }
+
+  private async sentTimes(input: {
+    shop: string;
+    customerId: string;
+    prefix: string;
+    since: string;
+    except?: string;
+  }): Promise<number[]> {
+    const { shop, customerId, prefix, since } = input;
     const times: number[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -168,11 +186,11 @@ export class PendingSends {
           TableName: this.table.name,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           FilterExpression: '#status = :claimed AND claimedAt >= :since',
-          ProjectionExpression: 'claimedAt',
+          ProjectionExpression: 'sk, claimedAt',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pk': customerPk(shop, customerId),
-            ':prefix': SEND_SK_PREFIX,
+            ':prefix': prefix,
             ':claimed': 'claimed',
             ':since': since,
           },
@@ -180,7 +198,8 @@ export class PendingSends {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of page.Items ?? []) times.push(Date.parse(String(item.claimedAt)));
+      for (const item of page.Items ?? [])
+        if (item.sk !== input.except) times.push(Date.parse(String(item.claimedAt)));
       start = page.LastEvaluatedKey;
     } while (start);
     return times;

@@ -28,7 +28,17 @@ export class SendLedger {
     this.table = table;
   }
 
-  async claim(send: SendKey, claimant: string, nowIso: string, record: ClaimRecord = {}): Promise<SendClaim> {
+  /**
+   * Claims the entry for its email (`claimed`), or — for a customer of the stage's control group —
+   * records that they were held out at this decision (`control`; no email follows).
+   */
+  async claim(
+    send: SendKey,
+    claimant: string,
+    nowIso: string,
+    record: ClaimRecord = {},
+    as: 'claimed' | 'control' = 'claimed',
+  ): Promise<SendClaim> {
     const { journeyId, stageId, entryId } = send;
     try {
       await this.table.doc.send(
@@ -37,14 +47,14 @@ export class SendLedger {
           Item: {
             ...sendKey(send),
             kind: ItemKind.Send,
-            status: 'claimed',
+            status: as,
             journeyId,
             stageId,
             entryId,
             claimedAt: nowIso,
             claimant,
             ...record,
-            // In the analytics feed: the send, once per stage entry.
+            // In the analytics feed: the send (or the control), once per stage entry.
             ...feedAttributes(send.shop, send.customerId, nowIso),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:pending, :failed)',
