@@ -5,10 +5,11 @@ import { renderReport } from './report/render.ts';
 import { runMain } from './run-main.ts';
 
 const usage = `usage: npm run report -- <report> --shop S [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-                          [--segment ID] [--journey ID] [--product ID] [--json] [--refresh]
+                          [--segment ID] [--journey ID] [--product ID] [--days N] [--json] [--refresh]
                           [--api URL --admin-key K]   (a deployed stack: output ApiUrl)
 
 reports: ${REPORTS.join(', ')}
+--product is for second-purchase; --days (1–365, default 30) is the conversion window of holdouts.
 Without --api: the local stack on PORT (default 3000). --refresh: the local stack first brings
 the shop's analytics up to date (POST /_local/analytics/refresh).`;
 
@@ -24,6 +25,7 @@ export const parseReportCommand = (args: string[], environment = process.env) =>
       segment: { type: 'string' },
       journey: { type: 'string' },
       product: { type: 'string' },
+      days: { type: 'string' },
       api: { type: 'string' },
       'admin-key': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -44,7 +46,8 @@ export const parseReportCommand = (args: string[], environment = process.env) =>
   if (values.refresh && values.api)
     throw new Error('--refresh is for the local stack; a deployed stack refreshes on its schedule');
   const query = new URLSearchParams();
-  for (const key of ['from', 'to', 'segment', 'journey', 'product'] as const) {
+  // Passed through as given: the route checks each (a bad --days answers 400 with the reason).
+  for (const key of ['from', 'to', 'segment', 'journey', 'product', 'days'] as const) {
     const value = values[key];
     if (typeof value === 'string') query.set(key, value);
   }

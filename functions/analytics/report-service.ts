@@ -38,7 +38,17 @@ const retire = async (opened: Opened): Promise<void> => {
 
 const requestHash = (request: ReportRequest) =>
   createHash('sha256')
-    .update(JSON.stringify([request.from, request.to, request.segment, request.journey, request.product]))
+    .update(
+      JSON.stringify([
+        request.from,
+        request.to,
+        request.segment,
+        request.journey,
+        request.product,
+        // Only reports that take a conversion window hash it: the others' cached answers keep their keys.
+        ...(request.days === null ? [] : [request.days]),
+      ]),
+    )
     .digest('hex');
 
 /**
@@ -141,4 +151,5 @@ const emptySnapshot = (shop: string, definitions: Definitions): Snapshot => ({
   orders: [],
   orderProducts: [],
   memberships: [],
+  decisions: [],
 });

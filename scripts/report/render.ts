@@ -3,14 +3,22 @@ import { currencyExponent } from '#domain/money.ts';
 /**
  * A report's JSON answer as text for a terminal: its single figures as `name  value` lines, then
  * each list as a table with a header row. Shares are shown as percentages, money (integer minor
- * units) as decimals with the report's currency, days with one decimal; nested lists are tables
- * of their own, titled by their path (`stages`, `byCurrency`, `intervals.firstToSecond.curve`).
+ * units) as decimals with the report's currency (a row's own `currency` in a table), differences of
+ * shares in percentage points, p-values to three places, days with one decimal; nested lists are
+ * tables of their own, titled by their path (`stages`, `byCurrency`, `stages[0].byCurrency`).
  */
 
 /** Figures that are shares in [0, 1]. */
 const SHARE = /(rate|conversion|share|support|confidence|repurchased|survival)$/i;
 /** Figures that are money in minor units. */
-const MONEY = /^(revenue|aov|ltv|revenuePerCustomer|cumulativeRevenuePerCustomer|gross|net)$/i;
+const MONEY =
+  /^(revenue|aov|ltv|revenuePerCustomer|cumulativeRevenuePerCustomer|gross|net|treatedRevenue|controlRevenue|incrementalRevenue)$/i;
+/** Differences of two shares (and their interval): percentage points, signed. */
+const POINTS = /^(lift|ci95)$/;
+/** A difference relative to its base, which may exceed 100 %: a signed percentage. */
+const RELATIVE = /^relativeLift$/;
+
+const signed = (value: number, digits: number): string => `${value > 0 ? '+' : ''}${value.toFixed(digits)}`;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -21,6 +29,9 @@ export const formatValue = (key: string, value: Json, currency: string | null): 
   if (value === null) return '–';
   if (typeof value === 'number') {
     if (SHARE.test(key)) return `${(value * 100).toFixed(1)} %`;
+    if (POINTS.test(key)) return `${signed(value * 100, 1)} pp`;
+    if (RELATIVE.test(key)) return `${signed(value * 100, 1)} %`;
+    if (key === 'pValue') return value >= 0.001 || value === 0 ? value.toFixed(3) : value.toExponential(1);
     if (MONEY.test(key) && currency) {
       const exponent = currencyExponent(currency);
       return `${(value / 10 ** exponent).toFixed(exponent)} ${currency}`;
@@ -30,8 +41,14 @@ export const formatValue = (key: string, value: Json, currency: string | null): 
   }
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'string') return value;
-  if (Array.isArray(value))
+  if (Array.isArray(value)) {
+    if (value.length > 0 && value.every((v) => typeof v === 'number'))
+      return `[${value.map((v) => formatValue(key, v, currency)).join(', ')}]`;
     return value.every((v) => typeof v !== 'object') ? value.join(' → ') : `${value.length} rows`;
+  }
+  // A journey, stage or product: its name, and its id when that says something more.
+  if (typeof value.id === 'string' && typeof value.name === 'string' && Object.keys(value).length === 2)
+    return value.name === value.id ? value.id : `${value.name} (${value.id})`;
   return Object.entries(value)
     .map(([k, v]) => `${k}=${formatValue(k, v, currency)}`)
     .join(' ');
@@ -65,8 +82,15 @@ const table = (rows: readonly Record<string, Json>[], currency: string | null): 
     ),
   );
   const columns = [...new Set(flat.flatMap((row) => Object.keys(row)))];
+  // A row with a currency of its own (a `byCurrency` row) shows its money in that currency.
   const cells = flat.map((row) =>
-    columns.map((column) => formatValue(column.split(':')[0] ?? column, row[column] ?? null, currency)),
+    columns.map((column) =>
+      formatValue(
+        column.split(':')[0] ?? column,
+        row[column] ?? null,
+        typeof row.currency === 'string' ? row.currency : currency,
+      ),
+    ),
   );
   const numeric = columns.map((column) => flat.every((row) => typeof (row[column] ?? 0) === 'number'));
   const widths = columns.map((column, i) =>

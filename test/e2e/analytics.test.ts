@@ -367,6 +367,12 @@ describe('analytics reports over the demo store, through the local stack, agains
     ['a date not written YYYY-MM-DD', 'f2', { to: '15/07/2025' }, /to: must be a date written YYYY-MM-DD/],
     ['from after to', 'summary', { from: '2025-07-02', to: '2025-07-01' }, /from \(2025-07-02\) is after to/],
     [
+      'a holdouts conversion window of no days',
+      'holdouts',
+      { days: '0' },
+      /days: must be a whole number of days from 1 to 365 \(got "0"\)/,
+    ],
+    [
       'an unknown segment',
       'segments',
       { segment: 'vip' },
@@ -408,6 +414,7 @@ describe('analytics reports over the demo store, through the local stack, agains
       'cohorts',
       'routes',
       'bought-together',
+      'holdouts',
     ] as const)
       await reportOf(name, { from: isoDay(Date.parse(`${today}T00:00:00Z`) - 77 * DAY) });
 

@@ -78,11 +78,52 @@ describe('analytics handler', () => {
     ['from after to', 'cohorts', { from: '2026-06-01', to: '2026-05-01' }, /is after to/],
     ['an unknown segment', 'segments', { segment: 'whales' }, /unknown segment "whales"/],
     ['an unknown journey', 'funnel', { journey: 'nope' }, /unknown journey "nope"/],
+    [
+      'a holdouts window outside 1–365 days',
+      'holdouts',
+      { days: '400' },
+      /^days: must be a whole number of days from 1 to 365 \(got "400"\)$/,
+    ],
+    ['a conversion window on a report without one', 'summary', { days: '30' }, /unknown parameter "days"/],
   ])('answers 400 with a message for %s', async (_case, report, query, message) => {
     const response = await get(report, query);
 
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(String(response.body)).message).toMatch(message);
+  });
+
+  it('caches a holdouts answer per conversion window: another window is another answer', async () => {
+    // Arrange
+    const latest = {
+      snapshotId: 'snap-1',
+      refreshedAt: '2026-12-01T00:00:00.000Z',
+      files: ['orders.parquet'],
+      definitions: definitionsOf(journeyConfig),
+    };
+    const cached = (days: number) => ({
+      report: 'holdouts',
+      refreshedAt: latest.refreshedAt,
+      days,
+      stages: [],
+    });
+    const keys: string[] = [];
+    s3.on(GetObjectCommand).callsFake(({ Key }: { Key: string }) => {
+      if (Key === `snapshots/${SHOP}/latest.json`) return { Body: body(JSON.stringify(latest)) };
+      if (Key.startsWith(`results/${SHOP}/snap-1/holdouts/`)) {
+        keys.push(Key);
+        return { Body: body(JSON.stringify(cached(keys.length === 1 ? 30 : 14))) };
+      }
+      throw missing();
+    });
+
+    // Act
+    const monthly = await get('holdouts');
+    const fortnightly = await get('holdouts', { days: '14' });
+
+    // Assess
+    expect(JSON.parse(String(monthly.body))).toMatchObject({ days: 30 });
+    expect(JSON.parse(String(fortnightly.body))).toMatchObject({ days: 14 });
+    expect(new Set(keys).size).toBe(2);
   });
 
   it('answers 401 for a wrong key and 403 for a shop the key may not read', async () => {

@@ -130,7 +130,7 @@ describe('analytics', () => {
         existsSync(join(dir, 'node_modules', '@duckdb', `node-bindings-linux-${arch}`, 'duckdb.node')),
       ).toBe(true);
     expect(readdirSync(join(dir, 'reports'))).toEqual(
-      expect.arrayContaining(['_setup.sql', 'summary.sql', 'cohorts.sql']),
+      expect.arrayContaining(['_setup.sql', 'summary.sql', 'cohorts.sql', 'holdouts.sql']),
     );
   });
 });

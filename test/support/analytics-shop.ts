@@ -1,5 +1,6 @@
 import {
   type CustomerRow,
+  type DecisionRow,
   type MembershipRow,
   type OrderProductRow,
   type OrderRow,
@@ -15,6 +16,7 @@ export type AnalyticsShop = {
   orders: OrderRow[];
   orderProducts: OrderProductRow[];
   memberships: MembershipRow[];
+  decisions: DecisionRow[];
 };
 
 export const SHOP_DEFINITIONS: Definitions = {
@@ -220,6 +222,71 @@ const journeySpells = (
   return spells;
 };
 
+/**
+ * How often a customer gets a decision at each stage, and how they are split. `lift` is the chance
+ * that a decision is placed shortly before one of the customer's orders — higher for the treated, so
+ * the email "works" — otherwise it falls anywhere in the two years. A stage may have no control
+ * group; `legacy` is a stage, and `vip-club` a journey, that the definitions no longer name.
+ */
+const HOLDOUT_PLAN = [
+  { journey: 'welcome', stage: 'new', chance: 0.8, treated: 0.7, lift: { treated: 0.55, control: 0.25 } },
+  { journey: 'welcome', stage: 'second', chance: 0.06, treated: 0.6, lift: { treated: 0.4, control: 0.3 } },
+  { journey: 'welcome', stage: 'legacy', chance: 0.04, treated: 0.5, lift: { treated: 0.3, control: 0.3 } },
+  { journey: 'winback', stage: 'lapsing', chance: 0.3, treated: 0.5, lift: { treated: 0.35, control: 0.3 } },
+  { journey: 'winback', stage: 'reminded', chance: 0.05, treated: 1, lift: { treated: 0.3, control: 0 } },
+  { journey: 'vip-club', stage: 'invited', chance: 0.03, treated: 0.5, lift: { treated: 0.3, control: 0.3 } },
+] as const;
+
+/**
+ * Stage email decisions of a shop's customers: the plan above, then for every 40th customer a
+ * decision at each boundary instant (the report windows cut there) and one exactly 30 days before
+ * an order (the edge of the default conversion window), and one at an order's own instant.
+ */
+const holdoutDecisions = (random: Random, shop: AnalyticsShop): DecisionRow[] => {
+  const decisions: DecisionRow[] = [];
+  const ordersOf = new Map<string, number[]>();
+  for (const order of shop.orders)
+    ordersOf.set(order.customer_id, [
+      ...(ordersOf.get(order.customer_id) ?? []),
+      Date.parse(order.placed_at),
+    ]);
+  shop.customers.forEach((customer, index) => {
+    let entry = 0;
+    const decide = (journey: string, stage: string, at: number, treated: boolean) => {
+      entry += 1;
+      decisions.push({
+        customer_id: customer.customer_id,
+        journey_id: journey,
+        stage_id: stage,
+        entry_id: entry,
+        decided_at: iso(at),
+        treated,
+      });
+    };
+    const placed = ordersOf.get(customer.customer_id) ?? [];
+    for (const plan of HOLDOUT_PLAN) {
+      if (!random.chance(plan.chance)) continue;
+      for (let i = random.chance(0.2) ? 2 : 1; i > 0; i -= 1) {
+        const treated = random.chance(plan.treated);
+        const before = placed.length > 0 && random.chance(treated ? plan.lift.treated : plan.lift.control);
+        const at = before
+          ? random.pick(placed) - random.int(1, 25 * DAY)
+          : START + random.int(0, 700) * DAY + random.int(0, DAY - 1);
+        decide(plan.journey, plan.stage, at, treated);
+      }
+    }
+    if ((index + 1) % 40 === 0) {
+      BOUNDARY_INSTANTS.forEach((instant, i) => {
+        decide('welcome', 'new', Date.parse(instant), i % 2 === 0);
+      });
+      const [first, second] = placed;
+      if (first !== undefined) decide('welcome', 'new', first - 30 * DAY, true);
+      if (second !== undefined) decide('welcome', 'new', second, false);
+    }
+  });
+  return decisions;
+};
+
 /** A shop of a few hundred customers over two years, the same for the same seed. */
 export const analyticsShop = (seed = 20250701, customerCount = 480): AnalyticsShop => {
   const random = prng(seed);
@@ -229,6 +296,7 @@ export const analyticsShop = (seed = 20250701, customerCount = 480): AnalyticsSh
     orders: [],
     orderProducts: [],
     memberships: [],
+    decisions: [],
   };
   let orderNumber = 1000;
   const addOrder = (customerId: string, placedAt: number, currency: string) => {
@@ -264,6 +332,8 @@ export const analyticsShop = (seed = 20250701, customerCount = 480): AnalyticsSh
     for (const journey of SHOP_DEFINITIONS.journeys)
       if (random.chance(0.75)) shop.memberships.push(...journeySpells(random, customerId, journey));
   }
+  // A generator of their own, so adding decisions left every other row as it was.
+  shop.decisions = holdoutDecisions(prng(seed + 1), shop);
   return shop;
 };
 

@@ -22,6 +22,18 @@ describe('npm run report', () => {
     expect(command.query.toString()).toBe('from=2026-01-01&segment=lapsing-regulars');
   });
 
+  it('passes the holdouts conversion window and journey on to the route', () => {
+    // Arrange
+    const args = ['holdouts', '--shop', SHOP, '--journey', 'rum-baba-fans', '--days', '14'];
+
+    // Act
+    const command = parseReportCommand(args, {});
+
+    // Assess
+    expect(command.report).toBe('holdouts');
+    expect(command.query.toString()).toBe('journey=rum-baba-fans&days=14');
+  });
+
   it.each([
     [['--shop', SHOP], /name one report/],
     [['churn', '--shop', SHOP], /unknown report "churn"/],
@@ -54,6 +66,49 @@ describe('renderReport', () => {
         'byCurrency (2)',
         'currency  orders      revenue',
         'USD           10  1234.56 USD',
+      ]),
+    );
+  });
+
+  it('prints a holdout stage with its differences in points, its p-value, and each currency’s money in that currency', () => {
+    // Arrange
+    const answer = {
+      report: 'holdouts',
+      days: 30,
+      stages: [
+        {
+          journey: { id: 'rum-baba-fans', name: 'Rum Baba fans' },
+          stage: { id: 'second-rum-baba', name: 'second-rum-baba' },
+          treated: 120,
+          control: 40,
+          treatedRate: 0.25,
+          controlRate: 0.15,
+          lift: 0.1,
+          relativeLift: 2 / 3,
+          ci95: [-0.0346, 0.2346],
+          pValue: 0.000043,
+          byCurrency: [
+            { currency: 'JPY', orders: 50, incrementalRevenue: 14400 },
+            { currency: 'USD', orders: 3, incrementalRevenue: -1250 },
+          ],
+          enoughData: false,
+        },
+      ],
+    };
+
+    // Act
+    const text = renderReport(answer);
+
+    // Assess
+    expect(text).toContain('Rum Baba fans (rum-baba-fans)  second-rum-baba');
+    expect(text).toMatch(
+      /25\.0 %\s+15\.0 %\s+\+10\.0 pp\s+\+66\.7 %\s+\[-3\.5 pp, \+23\.5 pp\]\s+4\.3e-5\s+no/,
+    );
+    expect(text.split('\n')).toEqual(
+      expect.arrayContaining([
+        'stages[0].byCurrency (2)',
+        'JPY           50           14400 JPY',
+        'USD            3          -12.50 USD',
       ]),
     );
   });

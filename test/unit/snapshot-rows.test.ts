@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   currentVersions,
   customerSnapshotRows,
+  decisionRows,
   EPOCH,
   type FactVersion,
   membershipSpells,
@@ -167,6 +168,84 @@ describe('customerSnapshotRows', () => {
     expect(rows.customer.customer_id).toBe('7002');
     expect(rows.orders).toEqual([]);
     expect(rows.memberships).toEqual([]);
+  });
+});
+
+describe('decisionRows', () => {
+  const entry = (status: string, entryId: number, at: string) => ({
+    journeyId: 'rum-baba-fans',
+    stageId: 'second-rum-baba',
+    entryId,
+    at,
+    status,
+  });
+
+  it('keeps the sent and held-out decisions with their times, and no send that was not decided', () => {
+    // Arrange
+    const sends = [
+      entry('claimed', 4, '2026-02-02T10:00:00.000Z'),
+      entry('control', 5, '2026-03-02T10:00:00.123Z'),
+      entry('failed', 6, '2026-04-02T10:00:00.000Z'),
+      entry('pending', 7, '2026-05-02T10:00:00.000Z'),
+      entry('cancelled', 8, '2026-06-02T10:00:00.000Z'),
+      entry('skipped', 9, '2026-07-02T10:00:00.000Z'),
+    ];
+
+    // Act
+    const rows = decisionRows('7001', sends);
+
+    // Assess
+    expect(rows).toEqual([
+      {
+        customer_id: '7001',
+        journey_id: 'rum-baba-fans',
+        stage_id: 'second-rum-baba',
+        entry_id: 4,
+        decided_at: '2026-02-02T10:00:00.000Z',
+        treated: true,
+      },
+      {
+        customer_id: '7001',
+        journey_id: 'rum-baba-fans',
+        stage_id: 'second-rum-baba',
+        entry_id: 5,
+        decided_at: '2026-03-02T10:00:00.123Z',
+        treated: false,
+      },
+    ]);
+  });
+
+  it('gives a customer’s snapshot rows their decisions from the feed’s send ledger entries', () => {
+    // Arrange
+    const feed = {
+      shop: SHOP,
+      customerId: '7001',
+      aggregate: aggregateFactory(),
+      facts: rumBabaMonths,
+      sends: [
+        entry('control', 2, '2026-02-01T10:00:05.000Z'),
+        entry('failed', 3, '2026-03-01T10:00:05.000Z'),
+      ],
+    };
+
+    // Act
+    const rows = customerSnapshotRows(feed, journeyConfig, '2026-12-01T00:00:00.000Z');
+
+    // Assess
+    expect(rows.decisions).toEqual([
+      expect.objectContaining({ entry_id: 2, decided_at: '2026-02-01T10:00:05.000Z', treated: false }),
+    ]);
+  });
+
+  it('gives no decisions to a customer whose feed has no send ledger entries', () => {
+    // Arrange
+    const feed = { shop: SHOP, customerId: '7001', aggregate: aggregateFactory(), facts: rumBabaMonths };
+
+    // Act
+    const rows = customerSnapshotRows(feed, journeyConfig, '2026-12-01T00:00:00.000Z');
+
+    // Assess
+    expect(rows.decisions).toEqual([]);
   });
 });
 

@@ -84,7 +84,7 @@ const toJson = (value: unknown): unknown => {
 
 const daysSinceEpoch = (isoDate: string): number => Date.parse(`${isoDate}T00:00:00Z`) / DAY_MS;
 
-/** Binds the parameters a statement names ($from, $to, $segment, $journey, $product) and no other. */
+/** Binds the parameters a statement names ($from, $to, $segment, $journey, $product, $days) and no other. */
 const bindRequest = (duck: DuckDb, statement: DuckDBPreparedStatement, request: ReportRequest): void => {
   for (let index = 1; index <= statement.parameterCount; index += 1) {
     const name = statement.parameterName(index);
@@ -99,6 +99,9 @@ const bindRequest = (duck: DuckDb, statement: DuckDBPreparedStatement, request: 
       case 'journey':
       case 'product':
         statement.bindValue(index, request[name], duck.VARCHAR);
+        break;
+      case 'days':
+        statement.bindValue(index, request.days, duck.INTEGER);
         break;
       default:
         throw new AnalyticsError(`${request.report}: unknown SQL parameter $${name}`);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type Definitions, DefinitionsSchema } from '#domain/analytics/reports.ts';
 import type {
   CustomerRow,
+  DecisionRow,
   MembershipRow,
   OrderProductRow,
   OrderRow,
@@ -68,6 +69,17 @@ export const SNAPSHOT_TABLES = {
       { name: 'exited_at', type: 'TIMESTAMP', nullable: true },
     ],
   },
+  decisions: {
+    file: 'decisions.parquet',
+    columns: [
+      { name: 'customer_id', type: 'VARCHAR' },
+      { name: 'journey_id', type: 'VARCHAR' },
+      { name: 'stage_id', type: 'VARCHAR' },
+      { name: 'entry_id', type: 'BIGINT' },
+      { name: 'decided_at', type: 'TIMESTAMP' },
+      { name: 'treated', type: 'BOOLEAN' },
+    ],
+  },
 } as const satisfies Record<string, { file: string; columns: readonly Column[] }>;
 
 export type SnapshotTable = keyof typeof SNAPSHOT_TABLES;
@@ -75,7 +87,7 @@ export const DEFINITIONS_FILE = 'definitions.json';
 export const SNAPSHOT_INFO_FILE = 'snapshot.json';
 
 // The tables' rows are the domain's (see `customerSnapshotRows`): one definition of each.
-export type { CustomerRow, MembershipRow, OrderProductRow, OrderRow };
+export type { CustomerRow, DecisionRow, MembershipRow, OrderProductRow, OrderRow };
 
 /** A table's rows, as an array or streamed (an async generator reading DynamoDB page by page). */
 export type Rows<T> = Iterable<T> | AsyncIterable<T>;
@@ -88,6 +100,8 @@ export type Snapshot = {
   orders: Rows<OrderRow>;
   orderProducts: Rows<OrderProductRow>;
   memberships: Rows<MembershipRow>;
+  /** Stage email decisions (sent or held out); none when not given. */
+  decisions?: Rows<DecisionRow>;
 };
 
 export const SnapshotInfoSchema = z.object({
@@ -98,6 +112,8 @@ export const SnapshotInfoSchema = z.object({
     orders: z.number().int(),
     orderProducts: z.number().int(),
     memberships: z.number().int(),
+    // A snapshot written before the decisions table existed has none.
+    decisions: z.number().int().default(0),
   }),
 });
 export type SnapshotInfo = z.infer<typeof SnapshotInfoSchema>;
@@ -203,15 +219,25 @@ type TableWriters = {
   orders: TableWriter<OrderRow>;
   orderProducts: TableWriter<OrderProductRow>;
   memberships: TableWriter<MembershipRow>;
+  decisions: TableWriter<DecisionRow>;
 };
 
-const TABLES: readonly SnapshotTable[] = ['customers', 'orders', 'orderProducts', 'memberships'];
+const TABLES: readonly SnapshotTable[] = ['customers', 'orders', 'orderProducts', 'memberships', 'decisions'];
+
+/**
+ * Tables whose file is written only when they have rows: a shop that never sent a stage email has
+ * no decisions file, like a snapshot written before the table existed (the reports read a missing
+ * one as empty; see `_setup.sql`).
+ */
+const OPTIONAL: ReadonlySet<SnapshotTable> = new Set(['decisions']);
 
 /** The columns that identify a row: reports join on them, so a duplicate would count twice. */
 const KEYS: Partial<Record<SnapshotTable, readonly string[]>> = {
   customers: ['customer_id'],
   orders: ['order_id'],
   orderProducts: ['order_id', 'product_id'],
+  // The send ledger keeps one entry per stage entry: one decision each.
+  decisions: ['customer_id', 'journey_id', 'stage_id', 'entry_id'],
 };
 
 const checkKeys = async (connection: DuckDBConnection): Promise<void> => {
@@ -226,8 +252,9 @@ const checkKeys = async (connection: DuckDBConnection): Promise<void> => {
 };
 
 /**
- * Creates the four tables in an on-disk DuckDB database (so memory stays bounded whatever the row
- * count), lets `fill` append to them in any order, then copies each to its Parquet file in `dir`.
+ * Creates the tables in an on-disk DuckDB database (so memory stays bounded whatever the row
+ * count), lets `fill` append to them in any order, then copies each to its Parquet file in `dir`
+ * (an optional table only when it has rows).
  */
 const writeTables = async (
   dir: string,
@@ -253,6 +280,7 @@ const writeTables = async (
       orders: new TableWriter(duck, 'orders', await connection.createAppender('orders'), checkOrder),
       orderProducts: new TableWriter(duck, 'orderProducts', await connection.createAppender('orderProducts')),
       memberships: new TableWriter(duck, 'memberships', await connection.createAppender('memberships')),
+      decisions: new TableWriter(duck, 'decisions', await connection.createAppender('decisions')),
     };
     try {
       await fill(tables);
@@ -260,15 +288,18 @@ const writeTables = async (
       for (const table of TABLES) tables[table].close();
     }
     await checkKeys(connection);
-    for (const table of TABLES)
+    for (const table of TABLES) {
+      if (OPTIONAL.has(table) && tables[table].rows === 0) continue;
       await connection.run(
         `COPY ${table} TO ${sqlString(join(dir, SNAPSHOT_TABLES[table].file))} (FORMAT parquet, COMPRESSION zstd)`,
       );
+    }
     return {
       customers: tables.customers.rows,
       orders: tables.orders.rows,
       orderProducts: tables.orderProducts.rows,
       memberships: tables.memberships.rows,
+      decisions: tables.decisions.rows,
     };
   } finally {
     connection.closeSync();
@@ -332,6 +363,7 @@ export const writeSnapshot = (dir: string, snapshot: Snapshot): Promise<Snapshot
     for await (const row of snapshot.orders) tables.orders.append(row);
     for await (const row of snapshot.orderProducts) tables.orderProducts.append(row);
     for await (const row of snapshot.memberships) tables.memberships.append(row);
+    for await (const row of snapshot.decisions ?? []) tables.decisions.append(row);
   });
 
 /** Everything a snapshot holds about one customer, for builders that read one customer at a time. */
@@ -340,13 +372,15 @@ export type CustomerBundle = {
   orders: readonly OrderRow[];
   products: readonly OrderProductRow[];
   memberships: readonly MembershipRow[];
+  /** None when not given. */
+  decisions?: readonly DecisionRow[];
 };
 
 export type CustomerSnapshot = SnapshotHeader & { customers: Rows<CustomerBundle> };
 
 /**
  * `writeSnapshot` for a single pass over customers (the refresh reads DynamoDB customer by
- * customer): each bundle's rows go to the four tables as it arrives, so nothing is buffered.
+ * customer): each bundle's rows go to the tables as it arrives, so nothing is buffered.
  */
 export const writeCustomerSnapshot = (dir: string, snapshot: CustomerSnapshot): Promise<SnapshotInfo> =>
   writeDirectory(dir, snapshot, async (tables) => {
@@ -355,5 +389,6 @@ export const writeCustomerSnapshot = (dir: string, snapshot: CustomerSnapshot): 
       for (const row of bundle.orders) tables.orders.append(row);
       for (const row of bundle.products) tables.orderProducts.append(row);
       for (const row of bundle.memberships) tables.memberships.append(row);
+      for (const row of bundle.decisions ?? []) tables.decisions.append(row);
     }
   });

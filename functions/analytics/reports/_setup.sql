@@ -18,6 +18,24 @@ CREATE OR REPLACE VIEW memberships AS
 SELECT customer_id, kind, scope, member, position, entered_at, exited_at
 FROM read_parquet(getvariable('snapshot_dir') || '/memberships.parquet');
 
+-- Stage email decisions: the email was sent (treated) or the customer held out as control. A
+-- snapshot without the file (no decision yet, or written before the table existed) has none: a
+-- view over a missing Parquet file cannot even be created, so the view reads through query() from
+-- whichever of two fixed statements applies — no path or value is spliced into SQL text.
+SET VARIABLE decisions_source = CASE
+  WHEN EXISTS (SELECT 1 FROM glob(getvariable('snapshot_dir') || '/decisions.parquet'))
+    THEN 'SELECT customer_id, journey_id, stage_id, entry_id, decided_at, treated
+          FROM read_parquet(getvariable(''snapshot_dir'') || ''/decisions.parquet'')'
+  ELSE 'SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS journey_id,
+          CAST(NULL AS VARCHAR) AS stage_id, CAST(NULL AS BIGINT) AS entry_id,
+          CAST(NULL AS TIMESTAMP) AS decided_at, CAST(NULL AS BOOLEAN) AS treated
+        WHERE false'
+END;
+
+CREATE OR REPLACE VIEW decisions AS
+SELECT customer_id, journey_id, stage_id, entry_id, decided_at, treated
+FROM query(getvariable('decisions_source'));
+
 CREATE OR REPLACE VIEW definitions AS
 SELECT journeys, segments
 FROM read_json(
@@ -126,3 +144,57 @@ SELECT
 FROM scoped_orders(to_day, segment_id, journey_id) o
 -- One ordering for all four, so DuckDB sorts once.
 WINDOW numbered AS (PARTITION BY o.customer_id ORDER BY o.placed_at, o.order_id);
+
+-- The complementary error function erfc(x), after W. J. Cody, "Rational Chebyshev approximations
+-- for the error function", Math. Comp. 23 (1969) (netlib specfun CALERF): relative error below
+-- 1e-15 everywhere, so the smallest p-values keep their digits (DuckDB has no erf of its own).
+-- Three ranges of y = |x|: erf by a rational function of y² up to 0.46875; erfc by a rational
+-- function of y up to 4, and beyond by one of 1/y²; exp(-y²) is taken in two factors
+-- (y² split at y rounded down to 1/16) so that its rounding error is not multiplied by y².
+CREATE OR REPLACE MACRO cody_exp_neg_sq(y) AS
+  exp(-(trunc(16.0 * y) / 16.0) * (trunc(16.0 * y) / 16.0))
+    * exp(-((y - trunc(16.0 * y) / 16.0) * (y + trunc(16.0 * y) / 16.0)));
+
+-- erf(x) for |x| <= 0.46875, with t = x².
+CREATE OR REPLACE MACRO cody_erf_small(x, t) AS
+  x * ((((1.85777706184603153e-1 * t + 3.16112374387056560e0) * t + 1.13864154151050156e2) * t
+        + 3.77485237685302021e2) * t + 3.20937758913846947e3)
+    / ((((t + 2.36012909523441209e1) * t + 2.44024637934444173e2) * t + 1.28261652607737228e3) * t
+        + 2.84423683343917062e3);
+
+-- erfc(y) for 0.46875 < y <= 4.
+CREATE OR REPLACE MACRO cody_erfc_middle(y) AS
+  cody_exp_neg_sq(y)
+    * ((((((((2.15311535474403846e-8 * y + 5.64188496988670089e-1) * y + 8.88314979438837594e0) * y
+        + 6.61191906371416295e1) * y + 2.98635138197400131e2) * y + 8.81952221241769090e2) * y
+        + 1.71204761263407058e3) * y + 2.05107837782607147e3) * y + 1.23033935479799725e3)
+    / ((((((((y + 1.57449261107098347e1) * y + 1.17693950891312499e2) * y + 5.37181101862009858e2) * y
+        + 1.62138957456669019e3) * y + 3.29079923573345963e3) * y + 4.36261909014324716e3) * y
+        + 3.43936767414372164e3) * y + 1.23033935480374942e3);
+
+-- erfc(y) for 4 < y < 26.543 (beyond, erfc underflows to 0), with t = 1 / y².
+CREATE OR REPLACE MACRO cody_erfc_large(y, t) AS
+  cody_exp_neg_sq(y) / y * (5.6418958354775628695e-1
+    - t * (((((1.63153871373020978e-2 * t + 3.05326634961232344e-1) * t + 3.60344899949804439e-1) * t
+        + 1.25781726111229246e-1) * t + 1.60837851487422766e-2) * t + 6.58749161529837803e-4)
+      / (((((t + 2.56852019228982242e0) * t + 1.87295284992346047e0) * t + 5.27905102951428412e-1) * t
+        + 6.05183413124413191e-2) * t + 2.33520497626869185e-3));
+
+-- erfc(y) for y > 0.46875.
+CREATE OR REPLACE MACRO cody_erfc_tail(y) AS
+  CASE
+    WHEN y <= 4 THEN cody_erfc_middle(y)
+    WHEN y < 26.543 THEN cody_erfc_large(y, 1.0 / (y * y))
+    ELSE 0.0
+  END;
+
+CREATE OR REPLACE MACRO erfc(x) AS
+  CASE
+    WHEN abs(x) <= 0.46875 THEN 1.0 - cody_erf_small(CAST(x AS DOUBLE), CAST(x AS DOUBLE) * CAST(x AS DOUBLE))
+    WHEN x > 0 THEN cody_erfc_tail(CAST(x AS DOUBLE))
+    ELSE 2.0 - cody_erfc_tail(CAST(-x AS DOUBLE))
+  END;
+
+-- The standard normal distribution function Φ(z) = erfc(−z/√2) / 2; for z < 0 it keeps full
+-- relative precision in the tail (a two-sided p-value is 2·Φ(−|z|)).
+CREATE OR REPLACE MACRO normal_cdf(z) AS 0.5 * erfc(-CAST(z AS DOUBLE) / sqrt(2.0));

@@ -17,6 +17,7 @@ export const REPORTS = [
   'routes',
   'segment-growth',
   'cohorts',
+  'holdouts',
 ] as const;
 export const ReportNameSchema = z.enum(REPORTS);
 export type ReportName = z.infer<typeof ReportNameSchema>;
@@ -48,6 +49,15 @@ const DateSchema = z
   .refine(isCalendarDate, 'is not a calendar date');
 const IdParamSchema = z.string().min(1).max(200);
 
+/** The conversion window of `holdouts`, in days: long enough for a slow repurchase, at most a year. */
+export const HOLDOUT_DAYS = { default: 30, min: 1, max: 365 } as const;
+const DAYS_MESSAGE = `must be a whole number of days from ${HOLDOUT_DAYS.min} to ${HOLDOUT_DAYS.max}`;
+const DaysSchema = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, DAYS_MESSAGE)
+  .transform(Number)
+  .refine((days) => days >= HOLDOUT_DAYS.min && days <= HOLDOUT_DAYS.max, DAYS_MESSAGE);
+
 /** The query string of a report route; which keys a report takes is `parametersOf(report)`. */
 export const ReportQuerySchema = z.object({
   from: DateSchema.optional(),
@@ -55,16 +65,23 @@ export const ReportQuerySchema = z.object({
   segment: IdParamSchema.optional(),
   journey: IdParamSchema.optional(),
   product: IdParamSchema.optional(),
+  days: DaysSchema.optional(),
 });
 export type ReportQuery = z.infer<typeof ReportQuerySchema>;
 type Parameter = keyof ReportQuery;
 
 const COMMON_PARAMETERS: readonly Parameter[] = ['from', 'to', 'segment', 'journey'];
 
-export const parametersOf = (report: ReportName): readonly Parameter[] =>
-  report === 'second-purchase' ? [...COMMON_PARAMETERS, 'product'] : COMMON_PARAMETERS;
+export const parametersOf = (report: ReportName): readonly Parameter[] => {
+  if (report === 'second-purchase') return [...COMMON_PARAMETERS, 'product'];
+  if (report === 'holdouts') return [...COMMON_PARAMETERS, 'days'];
+  return COMMON_PARAMETERS;
+};
 
-/** A validated report request; `null` is "not given" (`from`: all history; filters: everyone). */
+/**
+ * A validated report request; `null` is "not given" (`from`: all history; filters: everyone;
+ * `days`: a report that takes no conversion window).
+ */
 export type ReportRequest<R extends ReportName = ReportName> = {
   report: R;
   from: string | null;
@@ -72,6 +89,7 @@ export type ReportRequest<R extends ReportName = ReportName> = {
   segment: string | null;
   journey: string | null;
   product: string | null;
+  days: number | null;
 };
 
 export type ParsedReportRequest = { ok: true; request: ReportRequest } | { ok: false; message: string };
@@ -85,7 +103,7 @@ const known = (what: string, ids: readonly string[]): string =>
 /**
  * Reads a report route's name and query string into a request, or says in one sentence what is
  * wrong with it. An empty value (`?segment=`) counts as not given. Defaults: `to` = `today`,
- * `from` = all history, and for `funnel` `journey` = the first journey.
+ * `from` = all history, for `funnel` `journey` = the first journey, for `holdouts` `days` = 30.
  */
 export const parseReportRequest = (
   name: string,
@@ -120,7 +138,8 @@ export const parseReportRequest = (
   const journey = parsed.data.journey ?? (report.data === 'funnel' ? (journeyIds[0] ?? null) : null);
   if (journey !== null && !journeyIds.includes(journey))
     return { ok: false, message: `unknown journey "${journey}"; ${known('journeys', journeyIds)}` };
-  return { ok: true, request: { report: report.data, from, to, segment, journey, product } };
+  const days = parsed.data.days ?? (report.data === 'holdouts' ? HOLDOUT_DAYS.default : null);
+  return { ok: true, request: { report: report.data, from, to, segment, journey, product, days } };
 };
 
 // Result shapes. Counts are integers, money is integer minor units of `currency`, rates are
@@ -299,6 +318,41 @@ export const CohortsSchema = WindowSchema.extend(MoneySchema.shape).extend({
   ),
 });
 
+const HoldoutStageSchema = z.object({
+  journey: IdNameSchema,
+  stage: IdNameSchema,
+  treated: count,
+  control: count,
+  treatedConverted: count,
+  controlConverted: count,
+  treatedRate: rate.nullable(),
+  controlRate: rate.nullable(),
+  lift: z.number().min(-1).max(1).nullable(),
+  relativeLift: z.number().nullable(),
+  ci95: z.tuple([z.number(), z.number()]).nullable(),
+  pValue: rate.nullable(),
+  treatedOrders: count,
+  controlOrders: count,
+  incrementalOrders: z.number().nullable(),
+  byCurrency: z.array(
+    z.object({
+      currency: z.string(),
+      orders: count,
+      treatedRevenue: minorUnits,
+      controlRevenue: minorUnits,
+      incrementalRevenue: minorUnits.nullable(),
+    }),
+  ),
+  enoughData: z.boolean(),
+  sampleNeeded: count,
+});
+
+export const HoldoutsSchema = WindowSchema.extend({
+  journey: IdNameSchema.nullable(),
+  days: count,
+  stages: z.array(HoldoutStageSchema),
+});
+
 export const ReportResultSchemas = {
   summary: SummarySchema,
   funnel: FunnelSchema,
@@ -311,6 +365,7 @@ export const ReportResultSchemas = {
   routes: RoutesSchema,
   'segment-growth': SegmentGrowthSchema,
   cohorts: CohortsSchema,
+  holdouts: HoldoutsSchema,
 } as const satisfies Record<ReportName, z.ZodType>;
 
 export type ReportResult<R extends ReportName = ReportName> = z.infer<(typeof ReportResultSchemas)[R]>;

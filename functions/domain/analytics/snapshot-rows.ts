@@ -51,22 +51,42 @@ export type MembershipRow = {
   entered_at: string;
   exited_at: string | null;
 };
+/**
+ * A stage email decision of the send ledger: the email was sent (`treated`) or the customer was
+ * held out as the stage's control group (`treated` false), at `decided_at`. One row per stage entry.
+ */
+export type DecisionRow = {
+  customer_id: string;
+  journey_id: string;
+  stage_id: string;
+  entry_id: number;
+  decided_at: string;
+  treated: boolean;
+};
 export type CustomerSnapshotRows = {
   customer: CustomerRow;
   orders: OrderRow[];
   products: OrderProductRow[];
   memberships: MembershipRow[];
+  decisions: DecisionRow[];
 };
 
 /** One applied version of an order from the fact log. */
 export type FactVersion = { version: number; contribution: OrderContribution };
 
-/** What the feed holds about one customer: their aggregate (absent if only facts remain) and order facts. */
+/** A send ledger entry as the feed holds it: `at` is when it was claimed (or held out). */
+export type LedgerEntry = { journeyId: string; stageId: string; entryId: number; at: string; status: string };
+
+/**
+ * What the feed holds about one customer: their aggregate (absent if only facts remain), order
+ * facts and send ledger entries (none when not given).
+ */
 export type CustomerFeed = {
   shop: string;
   customerId: string;
   aggregate: CustomerAggregate | null;
   facts: readonly FactVersion[];
+  sends?: readonly LedgerEntry[];
 };
 
 export type MembershipDefinitions = { journeys: readonly Journey[]; segments: readonly Segment[] };
@@ -238,6 +258,24 @@ const spellRow = (customerId: string, spell: Held, exitedAt: string | null): Mem
   exited_at: exitedAt,
 });
 
+/**
+ * The decisions among a customer's send ledger entries: `claimed` (the email went out) and
+ * `control` (held out at the same point). The other statuses are no decision: `pending` has not
+ * been decided yet, `failed` will be tried again, `cancelled` and `skipped` never reached the
+ * point where the email is sent or held out — counting them would compare unlike customers.
+ */
+export const decisionRows = (customerId: string, sends: readonly LedgerEntry[]): DecisionRow[] =>
+  sends
+    .filter((send) => send.status === 'claimed' || send.status === 'control')
+    .map((send) => ({
+      customer_id: customerId,
+      journey_id: send.journeyId,
+      stage_id: send.stageId,
+      entry_id: send.entryId,
+      decided_at: send.at,
+      treated: send.status === 'claimed',
+    }));
+
 /** A customer's rows of the snapshot, from what the feed holds about them, as of `asOf`. */
 export const customerSnapshotRows = (
   feed: CustomerFeed,
@@ -257,5 +295,6 @@ export const customerSnapshotRows = (
     orders: rows.map((row) => row.order),
     products: rows.flatMap((row) => row.products),
     memberships: membershipSpells(feed, current, definitions, asOf),
+    decisions: decisionRows(feed.customerId, feed.sends ?? []),
   };
 };
