@@ -5,6 +5,7 @@ import { invokeLater } from '#adapters/lambda-invoke.ts';
 import { readSecret } from '#adapters/secrets.ts';
 import { BackfillRuns } from '#adapters/store/backfills.ts';
 import { CustomerRecords } from '#adapters/store/customers.ts';
+import { PendingSends } from '#adapters/store/pending-sends.ts';
 import { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import { Reconciliations } from '#adapters/store/reconciliations.ts';
 import { ReindexRuns } from '#adapters/store/reindexes.ts';
@@ -18,6 +19,7 @@ const env = requireEnv('TABLE_NAME', 'ADMIN_API_KEY_SECRET_ARN');
 const table = { doc: dynamoDb, name: env.TABLE_NAME };
 const deps = {
   customers: new CustomerRecords(table),
+  sends: new PendingSends(table),
   privacy: new PrivacyRequests(table),
   backfills: new BackfillRuns(table),
   reconciliations: new Reconciliations(table),

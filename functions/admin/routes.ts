@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SHOP_DOMAIN } from '#adapters/shopify/shop-domain.ts';
 import type { BackfillRuns } from '#adapters/store/backfills.ts';
 import type { CustomerRecords } from '#adapters/store/customers.ts';
+import type { PendingSends } from '#adapters/store/pending-sends.ts';
 import type { PrivacyRequests } from '#adapters/store/privacy-requests.ts';
 import type { Reconciliations } from '#adapters/store/reconciliations.ts';
 import type { ReindexRuns } from '#adapters/store/reindexes.ts';
@@ -13,6 +14,7 @@ import type { CompiledConfig } from '#domain/journey-config.ts';
 
 export type AdminDeps = {
   customers: CustomerRecords;
+  sends: Pick<PendingSends, 'ofCustomer'>;
   privacy: PrivacyRequests;
   backfills: BackfillRuns;
   reconciliations: Reconciliations;
@@ -41,15 +43,22 @@ const parsePath = <T>(schema: z.ZodType<T>, event: APIGatewayProxyEventV2): T =>
   return path.data;
 };
 
-/** The aggregate, journey stages and segments of one customer (as of their last change). */
-const getCustomer: Route = async ({ customers, config }, event) => {
+/**
+ * The aggregate, journey stages and segments of one customer (as of their last change), and their
+ * stage emails: pending (due when), sent, held out, cancelled or skipped (why).
+ */
+const getCustomer: Route = async ({ customers, sends, config }, event) => {
   const { shop, customerId } = parsePath(CustomerPath, event);
-  const customer = await customers.getAggregate(shop, customerId);
+  const [customer, emails] = await Promise.all([
+    customers.getAggregate(shop, customerId),
+    sends.ofCustomer(shop, customerId),
+  ]);
   if (!customer) throw new HttpError(404, 'customer not found');
   return json(200, {
     ...customer,
     journeys: stageOf(config.journeys, customer),
     segments: segmentsOf(config.segments, customer),
+    sends: emails,
   });
 };
 

@@ -123,8 +123,10 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     indexQueries: { index: DUE_INDEX, leadingKeys: [PARTITION.dueWakes] },
   },
   admin: {
-    why: "Reads one aggregate, data-request export, backfill's or reindex's progress or reconciliation report per request.",
-    actions: ['GetItem'],
+    why:
+      "Reads one aggregate (and the customer's send records: a query of their partition), data-request " +
+      "export, backfill's or reindex's progress or reconciliation report per request.",
+    actions: ['GetItem', 'Query'],
     leadingKeys: [
       PARTITION.customer,
       PARTITION.privacy,

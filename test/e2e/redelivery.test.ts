@@ -27,6 +27,8 @@ const aggregate = async (shop: string, customerId: number) => {
     version: _v,
     updatedAt: _u,
     emailMarketing: _m,
+    // The stage emails' records name entry ids, which depend on arrival order.
+    sends: _sends,
     ...rest
   } = (await local.customer(customerId, { shop })).body;
   return rest;

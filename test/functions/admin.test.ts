@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { adminKeys, requireBearer } from '../../functions/commons/admin-auth.ts';
@@ -45,6 +45,22 @@ beforeEach(() => {
       }),
     },
   });
+  dynamo.on(QueryCommand).resolves({
+    Items: [
+      {
+        pk: 'SHOP#bakery-demo.myshopify.com#CUSTOMER#7001',
+        sk: 'SEND#rum-baba-fans#first-rum-baba#2',
+        journeyId: 'rum-baba-fans',
+        stageId: 'first-rum-baba',
+        entryId: 2,
+        status: 'pending',
+        enteredAt: '2026-11-02T00:00:00.000Z',
+        dueAt: '2026-11-09T00:00:00.000Z',
+        heldReason: 'quiet hours 21:00–08:00 in Asia/Tokyo',
+        duePk: 'DUE#SEND#05',
+      },
+    ],
+  });
 });
 
 describe('admin handler', () => {
@@ -55,7 +71,20 @@ describe('admin handler', () => {
     expect(JSON.parse(String(response.body))).toMatchObject({
       ordersCount: 3,
       journeys: { 'rum-baba-fans': 'second-rum-baba' },
+      // Its stage emails as they stand, without the table's own attributes.
+      sends: [
+        {
+          journeyId: 'rum-baba-fans',
+          stageId: 'first-rum-baba',
+          entryId: 2,
+          status: 'pending',
+          enteredAt: '2026-11-02T00:00:00.000Z',
+          dueAt: '2026-11-09T00:00:00.000Z',
+          heldReason: 'quiet hours 21:00–08:00 in Asia/Tokyo',
+        },
+      ],
     });
+    expect(JSON.parse(String(response.body)).sends[0]).not.toHaveProperty('duePk');
   });
 
   it.each([undefined, 'Bearer wrong', OPERATOR_KEY, `Basic ${OPERATOR_KEY}`, `Bearer ${OPERATOR_KEY}x`])(

@@ -336,7 +336,7 @@ describe('LoyaltyLoop stack', () => {
     },
     {
       name: 'admin',
-      actions: ['GetItem'],
+      actions: ['GetItem', 'Query'],
       leadingKeys: [
         'SHOP#*#CUSTOMER#*',
         'SHOP#*#PRIVACY',

@@ -13,7 +13,7 @@ import {
   sendOfKey,
   stageSendPrefix,
 } from './keys.ts';
-import { isConditionFailure, putIf, type StoreTable } from './table.ts';
+import { isConditionFailure, putIf, queryPartition, type StoreTable } from './table.ts';
 
 /**
  * Where a stage entry's send stands. `pending`: due at `dueAt`; `claimed`: handed to SES (see
@@ -97,6 +97,27 @@ export class PendingSends {
       attempts: typeof Item.attempts === 'number' ? Item.attempts : 0,
       ...(typeof Item.reason === 'string' ? { reason: Item.reason } : {}),
     };
+  }
+
+  /** Every send record of a customer (pending, sent, held out, cancelled, skipped), for the admin API. */
+  async ofCustomer(shop: string, customerId: string): Promise<Record<string, unknown>[]> {
+    const items = await queryPartition(this.table, customerPk(shop, customerId), {
+      skPrefix: SEND_SK_PREFIX,
+    });
+    return items.map((item) => {
+      const { journeyId, stageId, entryId, status, enteredAt, dueAt, claimedAt, reason, heldReason } = item;
+      const fields = {
+        journeyId,
+        stageId,
+        entryId,
+        status,
+        enteredAt,
+        dueAt,
+        sentAt: status === 'claimed' ? claimedAt : undefined,
+      };
+      const why = { reason, heldReason, decidedAt: status === 'control' ? claimedAt : undefined };
+      return Object.fromEntries(Object.entries({ ...fields, ...why }).filter(([, v]) => v !== undefined));
+    });
   }
 
   /**
