@@ -825,13 +825,12 @@ const QUERIES: { name: string; query: (report: ReportName) => Record<string, str
   },
 ];
 
-describe('analytics reports over a synthetic shop', () => {
-  const shop = analyticsShop();
+/** A snapshot of `shop` in a directory of its own and an engine over it, for the enclosing describe's tests. */
+const useSnapshot = (shop: AnalyticsShop, name: string) => {
   let dir = '';
-  let engine: AnalyticsEngine;
-
+  let engine: AnalyticsEngine | undefined;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'analytics-'));
+    dir = await mkdtemp(join(tmpdir(), `${name}-`));
     await writeSnapshot(join(dir, 'snapshot'), snapshotOf(shop));
     engine = await AnalyticsEngine.open(join(dir, 'snapshot'));
   });
@@ -839,6 +838,20 @@ describe('analytics reports over a synthetic shop', () => {
     engine?.close();
     await rm(dir, { recursive: true, force: true });
   });
+  return {
+    get dir() {
+      return dir;
+    },
+    get engine() {
+      if (!engine) throw new Error('the engine has not opened');
+      return engine;
+    },
+  };
+};
+
+describe('analytics reports over a synthetic shop', () => {
+  const shop = analyticsShop();
+  const stored = useSnapshot(shop, 'analytics');
 
   it('has the mess real shops have', () => {
     // Arrange
@@ -864,7 +877,7 @@ describe('analytics reports over a synthetic shop', () => {
 
   it('writes the snapshot files and their row counts', async () => {
     // Arrange
-    const snapshot = join(dir, 'snapshot');
+    const snapshot = join(stored.dir, 'snapshot');
 
     // Act
     const files = await readdir(snapshot);
@@ -891,7 +904,7 @@ describe('analytics reports over a synthetic shop', () => {
         decisions: shop.decisions.length,
       },
     });
-    expect(engine.definitions).toEqual(SHOP_DEFINITIONS);
+    expect(stored.engine.definitions).toEqual(SHOP_DEFINITIONS);
   });
 
   describe.each(QUERIES)('with $name', ({ query }) => {
@@ -900,7 +913,7 @@ describe('analytics reports over a synthetic shop', () => {
       const req = request(report, query(report));
 
       // Act
-      const actual = await engine.run(req);
+      const actual = await stored.engine.run(req);
 
       // Assess
       expectMatches(actual, new Reference(shop, req).result(report));
@@ -912,13 +925,16 @@ describe('analytics reports over a synthetic shop', () => {
     const req = (report: ReportName) => request(report, {});
 
     // Act
-    const summary = await engine.run({ ...req('summary'), report: 'summary' });
-    const funnel = await engine.run({ ...req('funnel'), report: 'funnel' });
-    const intervals = await engine.run({ ...req('repurchase-intervals'), report: 'repurchase-intervals' });
-    const together = await engine.run({ ...req('bought-together'), report: 'bought-together' });
-    const routes = await engine.run({ ...req('routes'), report: 'routes' });
-    const holdouts = await engine.run({ ...req('holdouts'), report: 'holdouts' });
-    const holdoutsInAWeek = await engine.run({ ...req('holdouts'), report: 'holdouts', days: 7 });
+    const summary = await stored.engine.run({ ...req('summary'), report: 'summary' });
+    const funnel = await stored.engine.run({ ...req('funnel'), report: 'funnel' });
+    const intervals = await stored.engine.run({
+      ...req('repurchase-intervals'),
+      report: 'repurchase-intervals',
+    });
+    const together = await stored.engine.run({ ...req('bought-together'), report: 'bought-together' });
+    const routes = await stored.engine.run({ ...req('routes'), report: 'routes' });
+    const holdouts = await stored.engine.run({ ...req('holdouts'), report: 'holdouts' });
+    const holdoutsInAWeek = await stored.engine.run({ ...req('holdouts'), report: 'holdouts', days: 7 });
 
     // Assess
     expect(summary.byCurrency.map((c) => c.currency)).toEqual(['JPY', 'USD']);
@@ -952,7 +968,7 @@ describe('analytics reports over a synthetic shop', () => {
     const requests = REPORTS.map((report) => request(report, {}));
 
     // Act
-    const results = await Promise.all(requests.map((r) => engine.run(r)));
+    const results = await Promise.all(requests.map((r) => stored.engine.run(r)));
 
     // Assess
     results.forEach((result, i) => {
@@ -1103,22 +1119,11 @@ const holdoutClinic = (): AnalyticsShop => {
 
 describe('holdouts over a shop built around its edges', () => {
   const shop = holdoutClinic();
-  let dir = '';
-  let engine: AnalyticsEngine;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'analytics-holdouts-'));
-    await writeSnapshot(join(dir, 'snapshot'), snapshotOf(shop));
-    engine = await AnalyticsEngine.open(join(dir, 'snapshot'));
-  });
-  afterAll(async () => {
-    engine?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const stored = useSnapshot(shop, 'analytics-holdouts');
 
   const holdouts = async (query: Record<string, string> = {}) => {
     const req = request('holdouts', query);
-    const result = await engine.run({ ...req, report: 'holdouts' });
+    const result = await stored.engine.run({ ...req, report: 'holdouts' });
     expectMatches(result, new Reference(shop, req).holdouts());
     return result;
   };
@@ -1303,7 +1308,7 @@ describe('holdouts over a shop built around its edges', () => {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
-    await connection.run('SET VARIABLE snapshot_dir = $dir', { dir: join(dir, 'snapshot') });
+    await connection.run('SET VARIABLE snapshot_dir = $dir', { dir: join(stored.dir, 'snapshot') });
     await connection.run(
       await readFile(new URL('../../functions/analytics/reports/_setup.sql', import.meta.url), 'utf8'),
     );
@@ -1332,7 +1337,7 @@ describe('holdouts over a shop built around its edges', () => {
 
   it('reads a snapshot without a decisions file, as one written before the table existed, as no decisions', async () => {
     // Arrange
-    const target = join(dir, 'before-decisions');
+    const target = join(stored.dir, 'before-decisions');
     await writeSnapshot(target, snapshotOf({ ...shop, decisions: [] }));
     const old = await AnalyticsEngine.open(target);
 
