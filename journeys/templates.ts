@@ -49,4 +49,22 @@ export const templates: Record<string, EmailTemplate> = {
     ],
     text: `Thank you, morning regular. Croissant pairing code: ${code}.`,
   })),
+  'savarin-coupon': couponEmail((code) => ({
+    subject: 'Another Savarin? Here is a little something for it',
+    heading: 'Thank you for choosing our Savarin',
+    paragraphs: [
+      html`<p>Customers who love it usually come back for another about now.</p>`,
+      html`<p>Code <strong>${code}</strong> is yours for the next one.</p>`,
+    ],
+    text: `Thank you for choosing our Savarin. Code ${code} for the next one.`,
+  })),
+  'we-miss-you': couponEmail((code, ctx) => ({
+    subject: `We miss you at ${ctx.shopName}`,
+    heading: 'It has been a while',
+    paragraphs: [
+      html`<p>The ovens have been busy since your last visit: new bakes every week.</p>`,
+      html`<p>Come and see us again, with code <strong>${code}</strong> on your next order.</p>`,
+    ],
+    text: `It has been a while. Code ${code} on your next order.`,
+  })),
 };

@@ -81,7 +81,12 @@ describe('backfill through the local stack', () => {
     // In entry order (the aggregate version): EventBridge, like the evaluator's batches, keeps none.
     const ofCustomer = (events: StackEvent[]) =>
       events
-        .filter((e) => e.detail.customerId === '6001' && e['detail-type'] === 'Journey Stage Changed')
+        .filter(
+          (e) =>
+            e.detail.customerId === '6001' &&
+            e['detail-type'] === 'Journey Stage Changed' &&
+            e.detail.journeyId === 'rum-baba-fans',
+        )
         .sort((a, b) => Number(a.detail.entryId) - Number(b.detail.entryId));
     const historical = ofCustomer(await local.busEvents());
     expect(historical.map((e) => [e.detail.to, e.detail.backfill])).toEqual([

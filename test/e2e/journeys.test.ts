@@ -55,38 +55,43 @@ describe('the demo journeys through the local stack', () => {
     expect((await customer(8101)).journeys).toEqual({
       'rum-baba-fans': 'not-yet',
       'morning-regulars': 'weekly-regular',
+      'savarin-seconds': null,
+      'win-back': 'regular',
     });
   });
 
-  it('Lapsing regulars: 46 days after a third order, the next change puts the customer in the segment', async () => {
+  it('Lapsing regulars: 45 days after a third order, the sweep moves the customer with no webhook, and the win-back reminder goes out', async () => {
+    await subscribe(8102);
     const t = await now();
     for (const [i, day] of [0, 3, 6].entries())
       await order(92001 + i, 8102, t + day * DAY * 1000, 8001000000003);
-    await local.advanceTime(6 * DAY + 46 * DAY);
+    const lastOrder = t + 6 * DAY * 1000;
 
-    const tagged = await local.deliver({
-      topic: 'customer.tags_added',
-      payload: {
-        customerId: 'gid://shopify/Customer/8102',
-        tags: ['wholesale-lead'],
-        occurredAt: new Date(await now()).toISOString(),
-      },
-    });
+    // Only the clock moves: the sweep's schedule fires, and it finds the customer due.
+    await local.advanceTime(6 * DAY + 46 * DAY);
     await local.settle();
 
-    expect(tagged.status).toBe(200);
-    const events = await local.busEvents<{ customerId: string; segmentId?: string }>();
-    expect(
-      events.filter((e) => e.detail.customerId === '8102' && e['detail-type'].startsWith('Segment')),
-    ).toEqual([
+    const events = await local.busEvents<{
+      customerId: string;
+      segmentId?: string;
+      to?: string;
+      occurredAt: string;
+    }>();
+    const ofCustomer = events.filter((e) => e.detail.customerId === '8102');
+    const flip = new Date(lastOrder + 45 * DAY * 1000 + 1).toISOString();
+    expect(ofCustomer.filter((e) => e['detail-type'].startsWith('Segment'))).toEqual([
       expect.objectContaining({
         'detail-type': 'Segment Entered',
-        detail: expect.objectContaining({ segmentId: 'lapsing-regulars' }),
+        detail: expect.objectContaining({ segmentId: 'lapsing-regulars', occurredAt: flip }),
       }),
     ]);
+    expect(ofCustomer.filter((e) => e.detail.to === 'lapsing')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ occurredAt: flip }) }),
+    ]);
+    expect(await subjectsTo('customer8102@example.com')).toEqual(['We miss you at Demo Bakery']);
     const body = await customer(8102);
     expect(body.segments).toEqual(['lapsing-regulars']);
-    expect(body.customerTags['wholesale-lead']?.present).toBe(true);
+    expect(body.journeys['win-back']).toBe('lapsing');
   });
 });
 

@@ -31,7 +31,7 @@ describe('the local stack, over HTTP', () => {
     const health = await local.health();
 
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', rules: 7 });
+    expect(health.body).toMatchObject({ status: 'ok', rules: 9 });
   });
 
   it('turns a signed first Rum Baba order into one coupon email with one-click unsubscribe', async () => {

@@ -169,7 +169,13 @@ describe('evaluate handler', () => {
     );
     expect(result).toEqual({ batchItemFailures: [] });
     const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
-    expect(entries.map((e) => e.DetailType)).toEqual(['Segment Entered']);
+    // The segment, and the win-back journey's lapsing stage (the same condition).
+    expect(entries.map((e) => e.DetailType)).toEqual(['Segment Entered', 'Journey Stage Changed']);
+    expect(JSON.parse(entries[1]?.Detail ?? '{}')).toMatchObject({
+      journeyId: 'win-back',
+      from: 'regular',
+      to: 'lapsing',
+    });
     expect(JSON.parse(entries[0]?.Detail ?? '{}')).toEqual({
       eventId: 'bakery-demo.myshopify.com/7001/segment/lapsing-regulars/entered/4',
       shop: 'bakery-demo.myshopify.com',

@@ -239,6 +239,8 @@ describe('LoyaltyLoop stack', () => {
       'rum-baba-fans/first-rum-baba',
       'rum-baba-fans/rum-baba-fan',
       'rum-baba-fans/second-rum-baba',
+      'savarin-seconds/first-savarin',
+      'win-back/lapsing',
     ]);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: Match.stringLikeRegexp('JourneyBus') },

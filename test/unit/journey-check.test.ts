@@ -69,7 +69,7 @@ describe('journey definition checks', () => {
     rmSync(join(dir, 'unknown-things.ts'));
     expect(problems).toEqual([
       `${shown}/unknown-things.ts: broken.stages[0].when.products.productIds[0]: unknown product id "9999" (not in the catalog)`,
-      `${shown}/unknown-things.ts: broken.stages[2].action.template: no template named "no-such-template" (known: rum-baba-coupon, rum-baba-serving-ideas, rum-baba-presale, morning-second-visit, morning-croissant-pairing)`,
+      `${shown}/unknown-things.ts: broken.stages[2].action.template: no template named "no-such-template" (known: rum-baba-coupon, rum-baba-serving-ideas, rum-baba-presale, morning-second-visit, morning-croissant-pairing, savarin-coupon, we-miss-you)`,
     ]);
   });
 
@@ -104,8 +104,8 @@ describe('journey definition checks', () => {
       cpSync(join(PROJECT_ROOT, 'journeys'), policyDir, { recursive: true });
       const index = join(policyDir, 'index.ts');
       const source = readFileSync(index, 'utf8').replace(
-        '  catalog,\n});',
-        "  catalog,\n  timing: { frequencyCap: [{ hours: 16, max: 0 }], quietHours: { start: '21:00', end: '21:00' } },\n});",
+        "timing: { timeZone: 'Asia/Tokyo' },",
+        "timing: { frequencyCap: [{ hours: 16, max: 0 }], quietHours: { start: '21:00', end: '21:00' } },",
       );
       writeFileSync(index, source);
     });

@@ -31,6 +31,7 @@ describe('the Rum Baba Fans journey', () => {
     expect(journeyConfig.selectors).toEqual([
       { productIds: ['8001000000001', '8001000000008'] },
       { productIds: ['8001000000002'] },
+      { productIds: ['8001000000006'] },
     ]);
   });
 
