@@ -12,6 +12,7 @@ import {
   orderPayload,
   seededRandom,
 } from '../local/shopify-webhooks.ts';
+import { playTimingScenes, type TimingScenes } from './demo/timing-scenes.ts';
 
 /**
  * `npm run demo`: a demo bakery's weeks of trading as signed Shopify webhooks, sent to a running
@@ -25,6 +26,8 @@ type DemoOptions = {
   seed: number;
   adminApiKey: string;
   log: (line: string) => void;
+  /** Play the timing scenes after the weeks (delayed coupon, lapsing reminder, cap, quiet hours, holdouts). */
+  scenes: boolean;
 };
 export type DemoSummary = {
   customers: number;
@@ -37,6 +40,8 @@ export type DemoSummary = {
   emailsBySubject: Record<string, number>;
   emailsSent: number;
   subscribed: number;
+  /** What the timing scenes saw (absent when not played). */
+  timing?: TimingScenes;
 };
 
 const RUM_BABA_IDS = new Set([8001000000001, 8001000000008]);
@@ -59,6 +64,7 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     seed = 7,
     adminApiKey = 'local-admin-key',
     log = () => undefined,
+    scenes = true,
   } = options;
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -133,6 +139,8 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
   }
   // The last day's emails: the advance above handed their due sends to the dispatcher.
   await post(`${baseUrl}/_local/settle`, {});
+  if (scenes) log('Timing scenes:');
+  const timing = scenes ? await playTimingScenes(baseUrl, adminApiKey, log) : undefined;
 
   const stages: Record<string, Record<string, number>> = {};
   const segments: Record<string, number> = {};
@@ -168,7 +176,25 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
     emailsBySubject,
     emailsSent: emails.length,
     subscribed,
+    ...(timing ? { timing } : {}),
   };
+};
+
+/** The holdout report as lines: per stage, treated vs control conversion, lift and whether it is conclusive. */
+const holdoutLines = (report: unknown): string[] => {
+  const stages = (report as { stages?: Record<string, unknown>[] } | undefined)?.stages ?? [];
+  if (stages.length === 0) return [];
+  const pct = (n: unknown) => (typeof n === 'number' ? `${(n * 100).toFixed(1)} %` : '–');
+  return [
+    'Holdouts (conversion within the window after the decision):',
+    ...stages.map(
+      (s) =>
+        `  ${(s.journey as { name: string }).name} / ${(s.stage as { name: string }).name}: treated ${String(s.treated)} → ${pct(s.treatedRate)}, control ${String(s.control)} → ${pct(s.controlRate)}, lift ${pct(s.lift)}` +
+        (s.enoughData
+          ? `, p = ${Number(s.pValue).toFixed(3)}`
+          : `; not enough data yet (${String(s.sampleNeeded)} more per group)`),
+    ),
+  ];
 };
 
 if (import.meta.main) {
@@ -213,6 +239,7 @@ if (import.meta.main) {
       ([subject, n]) => `  ${String(n).padStart(3)} × ${subject}`,
     ),
     `See them: ${url}/_local/emails`,
+    ...holdoutLines(summary.timing?.holdouts),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
