@@ -139,9 +139,11 @@ export const TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     why:
       "Schedules a stage entry's send (conditional put) with the shop's repurchase intervals (get), " +
       'reads the sends due by now from the due index (query), re-reads the send, the aggregate, the ' +
-      'shop status and the suppression item (get), claims the send ledger entry (conditional put), ' +
-      'releases it when the send failed and closes a send the re-check refused (update).',
-    actions: ['GetItem', 'PutItem', 'UpdateItem'],
+      "shop status and the suppression item (get), reads the customer's earlier sends for the " +
+      'frequency cap and the re-entry policy (query of their partition), claims the send ledger ' +
+      'entry or records a control (conditional put), releases it when the send failed, holds it ' +
+      'and closes a send the re-check refused (update).',
+    actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
     leadingKeys: [PARTITION.customer, PARTITION.shopStatus, PARTITION.suppressed, PARTITION.timing],
     indexQueries: { index: DUE_INDEX, leadingKeys: [PARTITION.dueSends] },
   },

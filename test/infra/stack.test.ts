@@ -356,7 +356,7 @@ describe('LoyaltyLoop stack', () => {
     },
     {
       name: 'action',
-      actions: ['GetItem', 'PutItem', 'UpdateItem'],
+      actions: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
       leadingKeys: ['SHOP#*#CUSTOMER#*', 'SHOP#*.myshopify.com', 'SHOP#*#SUPPRESSED#*', 'SHOP#*#TIMING'],
       stream: false,
     },
