@@ -2,7 +2,15 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EmailTemplate } from '../functions/domain/email.ts';
-import { type Catalog, definitionProblems, JourneyConfigError } from '../functions/domain/journey-config.ts';
+import { actionStages } from '../functions/domain/journey.ts';
+import {
+  type Catalog,
+  type CompiledConfig,
+  definitionProblems,
+  JourneyConfigError,
+} from '../functions/domain/journey-config.ts';
+import { describeWindow, policyFor } from '../functions/domain/send-policy.ts';
+import { DEFAULT_MIN_SAMPLE, type Delay } from '../functions/domain/timing.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 /** Files in the journeys folder that hold no definitions. */
@@ -64,10 +72,11 @@ export const checkJourneyFiles = async (dir: string, context: CheckContext): Pro
  * Checks the project's journeys folder (or LOYALTY_LOOP_JOURNEYS_DIR) with its templates, catalog
  * (the bundled one, or `catalogFile`: a shop's, as `npm run catalog` writes it) and registry.
  */
-export const checkProjectJourneys = async (
-  dir = process.env.LOYALTY_LOOP_JOURNEYS_DIR ?? join(PROJECT_ROOT, 'journeys'),
-  catalogFile?: string,
-): Promise<string[]> => {
+/** The journeys folder checked: the project's, or LOYALTY_LOOP_JOURNEYS_DIR. */
+export const journeysDir = (): string =>
+  process.env.LOYALTY_LOOP_JOURNEYS_DIR ?? join(PROJECT_ROOT, 'journeys');
+
+export const checkProjectJourneys = async (dir = journeysDir(), catalogFile?: string): Promise<string[]> => {
   const { templates } = (await import(pathToFileURL(join(dir, 'templates.ts')).href)) as {
     templates: Record<string, EmailTemplate>;
   };
@@ -104,4 +113,46 @@ export const reportJourneyProblems = (
   if (problems.length === 0) return true;
   write(`Invalid journey definitions (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   return false;
+};
+
+const describeDelay = (delay: Delay | undefined): string => {
+  if (!delay) return 'at once';
+  if (delay.days !== undefined) return `${delay.days} days after entry`;
+  return (
+    `at the ${delay.percentile}th percentile of the shop's repurchase interval ` +
+    `(${delay.fallback?.days} days while fewer than ${delay.minSample ?? DEFAULT_MIN_SAMPLE} customers came back)`
+  );
+};
+
+/**
+ * How each stage email is timed and paced, and the sending policy: what `npm run check:journeys`
+ * shows once everything is valid.
+ */
+export const describeTiming = (
+  config: Pick<CompiledConfig, 'journeys' | 'timing'>,
+  settleMinutes = 10,
+): string[] => {
+  const policy = policyFor(config.timing, '');
+  const cap = policy.frequencyCap.length > 0 ? policy.frequencyCap.map(describeWindow).join(' and ') : 'none';
+  const quiet = policy.quietHours ? `${policy.quietHours.start}–${policy.quietHours.end}` : 'none';
+  const stages = actionStages(config.journeys).map(({ journey, stage }) => {
+    const { after, exitOnOrder, onCap, reentry, holdout } = stage.action;
+    const notes = [
+      describeDelay(after),
+      ...(exitOnOrder ? ['cancelled by any order'] : []),
+      ...(onCap === 'defer' ? ['deferred by the cap'] : []),
+      ...(reentry && reentry !== 'every-entry'
+        ? [reentry === 'once' ? 'once per customer' : `once per ${reentry.oncePerDays} days`]
+        : []),
+      ...(holdout ? [`${holdout.percent} % held out`] : []),
+    ];
+    return `  ${journey.id}/${stage.id}: ${notes.join('; ')}`;
+  });
+  const shops = Object.keys(config.timing.shops ?? {});
+  return [
+    `Stage emails (each at least the settle window after its entry, ${settleMinutes} minutes by default):`,
+    ...stages,
+    `Sending policy: frequency cap ${cap}; quiet hours ${quiet} in the customer's time zone (else ${policy.timeZone})` +
+      (shops.length > 0 ? `; per-shop policies for ${shops.join(', ')}` : ''),
+  ];
 };

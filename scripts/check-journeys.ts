@@ -1,6 +1,12 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkProjectJourneys, reportJourneyProblems } from '../lib/journey-check.ts';
+import {
+  checkProjectJourneys,
+  describeTiming,
+  journeysDir,
+  reportJourneyProblems,
+} from '../lib/journey-check.ts';
 
 /**
  * `npm run check:journeys`: validates journeys/ the way synth does, without synthesizing.
@@ -14,6 +20,9 @@ if (reportJourneyProblems(problems, (text) => process.stderr.write(text))) {
   process.stdout.write(
     `journeys/: every journey and segment is valid and registered${catalog ? ` (products checked against ${values.catalog})` : ''}\n`,
   );
+  const registry = pathToFileURL(join(journeysDir(), 'index.ts')).href;
+  const { journeyConfig } = (await import(registry)) as typeof import('../journeys/index.ts');
+  process.stdout.write(`${describeTiming(journeyConfig).join('\n')}\n`);
 } else {
   process.exit(1);
 }

@@ -73,6 +73,22 @@ describe('journey definition checks', () => {
     ]);
   });
 
+  it('show, once valid, how each stage email is timed and the sending policy (npm run check:journeys)', () => {
+    const result = spawnSync(process.execPath, ['scripts/check-journeys.ts'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      "savarin-seconds/first-savarin: at the 40th percentile of the shop's repurchase interval (5 days while fewer than 30 customers came back); cancelled by any order; once per customer; 20 % held out",
+    );
+    expect(result.stdout).toContain('win-back/lapsing: at once; deferred by the cap');
+    expect(result.stdout).toContain(
+      "Sending policy: frequency cap 1 per 16 h and 3 per 7 days; quiet hours 21:00–08:00 in the customer's time zone (else Asia/Tokyo)",
+    );
+  });
+
   it('report a definition that journeys/index.ts does not register', async () => {
     writeFileSync(join(dir, 'forgotten.ts'), UNREGISTERED);
     const problems = await checkProjectJourneys(dir);
