@@ -386,6 +386,40 @@ const reentryConfig = compileConfig({
   timing: { frequencyCap: false, quietHours: false },
 });
 
+describe('quiet hours across a daylight-saving change', () => {
+  it.each([
+    // 01:20 in New York the night before clocks go forward: 08:00 EST is 13:00 UTC.
+    ['2026-03-07T06:20:00.000Z', '2026-03-07T13:00:00.000Z'],
+    // 01:20 on the night they do (02:00 EST → 03:00 EDT): 08:00 EDT is 12:00 UTC.
+    ['2026-03-08T06:20:00.000Z', '2026-03-08T12:00:00.000Z'],
+    // 01:20 EDT on the night they go back (02:00 EDT → 01:00 EST): 08:00 EST is 13:00 UTC.
+    ['2026-11-01T05:20:00.000Z', '2026-11-01T13:00:00.000Z'],
+  ])('holds an email due at %s for a New Yorker until 08:00 there (%s)', async (entered, opens) => {
+    const p = await pipeline(SETTLE_MS, pacedConfig);
+    const at0 = Date.parse(entered);
+    const { customerId, email } = await newCustomer(p, at0);
+    const address = { countryCode: 'US', provinceCode: 'NY' };
+    await p.deliver(
+      { type: 'customer', customerId, update: { email, address, at: at(at0 - 60_000) } },
+      customerId,
+      at0,
+    );
+    await p.deliver(order(customerId, '1', at0), customerId, at0);
+    const entryId = p.entries.at(-1)?.entryId ?? 0;
+
+    await p.dispatch(at0 + 11 * 60_000);
+
+    expect(await p.record(customerId, 'in', entryId, 'welcome')).toMatchObject({
+      status: 'pending',
+      dueAt: opens,
+      heldReason: 'quiet hours 21:00–08:00 in America/New_York',
+    });
+    expect(await p.dispatch(Date.parse(opens) - 60_000)).toMatchObject({ due: 2 });
+    expect(await emailsTo(email)).toEqual([]);
+    expect(await p.dispatch(Date.parse(opens) + 30_000)).toMatchObject({ sent: 1 });
+  });
+});
+
 describe('re-entry policy: a stage entered again after a cancellation', () => {
   it('sends again on every entry, once ever, or once per 30 days, as each stage says', async () => {
     const p = await pipeline(0, reentryConfig);
