@@ -188,11 +188,13 @@ const holdoutLines = (report: unknown): string[] => {
   const stages = (report as { stages?: Record<string, unknown>[] } | undefined)?.stages ?? [];
   if (stages.length === 0) return [];
   const pct = (n: unknown) => (typeof n === 'number' ? `${(n * 100).toFixed(1)} %` : '–');
+  const points = (n: unknown) =>
+    typeof n === 'number' ? `${n >= 0 ? '+' : ''}${(n * 100).toFixed(1)} points` : '–';
   return [
     'Holdouts (conversion within the window after the decision):',
     ...stages.map(
       (s) =>
-        `  ${(s.journey as { name: string }).name} / ${(s.stage as { name: string }).name}: treated ${String(s.treated)} → ${pct(s.treatedRate)}, control ${String(s.control)} → ${pct(s.controlRate)}, lift ${pct(s.lift)}` +
+        `  ${(s.journey as { name: string }).name} / ${(s.stage as { name: string }).name}: treated ${String(s.treated)} → ${pct(s.treatedRate)}, control ${String(s.control)} → ${pct(s.controlRate)}, lift ${points(s.lift)}` +
         (s.enoughData
           ? `, p = ${Number(s.pValue).toFixed(3)}`
           : `; not enough data yet (${String(s.sampleNeeded)} more per group)`),
