@@ -19,6 +19,7 @@ import {
 import {
   type AnalyticsShop,
   analyticsShop,
+  emptyAnalyticsShop,
   SHOP_DEFINITIONS,
   snapshotOf,
 } from '../support/analytics-shop.ts';
@@ -1038,14 +1039,7 @@ describe('analytics reports over an empty shop', () => {
  */
 const holdoutClinic = (): AnalyticsShop => {
   const decidedAt = Date.parse('2025-03-01T12:00:00.000Z');
-  const shop: AnalyticsShop = {
-    definitions: SHOP_DEFINITIONS,
-    customers: [],
-    orders: [],
-    orderProducts: [],
-    memberships: [],
-    decisions: [],
-  };
+  const shop = emptyAnalyticsShop();
   const customer = (id: string) =>
     shop.customers.push({ customer_id: id, has_email: true, email_state: 'subscribed', country: 'JP' });
   const order = (

@@ -288,16 +288,19 @@ const holdoutDecisions = (random: Random, shop: AnalyticsShop): DecisionRow[] =>
 };
 
 /** A shop of a few hundred customers over two years, the same for the same seed. */
+/** A shop with the synthetic definitions and nothing else yet, for a test to fill. */
+export const emptyAnalyticsShop = (): AnalyticsShop => ({
+  definitions: SHOP_DEFINITIONS,
+  customers: [],
+  orders: [],
+  orderProducts: [],
+  memberships: [],
+  decisions: [],
+});
+
 export const analyticsShop = (seed = 20250701, customerCount = 480): AnalyticsShop => {
   const random = prng(seed);
-  const shop: AnalyticsShop = {
-    definitions: SHOP_DEFINITIONS,
-    customers: [],
-    orders: [],
-    orderProducts: [],
-    memberships: [],
-    decisions: [],
-  };
+  const shop = emptyAnalyticsShop();
   let orderNumber = 1000;
   const addOrder = (customerId: string, placedAt: number, currency: string) => {
     orderNumber += 1;
