@@ -105,7 +105,18 @@ export class PendingSends {
       skPrefix: SEND_SK_PREFIX,
     });
     return items.map((item) => {
-      const { journeyId, stageId, entryId, status, enteredAt, dueAt, claimedAt, reason, heldReason } = item;
+      const {
+        journeyId,
+        stageId,
+        entryId,
+        status,
+        enteredAt,
+        dueAt,
+        delaySource,
+        claimedAt,
+        reason,
+        heldReason,
+      } = item;
       const fields = {
         journeyId,
         stageId,
@@ -113,6 +124,8 @@ export class PendingSends {
         status,
         enteredAt,
         dueAt,
+        // Where the delay came from: the stage's days, the shop's repurchase percentile, or the fallback.
+        delaySource,
         sentAt: status === 'claimed' ? claimedAt : undefined,
       };
       const why = { reason, heldReason, decidedAt: status === 'control' ? claimedAt : undefined };
