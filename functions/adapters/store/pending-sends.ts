@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, SEND_RECORD_RETENTION_DAYS } from '#domain/timing.ts';
 import { readDue } from './due-index.ts';
 import { ItemKind } from './item-kinds.ts';
@@ -105,31 +105,22 @@ export class PendingSends {
       skPrefix: SEND_SK_PREFIX,
     });
     return items.map((item) => {
-      const {
-        journeyId,
-        stageId,
-        entryId,
-        status,
-        enteredAt,
-        dueAt,
-        delaySource,
-        claimedAt,
-        reason,
-        heldReason,
-      } = item;
-      const fields = {
-        journeyId,
-        stageId,
-        entryId,
-        status,
-        enteredAt,
-        dueAt,
+      const sentOrDecided =
+        item.status === 'claimed' ? 'sentAt' : item.status === 'control' ? 'decidedAt' : null;
+      const view = {
+        journeyId: item.journeyId,
+        stageId: item.stageId,
+        entryId: item.entryId,
+        status: item.status,
+        enteredAt: item.enteredAt,
+        dueAt: item.dueAt,
         // Where the delay came from: the stage's days, the shop's repurchase percentile, or the fallback.
-        delaySource,
-        sentAt: status === 'claimed' ? claimedAt : undefined,
+        delaySource: item.delaySource,
+        ...(sentOrDecided ? { [sentOrDecided]: item.claimedAt } : {}),
+        reason: item.reason,
+        heldReason: item.heldReason,
       };
-      const why = { reason, heldReason, decidedAt: status === 'control' ? claimedAt : undefined };
-      return Object.fromEntries(Object.entries({ ...fields, ...why }).filter(([, v]) => v !== undefined));
+      return Object.fromEntries(Object.entries(view).filter(([, v]) => v !== undefined));
     });
   }
 
@@ -137,53 +128,49 @@ export class PendingSends {
    * Closes a send that has not gone out (`cancelled` or `skipped`, with why): it leaves the due
    * index at once. False when it was no longer open (sent meanwhile, or closed already).
    */
-  async close(send: SendKey, outcome: 'cancelled' | 'skipped', reason: string, at: string): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: sendKey(send),
-          UpdateExpression: `SET #status = :outcome, reason = :reason, closedAt = :at, expiresAt = :expires REMOVE ${DUE_PK}, ${DUE_SK}`,
-          ConditionExpression: `#status IN (${OPEN.join(', ')})`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ...OPEN_VALUES,
-            ':outcome': outcome,
-            ':reason': reason.slice(0, 1000),
-            ':at': at,
-            ':expires': expiresAt(Date.parse(at)),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  close(send: SendKey, outcome: 'cancelled' | 'skipped', reason: string, at: string): Promise<boolean> {
+    return this.updateOpen(
+      send,
+      `SET #status = :outcome, reason = :reason, closedAt = :at, expiresAt = :expires REMOVE ${DUE_PK}, ${DUE_SK}`,
+      {
+        ':outcome': outcome,
+        ':reason': reason.slice(0, 1000),
+        ':at': at,
+        ':expires': expiresAt(Date.parse(at)),
+      },
+    );
   }
 
   /**
    * Holds an open send until `dueAt` (quiet hours, a deferring frequency cap): it stays pending,
    * due then, with why. False when it was no longer open.
    */
-  async hold(send: SendKey, dueAt: string, reason: string, at: string): Promise<boolean> {
+  hold(send: SendKey, dueAt: string, reason: string, at: string): Promise<boolean> {
     const due = dueAttributes('SEND', send.customerId, dueAt);
+    return this.updateOpen(
+      send,
+      `SET dueAt = :dueAt, heldReason = :reason, heldAt = :at, ${DUE_PK} = :duePk, ${DUE_SK} = :dueSk`,
+      {
+        ':dueAt': dueAt,
+        ':reason': reason.slice(0, 1000),
+        ':at': at,
+        ':duePk': due[DUE_PK],
+        ':dueSk': due[DUE_SK],
+      },
+    );
+  }
+
+  /** An update of a send that is still open (pending or failed); false when it no longer was. */
+  private async updateOpen(send: SendKey, update: string, values: Record<string, unknown>): Promise<boolean> {
     try {
       await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
           Key: sendKey(send),
-          UpdateExpression: `SET dueAt = :dueAt, heldReason = :reason, heldAt = :at, ${DUE_PK} = :duePk, ${DUE_SK} = :dueSk`,
+          UpdateExpression: update,
           ConditionExpression: `#status IN (${OPEN.join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ...OPEN_VALUES,
-            ':dueAt': dueAt,
-            ':reason': reason.slice(0, 1000),
-            ':at': at,
-            ':duePk': due[DUE_PK],
-            ':dueSk': due[DUE_SK],
-          },
+          ExpressionAttributeValues: { ...OPEN_VALUES, ...values },
         }),
       );
       return true;
@@ -211,32 +198,16 @@ export class PendingSends {
     since: string;
     except?: string;
   }): Promise<number[]> {
-    const { shop, customerId, prefix, since } = input;
-    const times: number[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: '#status = :claimed AND claimedAt >= :since',
-          ProjectionExpression: 'sk, claimedAt',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':pk': customerPk(shop, customerId),
-            ':prefix': prefix,
-            ':claimed': 'claimed',
-            ':since': since,
-          },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? [])
-        if (item.sk !== input.except) times.push(Date.parse(String(item.claimedAt)));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return times;
+    // A filter would not make the read cheaper (DynamoDB charges for what it reads): filtered here.
+    const items = await queryPartition(this.table, customerPk(input.shop, input.customerId), {
+      skPrefix: input.prefix,
+    });
+    return items
+      .filter(
+        (item) =>
+          item.status === 'claimed' && item.sk !== input.except && String(item.claimedAt) >= input.since,
+      )
+      .map((item) => Date.parse(String(item.claimedAt)));
   }
 
   /**
@@ -248,25 +219,15 @@ export class PendingSends {
     reason: string,
     at: string,
   ): Promise<SendKey[]> {
-    const { Items = [] } = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: `#status IN (${OPEN.join(', ')})`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':pk': customerPk(input.shop, input.customerId),
-          ':prefix': stageSendPrefix(input.journeyId, input.stageId),
-          ...OPEN_VALUES,
-        },
-        ConsistentRead: true,
-      }),
-    );
+    // A customer's sends of one stage are few: read them all, the open ones are kept here.
+    const items = await queryPartition(this.table, customerPk(input.shop, input.customerId), {
+      skPrefix: stageSendPrefix(input.journeyId, input.stageId),
+    });
+    const { enteredBefore } = input;
     const cancelled: SendKey[] = [];
-    for (const item of Items) {
-      const send = sendOfKey({ pk: String(item.pk), sk: String(item.sk) });
-      if (!send) continue;
-      const { enteredBefore } = input;
+    for (const item of items) {
+      const send = sendOfKey(item);
+      if (!send || (item.status !== 'pending' && item.status !== 'failed')) continue;
       if (enteredBefore !== undefined && !(Date.parse(String(item.enteredAt)) < Date.parse(enteredBefore)))
         continue;
       if (await this.close(send, 'cancelled', reason, at)) cancelled.push(send);
