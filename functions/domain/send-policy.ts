@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Address } from './aggregate.ts';
+import { SHOP_DOMAIN } from './shop-domain.ts';
 import { zoneOfAddress } from './time-zones.ts';
 import { DAY_MS, SEND_RECORD_RETENTION_DAYS } from './timing.ts';
 
@@ -62,15 +63,13 @@ export const SendPolicySchema = z
   .strict();
 export type SendPolicy = z.infer<typeof SendPolicySchema>;
 
-const SHOP = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
-
 /** The deployment's policy, with per-shop overrides (`shops['x.myshopify.com']`). */
 export const TimingConfigSchema = SendPolicySchema.extend({
   shops: z
     .record(z.string(), SendPolicySchema)
     .superRefine((shops, ctx) => {
       for (const shop of Object.keys(shops))
-        if (!SHOP.test(shop))
+        if (!SHOP_DOMAIN.test(shop))
           ctx.addIssue({ code: 'custom', path: [shop], message: 'a *.myshopify.com domain' });
     })
     .optional(),
