@@ -51,9 +51,9 @@ export const handler = async (event: EventBridgeEvent<string, unknown>, context?
   if (event['detail-type'] === 'Scheduled Event') return dispatchDue(deps, claimant, new Date(), announce);
   const entry = StageEntryDetail.parse(event.detail);
   const scheduled = await scheduleStageEmail(deps, entry, new Date());
+  if (scheduled.status === 'skipped') return scheduled;
   const send = sendOfEntry(entry);
-  const result =
-    scheduled.status === 'skipped' ? scheduled : await sendDueEmail(deps, send, claimant, new Date());
+  const result = await sendDueEmail(deps, send, claimant, new Date(), scheduled.written);
   if (result.status === 'sent') await announce(send, result);
   return result.status === 'waiting' ? scheduled : result;
 };

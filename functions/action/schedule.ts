@@ -1,6 +1,6 @@
 import type { CustomerRecords } from '#adapters/store/customers.ts';
 import type { SendKey } from '#adapters/store/keys.ts';
-import type { PendingSends } from '#adapters/store/pending-sends.ts';
+import type { PendingSend, PendingSends } from '#adapters/store/pending-sends.ts';
 import { logger } from '#commons/logger.ts';
 import type { StageEntryDetail } from '#domain/events.ts';
 import type { CompiledConfig } from '#domain/journey-config.ts';
@@ -26,7 +26,8 @@ export const sendOfEntry = (entry: StageEntryDetail): SendKey => ({
 });
 
 export type Scheduled =
-  | { status: 'scheduled' | 'exists'; dueAt: string; delaySource: string }
+  /** `written`: the pending send as this call wrote it (absent when the entry already had one). */
+  | { status: 'scheduled' | 'exists'; dueAt: string; delaySource: string; written?: PendingSend }
   | { status: 'skipped'; reason: string };
 
 /**
@@ -62,5 +63,13 @@ export const scheduleStageEmail = async (
     now: now.toISOString(),
   });
   logger.info('email scheduled', { ...send, status, dueAt, delay });
-  return { status, dueAt, delaySource: delay.source };
+  const written: PendingSend = {
+    ...send,
+    status: 'pending',
+    enteredAt: entry.occurredAt,
+    dueAt,
+    delaySource: delay.source,
+    attempts: 0,
+  };
+  return { status, dueAt, delaySource: delay.source, ...(status === 'scheduled' ? { written } : {}) };
 };

@@ -1,6 +1,6 @@
 import { sendEmail } from '#adapters/ses-mail.ts';
 import type { SendKey } from '#adapters/store/keys.ts';
-import type { PendingSends } from '#adapters/store/pending-sends.ts';
+import type { PendingSend, PendingSends } from '#adapters/store/pending-sends.ts';
 import type { SendLedger } from '#adapters/store/send-ledger.ts';
 import { logger } from '#commons/logger.ts';
 import { inControlGroup } from '#domain/holdout.ts';
@@ -41,8 +41,10 @@ export const sendDueEmail = async (
   send: SendKey,
   claimant: string,
   now: Date,
+  /** The pending send as the caller just wrote it: not read again. */
+  written?: PendingSend,
 ): Promise<ActionResult> => {
-  const record = await deps.pending.get(send);
+  const record = written ?? (await deps.pending.get(send));
   if (!record) return { status: 'skipped', reason: 'the stage entry has no send' };
   if (record.status !== 'pending' && record.status !== 'failed')
     return { status: 'skipped', reason: `the send is ${record.status}` };

@@ -177,12 +177,16 @@ describe('action handler', () => {
     });
   });
 
-  it('keeps a send that is not due yet pending, and sends nothing', async () => {
+  it('keeps a redelivered entry whose send is not due yet pending, and sends nothing', async () => {
+    // The entry's send was written before (its put finds it) and is due tomorrow.
+    dynamo
+      .on(PutCommand, { Item: { sk: SEND_SK, status: 'pending' } })
+      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     dynamo
       .on(GetCommand, { Key: { sk: SEND_SK } })
       .resolves(pendingSend({ dueAt: new Date(Date.now() + 86_400_000).toISOString() }));
 
-    expect(await handler(stageEntered())).toMatchObject({ status: 'scheduled' });
+    expect(await handler(stageEntered())).toMatchObject({ status: 'exists' });
 
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
