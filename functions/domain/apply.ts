@@ -154,8 +154,4 @@ export const customerChange = (
  * order for 45 days") may hold now. A new version, so the change is seen and its moves have an
  * entry id; an older `at` never moves the evaluation time back.
  */
-export const clockChange = (current: CustomerAggregate, at: string): CustomerAggregate => ({
-  ...current,
-  version: current.version + 1,
-  updatedAt: Date.parse(at) > Date.parse(current.updatedAt) ? at : current.updatedAt,
-});
+export const clockChange = (current: CustomerAggregate, at: string): CustomerAggregate => bump(current, at);

@@ -153,7 +153,8 @@ export class IntervalHistogram {
         this.counts.set(order, counts);
       }
       const hours = Math.floor(((times[i] ?? 0) - (times[i - 1] ?? 0)) / 3_600_000);
-      counts[Math.min(hours, BUCKETS - 1)] = (counts[Math.min(hours, BUCKETS - 1)] ?? 0) + 1;
+      const bucket = Math.min(hours, BUCKETS - 1);
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
     }
   }
 
