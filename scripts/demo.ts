@@ -12,6 +12,7 @@ import {
   orderPayload,
   seededRandom,
 } from '../local/shopify-webhooks.ts';
+import { postJson } from './demo/http.ts';
 import { playTimingScenes, type TimingScenes } from './demo/timing-scenes.ts';
 
 /**
@@ -46,16 +47,6 @@ export type DemoSummary = {
 
 const RUM_BABA_IDS = new Set([8001000000001, 8001000000008]);
 const DAY = 86_400;
-
-const post = async (url: string, body: unknown) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as Record<string, unknown>;
-};
 
 export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {}): Promise<DemoSummary> => {
   const {
@@ -104,7 +95,7 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
 
   let webhooks = 0;
   let redeliveries = 0;
-  let now = Date.parse(String((await post(`${baseUrl}/_local/advance-time`, { seconds: 1 })).now));
+  let now = Date.parse(String((await postJson(`${baseUrl}/_local/advance-time`, { seconds: 1 })).now));
   for (let day = 0; day < days; day++) {
     for (const planned of plan.get(day) ?? []) {
       const at = new Date(now + Math.floor(random() * 10 * 3600) * 1000).toISOString();
@@ -133,12 +124,12 @@ export const runDemo = async (baseUrl: string, options: Partial<DemoOptions> = {
         redeliveries++;
       }
     }
-    await post(`${baseUrl}/_local/settle`, {});
+    await postJson(`${baseUrl}/_local/settle`, {});
     // A day in three steps: the dispatcher runs every minute in a deployed stack; one run a day,
     // always at the same hour, could fall in quiet hours every day and hold its emails for good.
     for (let step = 0; step < 3; step++) {
-      now = Date.parse(String((await post(`${baseUrl}/_local/advance-time`, { seconds: DAY / 3 })).now));
-      await post(`${baseUrl}/_local/settle`, {});
+      now = Date.parse(String((await postJson(`${baseUrl}/_local/advance-time`, { seconds: DAY / 3 })).now));
+      await postJson(`${baseUrl}/_local/settle`, {});
     }
     if ((day + 1) % 7 === 0) log(`  week ${(day + 1) / 7}: ${webhooks} webhooks so far`);
   }

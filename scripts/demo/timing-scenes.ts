@@ -8,6 +8,7 @@ import {
   type LineItemInput,
   orderPayload,
 } from '../../local/shopify-webhooks.ts';
+import { postJson } from './http.ts';
 
 /**
  * The demo's timing scenes, each with a customer of its own, played on the stack's clock: a
@@ -46,11 +47,7 @@ export const playTimingScenes = async (
   adminApiKey: string,
   log: (line: string) => void,
 ): Promise<TimingScenes> => {
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${baseUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as Record<string, unknown>;
-  };
+  const post = (path: string, body: unknown) => postJson(`${baseUrl}${path}`, body);
   const get = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${baseUrl}${path}`, {
       headers: { authorization: `Bearer ${adminApiKey}` },
